@@ -1,0 +1,115 @@
+import { invalidClient, invalidRequest, OAuthError } from '../oauth/errors.js';
+import type { AuthMethod } from '../oauth/client-metadata.js';
+import { verifySecret } from './client-secret.js';
+import { parseBasicCredentials } from './client-secret-basic.js';
+import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './private-key-jwt.js';
+import type { FailureLimiter } from './failure-limiter.js';
+import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput, Credentials, FormParams } from './types.js';
+import type { ClientRecord } from '../store/repositories/clients.js';
+
+function single(params: FormParams, name: string): string | undefined {
+  const v = params[name];
+  if (Array.isArray(v)) throw invalidRequest(`the "${name}" parameter is repeated; send it once`);
+  return v;
+}
+
+const METHOD_HINT: Record<AuthMethod, string> = {
+  client_secret_basic: 'send client_id and client_secret in an HTTP Basic Authorization header',
+  client_secret_post: 'send client_id and client_secret in the form body',
+  private_key_jwt: `send a client_assertion signed with its registered key and client_assertion_type=${CLIENT_ASSERTION_TYPE}`,
+  none: 'send only client_id (and use PKCE)',
+};
+
+/** Reads which method the request uses, refusing more than one (RFC 6749 §2.3). */
+export function readCredentials(input: ClientAuthInput): Credentials {
+  const { authorization, params } = input;
+  const clientIdParam = single(params, 'client_id');
+  const secretParam = single(params, 'client_secret');
+  const assertion = single(params, 'client_assertion');
+  const assertionType = single(params, 'client_assertion_type');
+
+  let basic: { clientId: string; secret: string } | undefined;
+  if (authorization !== undefined) {
+    if (!/^basic /i.test(authorization)) {
+      throw invalidClient('the Authorization header must use the Basic scheme at this endpoint', true);
+    }
+    basic = parseBasicCredentials(authorization);
+  }
+  const used = [basic && 'client_secret_basic', secretParam !== undefined && 'client_secret_post', (assertion !== undefined || assertionType !== undefined) && 'private_key_jwt'].filter(Boolean);
+  if (used.length > 1) {
+    throw invalidRequest(`the request uses more than one client authentication method (${used.join(', ')}); use exactly one`);
+  }
+  if (basic) {
+    if (clientIdParam !== undefined && clientIdParam !== basic.clientId) {
+      throw invalidRequest('client_id in the body differs from the client_id in the Authorization header');
+    }
+    return { method: 'client_secret_basic', ...basic };
+  }
+  if (secretParam !== undefined) {
+    if (!clientIdParam) throw invalidClient('client_secret was sent without client_id');
+    return { method: 'client_secret_post', clientId: clientIdParam, secret: secretParam };
+  }
+  if (assertion !== undefined || assertionType !== undefined) {
+    if (assertionType !== CLIENT_ASSERTION_TYPE) {
+      throw invalidRequest(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+    }
+    if (!assertion) throw invalidRequest('client_assertion_type was sent without client_assertion');
+    const clientId = assertionClientId(assertion);
+    if (clientIdParam !== undefined && clientIdParam !== clientId) {
+      throw invalidClient('client_id differs from the "sub" of client_assertion');
+    }
+    return { method: 'private_key_jwt', clientId, assertion };
+  }
+  if (clientIdParam) return { method: 'none', clientId: clientIdParam };
+  throw invalidClient('no client authentication was sent; authenticate with HTTP Basic, client_secret_post, private_key_jwt, or send client_id for a public client');
+}
+
+export interface Authenticator {
+  authenticate(input: ClientAuthInput): Promise<AuthenticatedClient>;
+}
+
+/**
+ * The one entry point of client authentication: reads the credentials, finds the client, checks
+ * that it uses the method it registered, and verifies. Failures are counted per client and IP.
+ */
+export function createAuthenticator(
+  deps: ClientAuthDeps,
+  findClient: (clientId: string) => Promise<ClientRecord | undefined>,
+  limiter: FailureLimiter,
+  onFailure: () => void = () => {},
+): Authenticator {
+  return {
+    async authenticate(input) {
+      const creds = readCredentials(input);
+      const triedBasic = creds.method === 'client_secret_basic';
+      const wait = limiter.retryAfter(creds.clientId, input.ip);
+      if (wait > 0) {
+        onFailure();
+        throw new OAuthError('invalid_client', `too many failed authentication attempts for this client from your address; retry after ${wait} seconds`, {
+          status: 429,
+          headers: { 'retry-after': String(wait) },
+        });
+      }
+      try {
+        const client = await findClient(creds.clientId);
+        if (!client) throw invalidClient('client authentication failed: no client is registered with this client_id', triedBasic);
+        const registered = client.metadata.token_endpoint_auth_method;
+        if (registered !== creds.method) {
+          throw invalidClient(`client "${client.clientId}" is registered for ${registered}: ${METHOD_HINT[registered]}`, triedBasic);
+        }
+        if (creds.method === 'client_secret_basic' || creds.method === 'client_secret_post') {
+          verifySecret(deps.secrets, client, creds.secret, triedBasic);
+        } else if (creds.method === 'private_key_jwt') {
+          await verifyClientAssertion(deps, client, creds.assertion);
+        }
+        return { client, method: creds.method };
+      } catch (err) {
+        if (err instanceof OAuthError && err.code === 'invalid_client') {
+          onFailure();
+          await limiter.recordFailure(creds.clientId, input.ip);
+        }
+        throw err;
+      }
+    },
+  };
+}

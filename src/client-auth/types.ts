@@ -1,0 +1,39 @@
+import type { Clock } from '../clock.js';
+import type { ServerSecrets } from '../keys/secret.js';
+import type { RemoteJwksCache } from '../keys/remote-jwks.js';
+import type { AuthMethod } from '../oauth/client-metadata.js';
+import type { ClientRecord } from '../store/repositories/clients.js';
+import type { ReplayRepository } from '../store/repositories/replay.js';
+
+/** Parsed form body: a repeated parameter arrives as an array. */
+export type FormParams = Record<string, string | string[] | undefined>;
+
+export interface ClientAuthInput {
+  authorization: string | undefined;
+  params: FormParams;
+  ip: string;
+}
+
+export interface AuthenticatedClient {
+  client: ClientRecord;
+  method: AuthMethod;
+}
+
+export interface ClientAuthDeps {
+  clock: Clock;
+  secrets: ServerSecrets;
+  replay: ReplayRepository;
+  remoteJwks: RemoteJwksCache;
+  issuer: string;
+  /** Every URL a client assertion's `aud` may name besides the issuer (the endpoint URLs). */
+  audiences: readonly string[];
+  clockSkew: number;
+  assertionMaxLifetime: number;
+}
+
+/** What the request carried, before anything was verified. */
+export type Credentials =
+  | { method: 'client_secret_basic'; clientId: string; secret: string }
+  | { method: 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'private_key_jwt'; clientId: string; assertion: string }
+  | { method: 'none'; clientId: string };

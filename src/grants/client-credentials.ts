@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { epochSeconds } from '../clock.js';
+import { invalidScope } from '../oauth/errors.js';
+import { parseParams, repeatable } from '../oauth/params.js';
+import { parseScope } from '../oauth/scopes.js';
+import { resolveTarget } from '../oauth/targets.js';
+import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
+import type { GrantHandler } from './types.js';
+
+export const parameters = z.object({
+  scope: z.string().optional(),
+  resource: repeatable,
+});
+
+/**
+ * RFC 6749 §4.4: the client acts on its own behalf, so `sub` is the client_id (RFC 9068 §2.2) and
+ * no refresh token is issued (§4.4.3). Issuing writes nothing to the database: revocation is by
+ * jti, recorded only when a token is revoked.
+ */
+export const clientCredentials: GrantHandler = async ({ client, params }, deps) => {
+  const p = parseParams(parameters, params);
+  // An empty scope parameter means the same as none: the client's default scopes.
+  const requestedScopes = p.scope ? parseScope(p.scope) : undefined;
+  if (p.scope && !requestedScopes) {
+    throw invalidScope('scope must be scope tokens separated by single spaces (RFC 6749 §3.3)');
+  }
+  const m = client.metadata;
+  const target = resolveTarget({
+    clientId: client.clientId,
+    clientAudiences: m.audiences,
+    clientScopes: parseScope(m.scope) ?? [],
+    requestedResources: p.resource,
+    requestedScopes,
+    resources: await deps.registry.resourceMap(),
+    defaultTtl: deps.accessTokenTtl,
+  });
+  const iat = epochSeconds(deps.clock);
+  const claims = buildAccessTokenClaims({
+    issuer: deps.issuer,
+    subject: client.clientId,
+    audiences: target.audiences,
+    clientId: client.clientId,
+    scopes: target.scopes,
+    issuedAt: iat,
+    ttl: target.ttl,
+  });
+  const accessToken = await signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg));
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: target.ttl,
+    ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
+  };
+};

@@ -1,0 +1,26 @@
+import { OAuthError } from '../oauth/errors.js';
+import type { GrantType } from '../oauth/client-metadata.js';
+import { clientCredentials } from './client-credentials.js';
+import type { GrantHandler } from './types.js';
+
+/** grant_type → handler: the one dispatch table every grant plugs into. */
+export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
+  client_credentials: clientCredentials,
+};
+
+export const supportedGrantTypes = (): GrantType[] => Object.keys(GRANT_HANDLERS) as GrantType[];
+
+/** Grants we refuse on purpose, with what to use instead (RFC 9700 §2.4, §2.1.2). */
+const REFUSED: Record<string, string> = {
+  password:
+    'the resource owner password credentials grant is not supported (RFC 9700 §2.4 forbids it); use the authorization_code grant with PKCE, or urn:ietf:params:oauth:grant-type:device_code for devices without a browser',
+  implicit: 'the implicit grant is not supported (RFC 9700 §2.1.2); use the authorization_code grant with PKCE',
+};
+
+/** The handler for `grantType`, or unsupported_grant_type naming what to use instead. */
+export function grantHandler(grantType: string): GrantHandler {
+  const handler = (GRANT_HANDLERS as Record<string, GrantHandler | undefined>)[grantType];
+  if (handler) return handler;
+  const why = REFUSED[grantType] ?? `grant_type "${grantType}" is not supported; supported grant types: ${supportedGrantTypes().join(', ')}`;
+  throw new OAuthError('unsupported_grant_type', why);
+}

@@ -1,0 +1,37 @@
+import type { Clock } from '../clock.js';
+import type { KeyStore } from '../keys/keystore.js';
+import type { FormParams } from '../client-auth/types.js';
+import type { ClientRecord } from '../store/repositories/clients.js';
+import type { Registry } from '../clients/registry.js';
+
+/** RFC 6749 §5.1 successful token response (plus the members later grants add). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer' | 'N_A';
+  expires_in: number;
+  scope?: string;
+  refresh_token?: string;
+  id_token?: string;
+  issued_token_type?: string;
+}
+
+export interface GrantDeps {
+  clock: Clock;
+  issuer: string;
+  keystore: KeyStore;
+  registry: Registry;
+  accessTokenTtl: number;
+  accessTokenSigningAlg: 'ES256' | 'RS256';
+}
+
+export interface GrantRequest {
+  client: ClientRecord;
+  params: FormParams;
+}
+
+/**
+ * One interface for every grant type (DESIGN.md): a grant sees parsed parameters, the
+ * authenticated client and its dependencies, never Fastify objects; it returns a token response
+ * or throws an OAuthError.
+ */
+export type GrantHandler = (req: GrantRequest, deps: GrantDeps) => Promise<TokenResponse>;

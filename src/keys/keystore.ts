@@ -1,0 +1,190 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { Clock } from '../clock.js';
+import type { KeysRepository, KeyRow } from '../store/repositories/keys.js';
+import { decryptPrivateKey, encryptPrivateKey } from './encryption.js';
+import { SIGNING_ALGS, type SigningAlg } from './algorithms.js';
+
+export interface SigningKey {
+  kid: string;
+  alg: SigningAlg;
+  privateKey: CryptoKey;
+}
+
+interface LoadedKey {
+  row: KeyRow;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey | undefined;
+}
+
+export interface PublicJwk extends JWK {
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
+
+/** Generates a key pair for `alg` and seals its private half for storage. */
+export async function generateSigningKey(alg: SigningAlg, kek: Buffer) {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
+  const publicJwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(publicJwk); // RFC 7638: a stable, collision-free kid
+  const privateJwk = await exportJWK(privateKey);
+  return {
+    kid,
+    alg,
+    publicJwk: { ...publicJwk, kid, alg, use: 'sig' } as JWK,
+    privateEnc: encryptPrivateKey(kek, kid, JSON.stringify(privateJwk)),
+  };
+}
+
+/**
+ * On first start: one current key per supported algorithm, signing at once. Safe when several
+ * processes start together (the repository lock makes them take turns).
+ */
+export async function ensureSigningKeys(repo: KeysRepository, kek: Buffer, clock: Clock): Promise<string[]> {
+  return repo.withLock(async (tx) => {
+    const have = new Set(await repo.algsWithCurrentKey(tx));
+    const created: string[] = [];
+    for (const alg of SIGNING_ALGS) {
+      if (have.has(alg)) continue;
+      const k = await generateSigningKey(alg, kek);
+      await repo.insert(tx, { ...k, activeFrom: new Date(clock.now()) });
+      created.push(k.kid);
+    }
+    return created;
+  });
+}
+
+/**
+ * Rotation (SECURITY.md item 26): the new key is published now and signs after `delaySeconds`,
+ * so resource servers' JWKS caches learn it first; the old key stops signing then and stays
+ * published for `maxTokenLifetime` more seconds, until every token it signed has expired.
+ */
+export async function rotateSigningKeys(
+  repo: KeysRepository,
+  kek: Buffer,
+  clock: Clock,
+  opts: { delaySeconds: number; maxTokenLifetime: number; algs?: readonly SigningAlg[] },
+): Promise<{ kid: string; alg: SigningAlg; activeFrom: Date; retired: string[] }[]> {
+  return repo.withLock(async (tx) => {
+    const out = [];
+    const activeFrom = new Date(clock.now() + opts.delaySeconds * 1000);
+    const publishUntil = new Date(activeFrom.getTime() + opts.maxTokenLifetime * 1000);
+    for (const alg of opts.algs ?? SIGNING_ALGS) {
+      const retired = await repo.retireCurrent(tx, alg, activeFrom, publishUntil);
+      const k = await generateSigningKey(alg, kek);
+      await repo.insert(tx, { ...k, activeFrom });
+      out.push({ kid: k.kid, alg, activeFrom, retired });
+    }
+    return out;
+  });
+}
+
+export type KeyStatus = 'pending' | 'signing' | 'retired' | 'expired';
+
+export function keyStatus(row: KeyRow, now: number): KeyStatus {
+  if (row.publish_until && row.publish_until.getTime() <= now) return 'expired';
+  if (row.retired_at && row.retired_at.getTime() <= now) return 'retired';
+  if (row.active_from.getTime() > now) return 'pending';
+  return 'signing';
+}
+
+/**
+ * The in-memory view of the key table. Private keys are decrypted once per reload, never per
+ * request; the signing key is chosen by time at each call, so every process switches to a
+ * rotated key at the same instant without coordination (as long as it reloaded in between:
+ * KEY_ROTATION_DELAY must exceed KEY_RELOAD_INTERVAL).
+ */
+export class KeyStore {
+  private keys: LoadedKey[] = [];
+  private byKid = new Map<string, LoadedKey>();
+  private jwksBody = '{"keys":[]}';
+  private jwksEtag = '"0"';
+  private timer: NodeJS.Timeout | undefined;
+  private loaded = false;
+
+  constructor(
+    private readonly repo: KeysRepository,
+    private readonly kek: Buffer,
+    private readonly clock: Clock,
+    private readonly onReloadError: (err: unknown) => void = () => {},
+  ) {}
+
+  async reload(): Promise<void> {
+    const now = this.clock.now();
+    const rows = await this.repo.listPublished(new Date(now));
+    const next: LoadedKey[] = [];
+    for (const row of rows) {
+      const existing = this.byKid.get(row.kid);
+      const canSign = !row.retired_at || row.retired_at.getTime() > now;
+      if (existing && (existing.privateKey || !canSign)) {
+        next.push({ ...existing, row });
+        continue;
+      }
+      const publicKey = (await importJWK(row.public_jwk, row.alg)) as CryptoKey;
+      const privateKey = canSign
+        ? ((await importJWK(JSON.parse(decryptPrivateKey(this.kek, row.kid, row.private_jwk_enc)) as JWK, row.alg)) as CryptoKey)
+        : undefined;
+      next.push({ row, publicKey, privateKey });
+    }
+    this.keys = next;
+    this.byKid = new Map(next.map((k) => [k.row.kid, k]));
+    const published: PublicJwk[] = next.map((k) => publicJwk(k.row));
+    this.jwksBody = JSON.stringify({ keys: published });
+    this.jwksEtag = `"${published.map((k) => k.kid.slice(0, 8)).join('.') || '0'}"`;
+    this.loaded = true;
+  }
+
+  /** Re-reads the table every `intervalSeconds`; a failed reload keeps the keys it has. */
+  startReloading(intervalSeconds: number): void {
+    this.stopReloading();
+    this.timer = setInterval(() => {
+      this.reload().catch(this.onReloadError);
+    }, intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  stopReloading(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get ready(): boolean {
+    return this.loaded && SIGNING_ALGS.every((alg) => this.currentKey(alg) !== undefined);
+  }
+
+  private currentKey(alg: SigningAlg): LoadedKey | undefined {
+    const now = this.clock.now();
+    let best: LoadedKey | undefined;
+    for (const k of this.keys) {
+      if (k.row.alg !== alg || !k.privateKey) continue;
+      if (k.row.active_from.getTime() > now) continue;
+      if (k.row.retired_at && k.row.retired_at.getTime() <= now) continue;
+      if (!best || k.row.active_from > best.row.active_from) best = k;
+    }
+    return best;
+  }
+
+  /** The key that signs `alg` right now. */
+  signingKey(alg: SigningAlg): SigningKey {
+    const k = this.currentKey(alg);
+    if (!k?.privateKey) throw new Error(`no ${alg} signing key is active; run \`latchkey keys rotate\``);
+    return { kid: k.row.kid, alg, privateKey: k.privateKey };
+  }
+
+  /** A published public key by kid, for verifying tokens Latchkey issued. */
+  verificationKey(kid: string): { alg: string; key: CryptoKey } | undefined {
+    const k = this.byKid.get(kid);
+    return k ? { alg: k.row.alg, key: k.publicKey } : undefined;
+  }
+
+  jwks(): { body: string; etag: string } {
+    return { body: this.jwksBody, etag: this.jwksEtag };
+  }
+}
+
+function publicJwk(row: KeyRow): PublicJwk {
+  // Rebuild from public members only: whatever else is in the row never reaches /jwks.
+  const j = row.public_jwk;
+  const base = j.kty === 'RSA' ? { kty: j.kty, n: j.n, e: j.e } : { kty: j.kty, crv: j.crv, x: j.x, y: j.y };
+  return { ...base, kid: row.kid, alg: row.alg, use: 'sig' };
+}

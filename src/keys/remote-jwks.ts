@@ -1,0 +1,123 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { BlockList, isIP } from 'node:net';
+import type { JSONWebKeySet } from 'jose';
+import type { Clock } from '../clock.js';
+
+/**
+ * Fetches and caches a JWKS from a jwks_uri (client keys for private_key_jwt). Bounded in time
+ * and size, and by default refuses private, loopback and link-local addresses — checked on the
+ * address actually connected to, so DNS rebinding cannot slip past — so that registering a
+ * jwks_uri is no SSRF lever (JWKS_URI_ALLOW_PRIVATE lifts that for development).
+ */
+const PRIVATE = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
+  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) {
+  PRIVATE.addSubnet(net, prefix, 'ipv6');
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export class JwksFetchError extends Error {
+  override name = 'JwksFetchError';
+}
+
+const MAX_BYTES = 256 * 1024;
+const TIMEOUT_MS = 5000;
+
+export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKeySet> {
+  const url = new URL(uri);
+  const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+  if (!lib) return Promise.reject(new JwksFetchError(`jwks_uri ${uri}: only http(s) is supported`));
+  const safeLookup = (
+    hostname: string,
+    options: object,
+    cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return cb(err, '', 0);
+      const list = addresses as LookupAddress[];
+      const bad = !allowPrivate && list.find((a) => isPrivateAddress(a.address));
+      if (bad) {
+        return cb(Object.assign(new Error(`jwks_uri host ${hostname} resolves to a private address (${bad.address})`), { code: 'EPRIVATE' }), '', 0);
+      }
+      if ((options as { all?: boolean }).all) cb(null, list);
+      else cb(null, list[0]!.address, list[0]!.family);
+    });
+  };
+  return new Promise((resolve, reject) => {
+    if (!allowPrivate && isIP(url.hostname.replace(/^\[|\]$/g, '')) && isPrivateAddress(url.hostname.replace(/^\[|\]$/g, ''))) {
+      reject(new JwksFetchError(`jwks_uri ${uri} points at a private address`));
+      return;
+    }
+    const req = lib.get(url, { lookup: safeLookup as never, timeout: TIMEOUT_MS, headers: { accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new JwksFetchError(`jwks_uri ${uri} answered HTTP ${res.statusCode}`));
+        return;
+      }
+      let size = 0;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BYTES) {
+          req.destroy(new JwksFetchError(`jwks_uri ${uri} returned more than ${MAX_BYTES} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet;
+          if (!body || !Array.isArray(body.keys)) throw new Error('no "keys" array');
+          resolve(body);
+        } catch (err) {
+          reject(new JwksFetchError(`jwks_uri ${uri} did not return a JWK Set: ${(err as Error).message}`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new JwksFetchError(`jwks_uri ${uri} did not answer within ${TIMEOUT_MS} ms`)));
+    req.on('error', (err) => reject(err instanceof JwksFetchError ? err : new JwksFetchError(`jwks_uri ${uri}: ${err.message}`)));
+  });
+}
+
+/** Caches each jwks_uri for `ttl`; a kid miss refetches at most once per `cooldown`. */
+export class RemoteJwksCache {
+  private entries = new Map<string, { jwks: JSONWebKeySet; fetchedAt: number }>();
+  private inflight = new Map<string, Promise<JSONWebKeySet>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly allowPrivate: boolean,
+    private readonly ttlMs = 5 * 60_000,
+    private readonly cooldownMs = 30_000,
+  ) {}
+
+  async get(uri: string, wantKid?: string): Promise<JSONWebKeySet> {
+    const now = this.clock.now();
+    const hit = this.entries.get(uri);
+    const fresh = hit && now - hit.fetchedAt < this.ttlMs;
+    const missingKid = wantKid !== undefined && hit && !hit.jwks.keys.some((k) => k.kid === wantKid);
+    if (hit && fresh && !(missingKid && now - hit.fetchedAt >= this.cooldownMs)) return hit.jwks;
+    let p = this.inflight.get(uri);
+    if (!p) {
+      p = fetchJwks(uri, this.allowPrivate)
+        .then((jwks) => {
+          this.entries.set(uri, { jwks, fetchedAt: this.clock.now() });
+          return jwks;
+        })
+        .finally(() => this.inflight.delete(uri));
+      this.inflight.set(uri, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,53 @@
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Everything Latchkey keeps secret at rest is keyed from LATCHKEY_SECRET through HKDF (RFC 5869),
+ * one derived key per purpose, so a key for one job can never be mistaken for another's.
+ */
+export interface ServerSecrets {
+  /** AES-256-GCM key that encrypts private signing keys. */
+  readonly keyEncryptionKey: Buffer;
+  /** HMAC-SHA256 key for client secret hashes. */
+  readonly clientSecretKey: Buffer;
+}
+
+export function deriveSecrets(secret: string): ServerSecrets {
+  const ikm = Buffer.from(secret, 'utf8');
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', ikm, 'latchkey', info, 32));
+  return Object.freeze({
+    keyEncryptionKey: derive('latchkey key-encryption v1'),
+    clientSecretKey: derive('latchkey client-secret v1'),
+  });
+}
+
+export const SECRET_FILE = 'secret';
+
+/**
+ * Embedded mode without LATCHKEY_SECRET: generate one into DATA_DIR (mode 0600) the first time,
+ * read it afterwards. Returns whether it was just created so the caller can warn.
+ */
+export function loadOrCreateSecretFile(dataDir: string): { secret: string; created: boolean } {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, SECRET_FILE);
+  if (existsSync(path)) {
+    const secret = readFileSync(path, 'utf8').trim();
+    if (secret.length < 32) throw new Error(`${path} holds fewer than 32 characters; restore it from a backup`);
+    return { secret, created: false };
+  }
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return { secret, created: true };
+}
+
+/** HMAC-SHA256 of a client secret: sub-microsecond to check, useless to a thief without the key. */
+export function hashClientSecret(secrets: ServerSecrets, clientSecret: string): string {
+  return `hmac-sha256:${createHmac('sha256', secrets.clientSecretKey).update(clientSecret, 'utf8').digest('base64url')}`;
+}
+
+export function verifyClientSecret(secrets: ServerSecrets, clientSecret: string, stored: string): boolean {
+  const a = Buffer.from(hashClientSecret(secrets, clientSecret));
+  const b = Buffer.from(stored);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

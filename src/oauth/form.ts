@@ -1,0 +1,23 @@
+import type { FormParams } from '../client-auth/types.js';
+
+/** Most parameters any endpoint takes; more is not a real client. */
+const MAX_PARAMS = 200;
+
+export class FormTooLargeError extends Error {}
+
+/**
+ * application/x-www-form-urlencoded → a null-prototype object; a repeated name becomes an array
+ * so that endpoints can refuse repetition (RFC 6749 §3.1) or accept it where an RFC allows.
+ */
+export function parseForm(body: string): FormParams {
+  const out: FormParams = Object.create(null);
+  let n = 0;
+  for (const [k, v] of new URLSearchParams(body)) {
+    if (++n > MAX_PARAMS) throw new FormTooLargeError(`the form has more than ${MAX_PARAMS} parameters`);
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [prev, v];
+  }
+  return out;
+}

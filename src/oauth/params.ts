@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { invalidRequest } from './errors.js';
+import { describeIssues } from './client-metadata.js';
+import type { FormParams } from '../client-auth/types.js';
+
+/** Parameters that RFC 8707 (`resource`) and RFC 8693 (`audience`) allow to repeat. */
+const REPEATABLE = new Set(['resource', 'audience']);
+
+/**
+ * Validates form parameters with a zod schema. A repeated parameter is an error (RFC 6749 §3.1,
+ * §3.2) except the repeatable ones, which arrive as arrays; unknown parameters are ignored.
+ */
+export function parseParams<S extends z.ZodType>(schema: S, params: FormParams): z.output<S> {
+  const flat: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v) && !REPEATABLE.has(k)) throw invalidRequest(`the "${k}" parameter is repeated; send it once`);
+    flat[k] = REPEATABLE.has(k) && !Array.isArray(v) ? [v] : v;
+  }
+  const r = schema.safeParse(flat);
+  if (!r.success) throw invalidRequest(describeIssues(r.error));
+  return r.data;
+}
+
+/** A required, non-empty string parameter. */
+export const required = (name: string) =>
+  z.string({ error: (i) => (i.input === undefined ? `the "${name}" parameter is required` : `"${name}" must be a string`) }).min(1, `the "${name}" parameter must not be empty`);
+
+/** A repeatable parameter, as an array of values. */
+export const repeatable = z.array(z.string()).default([]);

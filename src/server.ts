@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import formbody from '@fastify/formbody';
+import type { AppContext } from './app.js';
+import { OAuthError } from './oauth/errors.js';
+import { FormTooLargeError, parseForm } from './oauth/form.js';
+import { isDatabaseUnavailable } from './store/db.js';
+import { loggerOptions } from './observability/logger.js';
+import { discoveryEndpoints } from './endpoints/discovery.js';
+import { jwksEndpoint } from './endpoints/jwks.js';
+import { tokenEndpoint } from './endpoints/token.js';
+import { introspectEndpoint } from './endpoints/introspect.js';
+import { revokeEndpoint } from './endpoints/revoke.js';
+import { healthEndpoints } from './endpoints/health.js';
+import { metricsEndpoint } from './endpoints/metrics.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface BuildOptions {
+  /** A pino logger instance; false disables logging (tests); unset builds one from config. */
+  logger?: false | FastifyBaseLogger;
+}
+
+function sendError(reply: FastifyReply, err: OAuthError, metrics: AppContext['metrics']): FastifyReply {
+  metrics.errors.inc({ error: err.code });
+  return reply.code(err.status).headers({ 'cache-control': 'no-store', ...err.headers }).send(err.toJSON());
+}
+
+/** Registers plugins and endpoints on a new Fastify instance. No module-level state. */
+export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config, metrics } = ctx;
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: opts.logger === false ? false : loggerOptions(config.logLevel) }),
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimit,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    // One log line per request (below), not Fastify's two.
+    disableRequestLogging: true,
+  });
+
+  await app.register(formbody, {
+    bodyLimit: config.bodyLimit,
+    parser: (body: string) => parseForm(body),
+  });
+
+  const https = config.issuer.startsWith('https://');
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    // API responses: nothing to frame, nothing to load, nothing to sniff (SECURITY.md item 10).
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('content-security-policy')) {
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    }
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+    return payload;
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    metrics.duration.observe({ route }, reply.elapsedTime / 1000);
+    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip }, 'request');
+  });
+
+  app.setErrorHandler((error: FastifyError | OAuthError | Error, req, reply) => {
+    if (error instanceof OAuthError) return sendError(reply, error, metrics);
+    if (error instanceof FormTooLargeError) return sendError(reply, new OAuthError('invalid_request', error.message, { status: 413 }), metrics);
+    const fe = error as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendError(reply, new OAuthError('invalid_request', `the request body is larger than ${config.bodyLimit} bytes`, { status: 413 }), metrics);
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendError(reply, new OAuthError('invalid_request', `content type ${req.headers['content-type'] ?? '(none)'} is not accepted; send application/x-www-form-urlencoded`, { status: 415 }), metrics);
+    }
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return sendError(reply, new OAuthError('invalid_request', `the request could not be read: ${fe.message}`, { status: fe.statusCode }), metrics);
+    }
+    if (isDatabaseUnavailable(error)) {
+      req.log.error({ err: error }, 'database unavailable');
+      return sendError(reply, new OAuthError('temporarily_unavailable', 'the server cannot reach its database right now; retry shortly', { status: 503, headers: { 'retry-after': '5' } }), metrics);
+    }
+    req.log.error({ err: error }, 'unexpected error');
+    return sendError(reply, new OAuthError('server_error', `an unexpected error occurred; quote request id ${req.id} to the operator`), metrics);
+  });
+
+  const routes = new Map<string, string[]>();
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    routes.set(r.url, [...(routes.get(r.url) ?? []), ...methods.filter((m) => m !== 'HEAD')]);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = routes.get(path);
+    if (allowed) {
+      return sendError(reply, new OAuthError('invalid_request', `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, { status: 405, headers: { allow: allowed.join(', ') } }), metrics);
+    }
+    return sendError(reply, new OAuthError('invalid_request', `there is no endpoint at ${path}; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`, { status: 404 }), metrics);
+  });
+
+  await app.register(discoveryEndpoints(ctx));
+  await app.register(jwksEndpoint(ctx));
+  await app.register(tokenEndpoint(ctx));
+  await app.register(introspectEndpoint(ctx));
+  await app.register(revokeEndpoint(ctx));
+  await app.register(healthEndpoints(ctx));
+  await app.register(metricsEndpoint(ctx));
+  return app;
+}

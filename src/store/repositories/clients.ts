@@ -1,0 +1,76 @@
+import type { Queryable } from '../db.js';
+import type { StoredClientMetadata } from '../../oauth/client-metadata.js';
+
+export interface ClientRecord {
+  clientId: string;
+  secretHash: string | null;
+  metadata: StoredClientMetadata;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface Row {
+  client_id: string;
+  secret_hash: string | null;
+  metadata: StoredClientMetadata;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toRecord = (r: Row): ClientRecord => ({
+  clientId: r.client_id,
+  secretHash: r.secret_hash,
+  metadata: r.metadata,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export function clientsRepository(db: Queryable) {
+  return {
+    async find(clientId: string): Promise<ClientRecord | undefined> {
+      const r = await db.query<Row>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+    },
+
+    async list(): Promise<ClientRecord[]> {
+      return (await db.query<Row>('SELECT * FROM clients ORDER BY client_id')).rows.map(toRecord);
+    },
+
+    /**
+     * Insert or update; a row whose metadata and secret hash are already equal is left untouched
+     * (so applying a bootstrap file twice changes nothing). Returns 'created', 'updated' or
+     * 'unchanged'. `secretHash: undefined` keeps the stored hash.
+     */
+    async upsert(
+      clientId: string,
+      metadata: StoredClientMetadata,
+      secretHash: string | null | undefined,
+    ): Promise<'created' | 'updated' | 'unchanged'> {
+      const r = await db.query<{ inserted: boolean }>(
+        `INSERT INTO clients (client_id, secret_hash, metadata) VALUES ($1, $2, $3)
+         ON CONFLICT (client_id) DO UPDATE
+           SET metadata = EXCLUDED.metadata,
+               secret_hash = CASE WHEN $4 THEN clients.secret_hash ELSE EXCLUDED.secret_hash END,
+               updated_at = now()
+         WHERE clients.metadata IS DISTINCT FROM EXCLUDED.metadata
+            OR (NOT $4 AND clients.secret_hash IS DISTINCT FROM EXCLUDED.secret_hash)
+         RETURNING (xmax = 0) AS inserted`,
+        [clientId, secretHash ?? null, JSON.stringify(metadata), secretHash === undefined],
+      );
+      if (r.rows.length === 0) return 'unchanged';
+      return r.rows[0]!.inserted ? 'created' : 'updated';
+    },
+
+    async setSecretHash(clientId: string, secretHash: string): Promise<boolean> {
+      const r = await db.query('UPDATE clients SET secret_hash = $2, updated_at = now() WHERE client_id = $1', [clientId, secretHash]);
+      return r.rowCount > 0;
+    },
+
+    async delete(clientId: string): Promise<boolean> {
+      const r = await db.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
+      return r.rowCount > 0;
+    },
+  };
+}
+
+export type ClientsRepository = ReturnType<typeof clientsRepository>;

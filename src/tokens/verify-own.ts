@@ -1,0 +1,34 @@
+import { jwtVerify, type JWTPayload } from 'jose';
+import type { KeyStore } from '../keys/keystore.js';
+
+/**
+ * Verifies a JWT that Latchkey issued (signature by a published key, our issuer, not expired).
+ * Returns undefined for anything else: garbage, foreign, expired, or wrong `typ`.
+ */
+export async function verifyOwnJwt(
+  token: string,
+  keystore: KeyStore,
+  opts: { issuer: string; now: number; typ?: string; clockSkew?: number },
+): Promise<{ payload: JWTPayload; typ: string | undefined } | undefined> {
+  if (token.length > 16_384 || token.split('.').length !== 3) return undefined;
+  try {
+    const { payload, protectedHeader } = await jwtVerify(
+      token,
+      async (header) => {
+        const k = header.kid ? keystore.verificationKey(header.kid) : undefined;
+        if (!k || k.alg !== header.alg) throw new Error('unknown key');
+        return k.key;
+      },
+      {
+        issuer: opts.issuer,
+        currentDate: new Date(opts.now),
+        clockTolerance: opts.clockSkew ?? 0,
+        ...(opts.typ ? { typ: opts.typ } : {}),
+        requiredClaims: ['exp', 'iat', 'jti'],
+      },
+    );
+    return { payload, typ: protectedHeader.typ };
+  } catch {
+    return undefined;
+  }
+}
