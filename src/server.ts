@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { AppContext } from './app.js';
 import { OAuthError } from './oauth/errors.js';
@@ -40,8 +40,8 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
-    // One log line per request (below), not Fastify's two.
-    disableRequestLogging: true,
+    // One log line per request (onResponse below), not Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   await app.register(formbody, {

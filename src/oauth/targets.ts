@@ -32,6 +32,11 @@ export interface Target {
  * - The lifetime is the shortest of the targets' `access_token_ttl`.
  */
 export function resolveTarget(t: TargetInput): Target {
+  // A scope the client may never have is the clearest error, whatever the audience turns out to be.
+  const clientScopes = new Set(t.clientScopes);
+  for (const s of t.requestedScopes ?? []) {
+    if (!clientScopes.has(s)) throw invalidScope(`scope "${s}" is not registered for client "${t.clientId}"; its scopes are: ${t.clientScopes.join(' ') || '(none)'}`);
+  }
   const allowed = new Set(t.clientAudiences);
   for (const r of t.requestedResources) {
     const problem = resourceIndicatorProblem(r);
@@ -60,13 +65,11 @@ export function resolveTarget(t: TargetInput): Target {
   }
 
   const defined = new Set(audiences.flatMap((a) => t.resources.get(a)?.scopes ?? []));
-  const clientScopes = new Set(t.clientScopes);
   let scopes: string[];
   if (t.requestedScopes === undefined) {
     scopes = t.clientScopes.filter((s) => defined.has(s));
   } else {
     for (const s of t.requestedScopes) {
-      if (!clientScopes.has(s)) throw invalidScope(`scope "${s}" is not registered for client "${t.clientId}"; its scopes are: ${t.clientScopes.join(' ') || '(none)'}`);
       if (!defined.has(s)) throw invalidScope(`scope "${s}" is not defined by ${audiences.length > 1 ? 'the requested resources' : `resource "${audiences[0]}"`}`);
     }
     scopes = [...t.requestedScopes];

@@ -61,6 +61,16 @@ export function clientsRepository(db: Queryable) {
       return r.rows[0]!.inserted ? 'created' : 'updated';
     },
 
+    /** Create-only (the CLI must never overwrite a client): false when the id is already taken. */
+    async insert(clientId: string, metadata: StoredClientMetadata, secretHash: string | null): Promise<boolean> {
+      const r = await db.query(
+        `INSERT INTO clients (client_id, secret_hash, metadata) VALUES ($1, $2, $3)
+         ON CONFLICT (client_id) DO NOTHING RETURNING client_id`,
+        [clientId, secretHash, JSON.stringify(metadata)],
+      );
+      return r.rows.length > 0;
+    },
+
     async setSecretHash(clientId: string, secretHash: string): Promise<boolean> {
       const r = await db.query('UPDATE clients SET secret_hash = $2, updated_at = now() WHERE client_id = $1', [clientId, secretHash]);
       return r.rowCount > 0;

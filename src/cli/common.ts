@@ -1,0 +1,78 @@
+import type { Config } from '../config.js';
+import type { ServerSecrets } from '../keys/secret.js';
+import type { Db } from '../store/db.js';
+
+/** An expected failure: main prints `latchkey: <message>` (one line) and exits with `exitCode`. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad arguments: exit 2, like most Unix tools. */
+export class UsageError extends CliError {
+  override name = 'UsageError';
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
+
+export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
+export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** What a command gets: everything is opened lazily so argument mistakes fail before the database starts. */
+export interface Session {
+  readonly config: Config;
+  readonly json: boolean;
+  /** The store, opened and migrated on first call; main closes it. */
+  db(): Promise<Db>;
+  /** LATCHKEY_SECRET-derived keys (embedded mode: generated into DATA_DIR on first use). */
+  secrets(): ServerSecrets;
+  /** Text-mode output (ignored in --json mode). */
+  print(text: string): void;
+  /** The command's --json result; exactly one per command. */
+  printJson(value: unknown): void;
+  /** A non-fatal note on stderr, in both modes (stdout stays machine-readable). */
+  warn(text: string): void;
+}
+
+export interface Command {
+  /** e.g. ['clients', 'create'] or ['migrate']. */
+  path: string[];
+  summary: string;
+  /** Usage after `latchkey <path>`, e.g. `ID` or `--type TYPE --name NAME [options]`. */
+  usage: string;
+  /** Option lines for --help (without the global ones). */
+  help?: string;
+  options?: Record<string, OptionSpec>;
+  /** Names of the required positional arguments, exactly this many. */
+  args?: string[];
+  run(s: Session, values: Values, positionals: string[]): Promise<void>;
+}
+
+export function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function strs(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Fixed-width columns for text-mode tables. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export const iso = (d: Date | null | undefined): string => (d ? d.toISOString() : '-');

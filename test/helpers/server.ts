@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { FastifyInstance } from 'fastify';
+import { createAppContext, type AppContext } from '../../src/app.js';
+import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
+import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { buildServer } from '../../src/server.js';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/**
+ * A database for one test server: a fresh PostgreSQL database on the DATABASE_URL server when
+ * that is set (so test files never see each other's rows), else a fresh embedded data dir.
+ */
+export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+  const base = process.env.DATABASE_URL;
+  if (base) {
+    const name = `latchkey_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    return {
+      env: { DATABASE_URL: url.toString(), LATCHKEY_SECRET: process.env.LATCHKEY_SECRET ?? TEST_SECRET },
+      drop: async () => {
+        const c = new pg.Client({ connectionString: base });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface TestServer {
+  url: string;
+  issuer: string;
+  ctx: AppContext;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Starts the real server (real database, real keys) on a random loopback port. */
+export async function startServer(opts: { bootstrap?: unknown; env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+  const port = await freePort();
+  const db = await freshDatabaseEnv();
+  const config = loadConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', JWKS_URI_ALLOW_PRIVATE: 'true', ...db.env, ...opts.env });
+  const ctx = await createAppContext(config, opts.clock ? { clock: opts.clock } : {});
+  if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
+  const app = await buildServer(ctx, { logger: false });
+  await app.listen({ port, host: '127.0.0.1' });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    issuer: config.issuer,
+    ctx,
+    app,
+    async close() {
+      await app.close();
+      await ctx.db.close();
+      await db.drop();
+    },
+  };
+}
+
+export const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+/** POST a form and return status, headers and parsed JSON (or text). */
+export async function postForm(
+  url: string,
+  form: Record<string, string | string[]> | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: any }> {
+  let body: string;
+  if (typeof form === 'string') body = form;
+  else {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) p.append(k, x);
+    body = p.toString();
+  }
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : '';
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
