@@ -45,6 +45,9 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down: draining in-flight requests');
     ctx.keystore.stopReloading();
+    // A request that never finishes must not keep the process from stopping.
+    const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+    force.unref();
     try {
       await app.close(); // stops accepting, waits for in-flight requests
       await ctx.db.close();

@@ -50,6 +50,12 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
 
   const https = config.issuer.startsWith('https://');
+  // While draining (SIGTERM), each response closes its keep-alive connection, so in-flight
+  // requests finish and no idle client keeps the process alive until its keep-alive timeout.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -61,6 +67,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     }
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
+    if (draining) reply.header('connection', 'close');
     if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     return payload;
   });

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { API, SECRET } from '../helpers/fixtures.js';
+import { basic, freePort, freshDatabaseEnv, postForm } from '../helpers/server.js';
+
+/** Runs `src/main.ts` as `npm start` does, collecting its output. */
+function startProcess(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (re: RegExp, ms = 60_000) => {
+    const until = Date.now() + ms;
+    while (!re.test(out)) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`did not see ${re}; output:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, waitFor, output: () => out };
+}
+
+describe('the server process', () => {
+  let port: number;
+  let db: Awaited<ReturnType<typeof freshDatabaseEnv>>;
+  let dir: string;
+  let proc: ReturnType<typeof startProcess>;
+  let child: ChildProcess;
+
+  before(async () => {
+    port = await freePort();
+    db = await freshDatabaseEnv();
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-proc-'));
+    const bootstrap = join(dir, 'bootstrap.json');
+    writeFileSync(bootstrap, JSON.stringify({
+      resources: [{ identifier: API, scopes: ['api:read'] }],
+      clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] }],
+    }));
+    proc = startProcess({ PORT: String(port), LATCHKEY_BOOTSTRAP: bootstrap, ...db.env });
+    child = proc.child;
+    await proc.waitFor(/listening/);
+  });
+  after(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs one line containing "listening" and the base URL', () => {
+    assert.match(proc.output(), new RegExp(`listening[^\\n]*http://127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('applies LATCHKEY_BOOTSTRAP and serves tokens', async () => {
+    const res = await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) });
+    assert.equal(res.status, 200);
+  });
+
+  it('generates the embedded-mode secret with mode 0600 and warns about it', { skip: !!process.env.DATABASE_URL && 'embedded mode only' }, () => {
+    const mode = statSync(join(db.env.DATA_DIR!, 'secret')).mode & 0o777;
+    assert.equal(mode, 0o600);
+    assert.match(proc.output(), /LATCHKEY_SECRET is not set/);
+  });
+
+  it('never logs secrets or tokens', async () => {
+    const res = await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) });
+    await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials', client_id: 'svc', client_secret: SECRET });
+    await new Promise((r) => setTimeout(r, 200));
+    const out = proc.output();
+    assert.ok(!out.includes(SECRET));
+    assert.ok(!out.includes(res.body.access_token));
+    assert.ok(!out.includes(basic('svc', SECRET).slice(6)));
+    assert.match(out, /"path":"\/token"/, 'requests are logged');
+  });
+
+  it('SIGTERM drains in-flight requests and exits 0', async () => {
+    const inflight = Array.from({ length: 20 }, () =>
+      postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) }),
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGTERM');
+    const results = await Promise.allSettled(inflight);
+    const code = await proc.exited;
+    assert.equal(code, 0, proc.output());
+    for (const r of results) {
+      // Requests the server had accepted complete; none is cut off with a 5xx.
+      if (r.status === 'fulfilled') assert.ok(r.value.status === 200 || r.value.status === 503, String(r.value.status));
+    }
+    assert.ok(results.some((r) => r.status === 'fulfilled' && r.value.status === 200));
+  });
+});
+
+describe('start-up failures are one clear line', () => {
+  it('a bad setting names the variable and stops the server', async () => {
+    const p = startProcess({ PORT: 'eighty' });
+    const code = await p.exited;
+    assert.notEqual(code, 0);
+    assert.match(p.output(), /PORT/);
+    assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, 'no stack trace');
+  });
+
+  it('a bad bootstrap file names the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-bad-'));
+    try {
+      const file = join(dir, 'b.json');
+      writeFileSync(file, JSON.stringify({ clients: [{ client_id: 'x', client_secret: 'short', redirect_uris: ['https://a.example/cb'] }] }));
+      const p = startProcess({ DATA_DIR: join(dir, 'data'), PORT: String(await freePort()), LATCHKEY_BOOTSTRAP: file });
+      const code = await p.exited;
+      assert.notEqual(code, 0);
+      assert.match(p.output(), /clients\[0\]\.client_secret: client_secret must be at least 32 characters/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a second server on the same embedded database says so instead of hanging', { skip: !!process.env.DATABASE_URL && 'embedded mode only' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-busy-'));
+    const first = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
+    try {
+      await first.waitFor(/listening/);
+      const second = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
+      const code = await second.exited;
+      assert.notEqual(code, 0);
+      assert.match(second.output(), /in use by a running Latchkey process/);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
