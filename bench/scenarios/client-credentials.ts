@@ -1,0 +1,80 @@
+import type { BenchClient, BenchResource } from '../fixtures.js';
+import type { Scenario, VerifyInput } from './types.js';
+
+const API = 'https://api.example.com';
+
+const client: BenchClient = {
+  client_id: 'bench-svc',
+  // Fixed, not random: the same value is configured in every target. 48 characters.
+  client_secret: 'bench-svc-secret-0123456789abcdefghijklmnopqrstu',
+  grant_types: ['client_credentials'],
+  token_endpoint_auth_method: 'client_secret_basic',
+  scope: 'api:read',
+  audiences: [API],
+};
+
+const resource: BenchResource = { identifier: API, scopes: ['api:read', 'api:write'] };
+
+/** RFC 6749 §2.3.1: client_id and secret are form-urlencoded before base64. */
+export function basicAuth(id: string, secret: string): string {
+  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
+}
+
+function decodeJwtPart(part: string | undefined): Record<string, unknown> {
+  if (!part) throw new Error('access_token is not a JWT (expected three dot-separated parts)');
+  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+function parseTokenResponse(res: VerifyInput): Record<string, unknown> {
+  if (res.status !== 200) throw new Error(`expected HTTP 200, got ${res.status}: ${res.body.slice(0, 500)}`);
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(res.body) as Record<string, unknown>;
+  } catch {
+    throw new Error(`response is not JSON: ${res.body.slice(0, 500)}`);
+  }
+  if (typeof json.access_token !== 'string' || !json.access_token) {
+    throw new Error(`no access_token in ${res.body.slice(0, 500)}`);
+  }
+  return json;
+}
+
+/** RFC 6749 §4.4 with client_secret_basic: the machine-to-machine hot path. */
+export const clientCredentials: Scenario = {
+  id: 'client_credentials',
+  title: 'client_credentials, client_secret_basic',
+  description: 'POST /token, Authorization: Basic, grant_type=client_credentials&scope=api:read → ES256 JWT access token',
+  fixtures: { clients: [client], resources: [resource] },
+  targets: ['latchkey', 'oidc-provider', 'bare-fastify'],
+  request: () => ({
+    method: 'POST',
+    path: '/token',
+    headers: {
+      authorization: basicAuth(client.client_id, client.client_secret),
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    },
+    body: 'grant_type=client_credentials&scope=api%3Aread',
+  }),
+  verify(target, res) {
+    const json = parseTokenResponse(res);
+    if (target === 'bare-fastify') return 'HTTP 200, constant JSON';
+    const [h, p] = String(json.access_token).split('.');
+    const header = decodeJwtPart(h);
+    const payload = decodeJwtPart(p);
+    const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const problems: string[] = [];
+    if (header.alg !== 'ES256') problems.push(`alg is ${String(header.alg)}, expected ES256`);
+    if (!aud.includes(API)) problems.push(`aud is ${JSON.stringify(payload.aud)}, expected ${API}`);
+    if (payload.scope !== 'api:read') problems.push(`scope claim is ${JSON.stringify(payload.scope)}, expected "api:read"`);
+    if (String(json.token_type).toLowerCase() !== 'bearer') problems.push(`token_type is ${String(json.token_type)}`);
+    if (problems.length) throw new Error(`${problems.join('; ')}\n${res.body.slice(0, 800)}`);
+    return `HTTP 200, JWT ${String(header.alg)} typ=${String(header.typ)} aud=${API} scope=${String(payload.scope)}, ${String(json.access_token).length} chars`;
+  },
+  goals: [
+    { kind: 'throughput-ratio', target: 'latchkey', versus: 'oidc-provider', atLeast: 2 },
+    { kind: 'throughput-ratio', target: 'latchkey', versus: 'bare-fastify', atLeast: 0.5 },
+    { kind: 'p99-below', target: 'latchkey', ms: 25 },
+  ],
+};
