@@ -56,3 +56,11 @@ describe('config', () => {
     assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.1.0/24' }).trustProxy, ['10.0.0.1', '10.0.1.0/24']);
   });
 });
+
+describe('config: empty variables', () => {
+  it('an empty variable means unset (compose files pass VAR= through)', () => {
+    const c = loadConfig({ LATCHKEY_BOOTSTRAP: '', PORT: '' });
+    assert.equal(c.bootstrapFile, undefined);
+    assert.equal(c.port, 3000);
+  });
+});
