@@ -28,10 +28,10 @@ export type Values = Record<string, string | boolean | (string | boolean)[] | un
 export interface Session {
   readonly config: Config;
   readonly json: boolean;
-  /** The store, opened and migrated on first call; main closes it. */
-  db(): Promise<Db>;
+  /** The store, opened on first call and migrated unless `migrate: false`; main closes it. */
+  db(opts?: { migrate?: boolean }): Promise<Db>;
   /** LATCHKEY_SECRET-derived keys (embedded mode: generated into DATA_DIR on first use). */
-  secrets(): ServerSecrets;
+  secrets(): Promise<ServerSecrets>;
   /** Text-mode output (ignored in --json mode). */
   print(text: string): void;
   /** The command's --json result; exactly one per command. */

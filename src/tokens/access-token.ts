@@ -28,8 +28,23 @@ export interface AccessTokenInput {
   extra?: Record<string, unknown>;
 }
 
-/** A jti with 128 bits of randomness: unique without coordination between processes. */
-export const newJti = (): string => randomBytes(16).toString('base64url');
+/**
+ * A jti with 128 bits of randomness: unique without coordination between processes. Drawn from
+ * a pool refilled 4 KiB at a time, because a system call per token showed in the token
+ * endpoint's profile.
+ */
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let offset = 0;
+export function newJti(): string {
+  if (offset + 16 > POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    offset = 0;
+  }
+  const jti = pool.toString('base64url', offset, offset + 16);
+  offset += 16;
+  return jti;
+}
 
 /** Pure: the claims of an access token. A single audience is a string, several an array. */
 export function buildAccessTokenClaims(input: AccessTokenInput, jti: string = newJti()): AccessTokenClaims {

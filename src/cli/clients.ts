@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hashClientSecret } from '../keys/secret.js';
+import {
+  clientMetadataSchema,
+  describeIssues,
+  type AuthMethod,
+  type ClientMetadataInput,
+  type GrantType,
+  type StoredClientMetadata,
+} from '../oauth/client-metadata.js';
+import { clientsRepository, type ClientRecord } from '../store/repositories/clients.js';
+import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
+
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+
+interface ClientType {
+  grantTypes: GrantType[];
+  /** Empty for clients that never use /authorize. */
+  responseTypes: ('code' | 'code id_token')[];
+  /** Without --jwks-file/--jwks-uri. */
+  authMethod: AuthMethod;
+  /** Uses /authorize, so it needs redirect URIs. */
+  redirects: boolean;
+  /** Confidential: may authenticate with private_key_jwt instead of a secret. */
+  confidential: boolean;
+}
+
+/** RFC 9700 / RFC 8252 / RFC 8628 guidance per kind of application (CONTRACT.md CLI). */
+const CLIENT_TYPES: Record<string, ClientType> = {
+  web: { grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], authMethod: 'client_secret_basic', redirects: true, confidential: true },
+  spa: { grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], authMethod: 'none', redirects: true, confidential: false },
+  native: { grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], authMethod: 'none', redirects: true, confidential: false },
+  service: { grantTypes: ['client_credentials'], responseTypes: [], authMethod: 'client_secret_basic', redirects: false, confidential: true },
+  device: { grantTypes: [DEVICE_CODE, 'refresh_token'], responseTypes: [], authMethod: 'none', redirects: false, confidential: false },
+};
+
+const usesSecret = (m: AuthMethod): boolean => m === 'client_secret_basic' || m === 'client_secret_post';
+
+/** 256 bits, base64url: 43 characters, above the 32-character minimum of MIN_SECRET_LENGTH. */
+const newSecret = (): string => randomBytes(32).toString('base64url');
+
+/** "Billing Service!" -> "billing-service-3f9a2c1b7e4d": readable in logs; the suffix keeps same-named clients apart. */
+function generateClientId(name: string, type: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .slice(0, 40)
+    .replace(/^-+|-+$/g, '');
+  return `${slug || type}-${randomBytes(6).toString('hex')}`;
+}
+
+function readJwksFile(path: string): unknown {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --jwks-file ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`--jwks-file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  // Accept a bare JWK as well as a JWK Set: exporting one public key is the common case.
+  if (json && typeof json === 'object' && !Array.isArray(json) && 'kty' in json && !('keys' in json)) json = { keys: [json] };
+  const keys = (json as { keys?: unknown } | null)?.keys;
+  if (Array.isArray(keys) && keys.length === 0) throw new UsageError(`--jwks-file ${path} holds no keys`);
+  return json;
+}
+
+/** Arguments -> validated metadata; everything is checked before the database is opened. */
+function buildMetadata(v: Values): StoredClientMetadata {
+  const typeName = str(v, 'type');
+  if (!typeName) throw new UsageError(`--type is required (${Object.keys(CLIENT_TYPES).join(', ')})`);
+  const type = CLIENT_TYPES[typeName];
+  if (!type) throw new UsageError(`--type must be one of ${Object.keys(CLIENT_TYPES).join(', ')} (got "${typeName}")`);
+  const name = str(v, 'name');
+  if (!name) throw new UsageError('--name is required');
+  const redirectUris = strs(v, 'redirect-uri');
+  const jwksFile = str(v, 'jwks-file');
+  const jwksUri = str(v, 'jwks-uri');
+
+  if (type.redirects && redirectUris.length === 0) {
+    throw new UsageError(`a ${typeName} client needs at least one --redirect-uri (the authorization code flow redirects back to it)`);
+  }
+  if (!type.redirects && redirectUris.length > 0) {
+    throw new UsageError(`--redirect-uri does not apply to a ${typeName} client (it never uses the authorization endpoint)`);
+  }
+  if (jwksFile && jwksUri) throw new UsageError('give either --jwks-file or --jwks-uri, not both');
+  const withKeys = Boolean(jwksFile || jwksUri);
+  if (withKeys && !type.confidential) {
+    throw new UsageError(`--jwks-file/--jwks-uri do not apply to a ${typeName} client: it is a public client with no credentials`);
+  }
+
+  const input: ClientMetadataInput = {
+    client_id: str(v, 'client-id') ?? generateClientId(name, typeName),
+    client_name: name,
+    redirect_uris: redirectUris,
+    grant_types: type.grantTypes,
+    response_types: type.responseTypes,
+    token_endpoint_auth_method: withKeys ? 'private_key_jwt' : type.authMethod,
+    scope: (str(v, 'scope') ?? '').trim().split(/\s+/).filter(Boolean).join(' '),
+    audiences: strs(v, 'audience'),
+    ...(jwksFile ? { jwks: readJwksFile(jwksFile) as ClientMetadataInput['jwks'] } : {}),
+    ...(jwksUri ? { jwks_uri: jwksUri } : {}),
+  };
+  const parsed = clientMetadataSchema.safeParse(input);
+  if (!parsed.success) throw new UsageError(`invalid client: ${describeIssues(parsed.error)}`);
+  // The schema's output never holds a secret here (none was given); the secret is made later.
+  const { client_secret: _none, ...metadata } = parsed.data;
+  return metadata;
+}
+
+/** The client as shown by show/list --json: metadata and dates, never the secret or its hash. */
+function clientView(rec: ClientRecord) {
+  const { client_secret: _never, client_id: _id, ...metadata } = rec.metadata as StoredClientMetadata & { client_secret?: unknown };
+  return {
+    client_id: rec.clientId,
+    ...metadata,
+    has_client_secret: rec.secretHash !== null,
+    created_at: rec.createdAt,
+    updated_at: rec.updatedAt,
+  };
+}
+
+function describeClient(rec: ClientRecord): string {
+  const m = rec.metadata;
+  const rows: [string, string[]][] = [
+    ['client_id', [rec.clientId]],
+    ['client_name', m.client_name ? [m.client_name] : []],
+    ['token_endpoint_auth_method', [m.token_endpoint_auth_method]],
+    ['client_secret', [rec.secretHash ? 'set (stored only as a hash)' : 'none']],
+    ['grant_types', m.grant_types],
+    ['response_types', m.response_types],
+    ['redirect_uris', m.redirect_uris],
+    ['post_logout_redirect_uris', m.post_logout_redirect_uris ?? []],
+    ['scope', m.scope ? [m.scope] : []],
+    ['audiences', m.audiences],
+    ['jwks', m.jwks ? [`${m.jwks.keys.length} key(s)${m.jwks.keys.length ? `: ${m.jwks.keys.map((k) => String(k.kid ?? `${k.kty} (no kid)`)).join(', ')}` : ''}`] : []],
+    ['jwks_uri', m.jwks_uri ? [m.jwks_uri] : []],
+    ['skip_consent', m.skip_consent ? ['true'] : []],
+    ['created_at', [iso(rec.createdAt)]],
+    ['updated_at', [iso(rec.updatedAt)]],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows
+    .filter(([, vals]) => vals.length > 0)
+    .flatMap(([k, vals]) => vals.map((val, i) => `${(i === 0 ? k : '').padEnd(width)}  ${val}`))
+    .join('\n');
+}
+
+async function findOrFail(s: Session, id: string): Promise<ClientRecord> {
+  const rec = await clientsRepository(await s.db()).find(id);
+  if (!rec) throw new CliError(`no client with client_id "${id}"`);
+  return rec;
+}
+
+const cacheNote = (s: Session) =>
+  `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
+
+export const clientCommands: Command[] = [
+  {
+    path: ['clients', 'create'],
+    summary: 'register a client; prints its client_secret once',
+    usage: '--type web|spa|native|service|device --name NAME [options]',
+    help: [
+      '  --type TYPE            web      authorization code + refresh token, client_secret_basic (private_key_jwt with --jwks-*)',
+      '                         spa      authorization code (PKCE) + refresh token, public (no secret)',
+      '                         native   authorization code (PKCE) + refresh token, public (no secret)',
+      '                         service  client credentials, client_secret_basic (private_key_jwt with --jwks-*)',
+      '                         device   device code + refresh token, public (no secret)',
+      '  --name NAME            human-readable name (client_name)',
+      '  --redirect-uri URI     a redirect URI; repeat for several (required for web, spa, native)',
+      '  --scope "A B"          scopes the client may request, space-separated',
+      '  --audience URI         a resource the client may get tokens for; repeat for several',
+      '  --jwks-file FILE       the client\'s public keys (JWK Set or one JWK): use private_key_jwt (web, service)',
+      '  --jwks-uri URL         where the client publishes its public keys: use private_key_jwt (web, service)',
+      '  --client-id ID         use this client_id instead of a generated one',
+    ].join('\n'),
+    options: {
+      type: { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      scope: { type: 'string' },
+      audience: { type: 'string', multiple: true },
+      'jwks-file': { type: 'string' },
+      'jwks-uri': { type: 'string' },
+      'client-id': { type: 'string' },
+    },
+    async run(s, values) {
+      const metadata = buildMetadata(values);
+      const secret = usesSecret(metadata.token_endpoint_auth_method) ? newSecret() : undefined;
+      const db = await s.db();
+      const hash = secret ? hashClientSecret(await s.secrets(), secret) : null;
+      if (!(await clientsRepository(db).insert(metadata.client_id, metadata, hash))) {
+        throw new CliError(`a client with client_id "${metadata.client_id}" already exists`);
+      }
+      if (s.json) {
+        // RFC 7591 §3.2.1 registration response shape.
+        const { client_id, ...rest } = metadata;
+        s.printJson({
+          client_id,
+          ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+          client_id_issued_at: Math.floor(Date.now() / 1000),
+          ...rest,
+        });
+        return;
+      }
+      const rec = await clientsRepository(db).find(metadata.client_id);
+      s.print(`Created ${str(values, 'type')} client "${metadata.client_name}".\n`);
+      s.print(describeClient(rec!));
+      if (secret) {
+        s.print(`\nclient_secret: ${secret}\n`);
+        s.print('Save this client_secret now: it will not be shown again (only a hash of it is stored).');
+      }
+    },
+  },
+  {
+    path: ['clients', 'list'],
+    summary: 'list registered clients',
+    usage: '',
+    async run(s) {
+      const clients = await clientsRepository(await s.db()).list();
+      if (s.json) return s.printJson(clients.map(clientView));
+      if (clients.length === 0) return s.print('No clients registered.');
+      s.print(
+        table(
+          ['CLIENT_ID', 'AUTH METHOD', 'GRANT TYPES', 'NAME'],
+          clients.map((c) => [c.clientId, c.metadata.token_endpoint_auth_method, c.metadata.grant_types.join(','), c.metadata.client_name ?? '']),
+        ),
+      );
+    },
+  },
+  {
+    path: ['clients', 'show'],
+    summary: "show a client's metadata (never its secret)",
+    usage: 'ID',
+    args: ['ID'],
+    async run(s, _values, [id]) {
+      const rec = await findOrFail(s, id!);
+      if (s.json) return s.printJson(clientView(rec));
+      s.print(describeClient(rec));
+    },
+  },
+  {
+    path: ['clients', 'delete'],
+    summary: 'delete a client',
+    usage: 'ID',
+    args: ['ID'],
+    async run(s, _values, [id]) {
+      if (!(await clientsRepository(await s.db()).delete(id!))) throw new CliError(`no client with client_id "${id}"`);
+      if (s.json) return s.printJson({ client_id: id, deleted: true });
+      s.print(`Deleted client "${id}"; ${cacheNote(s)}`);
+    },
+  },
+  {
+    path: ['clients', 'rotate-secret'],
+    summary: "replace a client's secret; prints the new one once",
+    usage: 'ID',
+    args: ['ID'],
+    async run(s, _values, [id]) {
+      const rec = await findOrFail(s, id!);
+      const method = rec.metadata.token_endpoint_auth_method;
+      if (!usesSecret(method)) {
+        throw new CliError(`client "${id}" authenticates with ${method === 'none' ? 'no credentials (a public client)' : method}; it has no client_secret to rotate`);
+      }
+      const secret = newSecret();
+      if (!(await clientsRepository(await s.db()).setSecretHash(id!, hashClientSecret(await s.secrets(), secret)))) {
+        throw new CliError(`no client with client_id "${id}"`);
+      }
+      if (s.json) return s.printJson({ client_id: id, client_secret: secret, client_secret_expires_at: 0 });
+      s.print(`New client_secret for "${id}": ${secret}`);
+      s.print(`Save it now: it will not be shown again. The old secret stops working; ${cacheNote(s)}`);
+    },
+  },
+];

@@ -1,0 +1,246 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BootstrapError } from '../bootstrap.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { KeyDecryptionError } from '../keys/encryption.js';
+import type { ServerSecrets } from '../keys/secret.js';
+import { DatabaseBusyError, isDatabaseUnavailable, type Db } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
+import { clientCommands } from './clients.js';
+import { CliError, UsageError, type Command, type OptionSpec, type Session, type Values } from './common.js';
+import { importCommands } from './import.js';
+import { keyCommands } from './keys.js';
+import { migrateCommands } from './migrate.js';
+
+const COMMANDS: Command[] = [...clientCommands, ...keyCommands, ...migrateCommands, ...importCommands];
+const GROUPS: Record<string, string> = { clients: 'manage OAuth clients', keys: 'manage signing keys' };
+
+const GLOBAL_OPTIONS: Record<string, OptionSpec> = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
+const GLOBAL_HELP = ['  --json                 print the result as JSON on stdout', '  -h, --help             show this help'].join('\n');
+
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+const processIo: Io = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  env: process.env,
+};
+
+const name = (c: Command) => `latchkey ${c.path.join(' ')}`;
+const isHelpFlag = (a: string) => a === '--help' || a === '-h';
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
+  return `Usage: latchkey <command> [options]
+
+Administers a Latchkey authorization server's database.
+
+Commands:
+${COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`).join('\n')}
+
+Options:
+${GLOBAL_HELP}
+  --version              print the version
+
+Every command has --help. Configuration comes from the same environment variables as the server:
+DATABASE_URL (PostgreSQL; LATCHKEY_SECRET is then required) or DATA_DIR (embedded database,
+default ./data), LATCHKEY_SECRET, ACCESS_TOKEN_TTL, KEY_ROTATION_DELAY, ... The embedded database
+can be opened by one process at a time: stop the server first, or use DATABASE_URL.
+
+Exit status: 0 success, 1 error, 2 bad arguments, 78 bad configuration.
+`;
+}
+
+function groupHelp(group: string): string {
+  const cmds = COMMANDS.filter((c) => c.path[0] === group);
+  const width = Math.max(...cmds.map((c) => c.path[1]!.length));
+  return `Usage: latchkey ${group} <subcommand> [options]
+
+${GROUPS[group]}
+
+Subcommands:
+${cmds.map((c) => `  ${c.path[1]!.padEnd(width)}  ${c.summary}`).join('\n')}
+
+Options:
+${GLOBAL_HELP}
+
+Run \`latchkey ${group} <subcommand> --help\` for details.
+`;
+}
+
+function commandHelp(c: Command): string {
+  return `Usage: ${name(c)}${c.usage ? ` ${c.usage}` : ''} [--json]
+
+${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
+
+Options:
+${c.help ? `${c.help}\n` : ''}${GLOBAL_HELP}
+`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Stack traces are for bugs; an error an operator can fix is one line they can act on. */
+function reason(err: unknown): { message: string; code: number } {
+  if (err instanceof CliError) return { message: err.message, code: err.exitCode };
+  if (err instanceof ConfigError) return { message: err.message, code: 78 }; // EX_CONFIG, as the server
+  if (err instanceof DatabaseBusyError || err instanceof BootstrapError || err instanceof KeyDecryptionError) {
+    return { message: err.message, code: 1 };
+  }
+  const text = describe(err);
+  // The URL is not repeated: it may hold a password.
+  if (isDatabaseUnavailable(err)) return { message: `cannot reach the database (DATABASE_URL): ${text}`, code: 1 };
+  return { message: text, code: 1 };
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  // net.connect to a host with several addresses fails with an AggregateError whose message is empty.
+  if (!err.message && err instanceof AggregateError) return err.errors.map(describe).join(', ');
+  const code = (err as { code?: unknown }).code;
+  return err.message || (typeof code === 'string' ? code : err.name);
+}
+
+const oneLine = (s: string) => s.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
+
+interface OwnedSession extends Session {
+  close(): Promise<void>;
+  output(): string;
+}
+
+function createSession(config: Config, json: boolean, io: Io): OwnedSession {
+  let opened: Promise<Db> | undefined;
+  let migrated: Promise<void> | undefined;
+  let secrets: ServerSecrets | undefined;
+  const text: string[] = [];
+  let jsonValue: unknown;
+  const warn = (t: string) => io.stderr(`latchkey: ${oneLine(t)}\n`);
+  return {
+    config,
+    json,
+    async db(opts) {
+      // Loaded on demand: the drivers (and app.ts below) take ~0.5 s to import, which --help need not pay.
+      opened ??= import('../store/open.js').then(({ openDb }) =>
+        openDb(config, (err) => warn(`database connection error: ${describe(err)}`)),
+      );
+      const db = await opened;
+      if (opts?.migrate !== false) {
+        migrated ??= migrate(db).then((applied) => {
+          if (applied.length) warn(`applied migrations: ${applied.join(', ')}`);
+        });
+        await migrated;
+      }
+      return db;
+    },
+    async secrets() {
+      if (!secrets) {
+        const { resolveSecret } = await import('../app.js');
+        secrets = resolveSecret(config, {
+          warn: ((_obj: unknown, msg?: string) => warn(msg ?? '')) as NonNullable<Parameters<typeof resolveSecret>[1]>['warn'],
+        });
+      }
+      return secrets;
+    },
+    print: (t) => void text.push(t),
+    printJson: (v) => void (jsonValue = v),
+    warn,
+    output: () => (json ? `${JSON.stringify(jsonValue ?? null, null, 2)}\n` : text.length ? `${text.join('\n')}\n` : ''),
+    async close() {
+      const db = await opened?.catch(() => undefined);
+      // PGlite must be closed to flush to disk and release DATA_DIR's lock.
+      await db?.close();
+    },
+  };
+}
+
+async function dispatch(argv: string[], io: Io): Promise<number> {
+  let help = false;
+  let json = false;
+  let i = 0;
+  // Options before the command word: only the global ones make sense there.
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (isHelpFlag(a)) help = true;
+    else if (a === '--version') {
+      io.stdout(`${version()}\n`);
+      return 0;
+    } else throw new UsageError(`unknown option ${a} (see latchkey --help)`);
+  }
+  let rest = argv.slice(i);
+  if (rest[0] === 'help') {
+    help = true;
+    rest = rest.slice(1);
+  }
+  const word = rest[0];
+  if (word === undefined) {
+    if (help) return io.stdout(mainHelp()), 0;
+    throw new UsageError('missing command (see latchkey --help)');
+  }
+
+  let cmd: Command | undefined;
+  if (GROUPS[word]) {
+    const subs = COMMANDS.filter((c) => c.path[0] === word).map((c) => c.path[1]);
+    const sub = rest[1];
+    if (sub === undefined || sub.startsWith('-')) {
+      if (help || rest.slice(1).some(isHelpFlag)) return io.stdout(groupHelp(word)), 0;
+      throw new UsageError(`${word}: missing subcommand (${subs.join(', ')}); see latchkey ${word} --help`);
+    }
+    cmd = COMMANDS.find((c) => c.path[0] === word && c.path[1] === sub);
+    if (!cmd) throw new UsageError(`${word}: unknown subcommand "${sub}" (${subs.join(', ')}); see latchkey ${word} --help`);
+    rest = rest.slice(2);
+  } else {
+    cmd = COMMANDS.find((c) => c.path.length === 1 && c.path[0] === word);
+    if (!cmd) throw new UsageError(`unknown command "${word}" (see latchkey --help)`);
+    rest = rest.slice(1);
+  }
+
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true }));
+  } catch (err) {
+    if (help || rest.some(isHelpFlag)) return io.stdout(commandHelp(cmd)), 0;
+    // Node's text for an unknown option goes on about positionals starting with '-': keep the first sentence.
+    const e = err as Error & { code?: string };
+    const msg = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message.split('. ')[0] : e.message;
+    throw new UsageError(`${cmd.path.join(' ')}: ${msg} (see ${name(cmd)} --help)`);
+  }
+  if (help || values.help === true) return io.stdout(commandHelp(cmd)), 0;
+  json ||= values.json === true;
+  const want = cmd.args ?? [];
+  if (positionals.length !== want.length) {
+    const what = positionals.length < want.length ? `missing ${want.slice(positionals.length).join(' ')}` : `unexpected argument "${positionals[want.length]}"`;
+    throw new UsageError(`${cmd.path.join(' ')}: ${what} (usage: ${name(cmd)} ${cmd.usage})`);
+  }
+
+  const session = createSession(loadConfig(io.env), json, io);
+  try {
+    await cmd.run(session, values, positionals);
+  } catch (err) {
+    await session.close().catch(() => {}); // the command's error is the one to report
+    throw err;
+  }
+  // Printed before closing: a secret that was committed must reach the operator even if close fails.
+  io.stdout(session.output());
+  await session.close();
+  return 0;
+}
+
+/** Runs one CLI invocation and returns its exit status; never throws. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    const { message, code } = reason(err);
+    io.stderr(`latchkey: ${oneLine(message)}\n`);
+    return code;
+  }
+}
