@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import { CompactSign, type JWTPayload } from 'jose';
 import type { SigningKey } from '../keys/keystore.js';
 
 /** RFC 9068 §2.2 claims of a JWT access token. */
@@ -64,7 +64,15 @@ export function buildAccessTokenClaims(input: AccessTokenInput, jti: string = ne
   return claims;
 }
 
-/** RFC 9068 §2.1: the header says typ "at+jwt" so an access token is never taken for an ID token. */
+const encoder = new TextEncoder();
+
+/**
+ * RFC 9068 §2.1: the header says typ "at+jwt" so an access token is never taken for an ID token.
+ * The claims are already built and checked by buildAccessTokenClaims, so this signs their JSON
+ * with jose's CompactSign directly; SignJWT would clone and re-validate them on every token.
+ */
 export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey);
+  return new CompactSign(encoder.encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+    .sign(key.privateKey);
 }
