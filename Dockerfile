@@ -6,6 +6,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src
 COPY migrations ./migrations
+COPY views ./views
 COPY bin ./bin
 COPY tsconfig.json ./
 USER node

@@ -17,12 +17,21 @@ import { rateLimitsRepository } from './store/repositories/rate-limits.js';
 import { replayRepository } from './store/repositories/replay.js';
 import { resourcesRepository } from './store/repositories/resources.js';
 import { revocationsRepository } from './store/repositories/revocations.js';
+import { usersRepository } from './store/repositories/users.js';
+import { sessionsRepository } from './store/repositories/sessions.js';
+import { interactionsRepository } from './store/repositories/interactions.js';
+import { grantsRepository } from './store/repositories/grants.js';
+import { codesRepository } from './store/repositories/codes.js';
+import { consentsRepository } from './store/repositories/consents.js';
 
 export const ENDPOINT_PATHS = {
+  authorization: '/authorize',
   token: '/token',
   introspection: '/introspect',
   revocation: '/revoke',
   jwks: '/jwks',
+  userinfo: '/userinfo',
+  endSession: '/end_session',
 } as const;
 
 /** Everything the endpoints need, built once per process (or per test server). */
@@ -42,6 +51,12 @@ export interface AppContext {
     revocations: ReturnType<typeof revocationsRepository>;
     replay: ReturnType<typeof replayRepository>;
     rateLimits: ReturnType<typeof rateLimitsRepository>;
+    users: ReturnType<typeof usersRepository>;
+    sessions: ReturnType<typeof sessionsRepository>;
+    interactions: ReturnType<typeof interactionsRepository>;
+    grants: ReturnType<typeof grantsRepository>;
+    codes: ReturnType<typeof codesRepository>;
+    consents: ReturnType<typeof consentsRepository>;
   };
 }
 
@@ -77,6 +92,12 @@ export async function createAppContext(
       revocations: revocationsRepository(db),
       replay: replayRepository(db),
       rateLimits: rateLimitsRepository(db),
+      users: usersRepository(db),
+      sessions: sessionsRepository(db),
+      interactions: interactionsRepository(db),
+      grants: grantsRepository(db),
+      codes: codesRepository(db),
+      consents: consentsRepository(db),
     };
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');

@@ -5,13 +5,16 @@ import { clientMetadataSchema, describeIssues, resourceSchema } from './oauth/cl
 import type { Db } from './store/db.js';
 import { clientsRepository } from './store/repositories/clients.js';
 import { resourcesRepository } from './store/repositories/resources.js';
+import { usersRepository } from './store/repositories/users.js';
+import { bootstrapUserSchema } from './users/schema.js';
+import { hashPassword, verifyPassword } from './users/password.js';
 
 /** CONTRACT.md "Bootstrap file". Unknown top-level members are refused (a typo is a mistake). */
 export const bootstrapSchema = z
   .object({
     clients: z.array(clientMetadataSchema).default([]),
     resources: z.array(resourceSchema).default([]),
-    users: z.array(z.unknown()).default([]),
+    users: z.array(bootstrapUserSchema).default([]),
     trusted_issuers: z.array(z.unknown()).default([]),
   })
   .strict()
@@ -31,7 +34,7 @@ export const bootstrapSchema = z
     };
     dup(b.clients.map((c) => c.client_id), 'client_id', 'clients');
     dup(b.resources.map((r) => r.identifier), 'resource', 'resources');
-    if (b.users.length) ctx.addIssue({ code: 'custom', path: ['users'], message: 'users are not supported by this version yet (they arrive with the authorization code flow); remove them from the file' });
+    dup(b.users.map((u) => u.username.toLowerCase()), 'username', 'users');
     if (b.trusted_issuers.length) ctx.addIssue({ code: 'custom', path: ['trusted_issuers'], message: 'trusted_issuers are not supported by this version yet (they arrive with the JWT-bearer grant); remove them from the file' });
   });
 
@@ -59,9 +62,12 @@ export function readBootstrapFile(path: string): Bootstrap {
   return r.data;
 }
 
+type Outcome = 'created' | 'updated' | 'unchanged';
+
 export interface ApplyResult {
-  clients: Record<string, 'created' | 'updated' | 'unchanged'>;
-  resources: Record<string, 'created' | 'updated' | 'unchanged'>;
+  clients: Record<string, Outcome>;
+  resources: Record<string, Outcome>;
+  users: Record<string, Outcome>;
 }
 
 /**
@@ -72,12 +78,39 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
   return db.transaction(async (tx) => {
     const clients = clientsRepository(tx);
     const resources = resourcesRepository(tx);
-    const result: ApplyResult = { clients: {}, resources: {} };
+    const users = usersRepository(tx);
+    const result: ApplyResult = { clients: {}, resources: {}, users: {} };
     for (const r of b.resources) result.resources[r.identifier] = await resources.upsert(r);
     for (const c of b.clients) {
       const { client_secret, ...metadata } = c;
       result.clients[c.client_id] = await clients.upsert(c.client_id, metadata, client_secret ? hashClientSecret(secrets, client_secret) : null);
     }
+    for (const u of b.users) {
+      const existing = await users.findByUsername(u.username);
+      if (!existing) {
+        await users.insert(u.username, await hashPassword(u.password), u.claims);
+        result.users[u.username] = 'created';
+        continue;
+      }
+      // A fresh salt would make every re-application a change: re-hash only a changed password.
+      const passwordHash = (await verifyPassword(existing.passwordHash, u.password)) ? undefined : await hashPassword(u.password);
+      const claimsChanged = JSON.stringify(sortKeys(existing.claims)) !== JSON.stringify(sortKeys(u.claims));
+      if (passwordHash || claimsChanged) {
+        await users.update(existing.id, { ...(passwordHash ? { passwordHash } : {}), ...(claimsChanged ? { claims: u.claims } : {}) });
+        result.users[u.username] = 'updated';
+      } else {
+        result.users[u.username] = 'unchanged';
+      }
+    }
     return result;
   });
+}
+
+/** JSON with object keys in order, so equal claims compare equal whatever order jsonb keeps. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
 }

@@ -63,6 +63,17 @@ const envSchema = z
     AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(10000).default(10),
     AUTH_FAILURE_WINDOW: seconds('AUTH_FAILURE_WINDOW', 300, 1, 86400),
     CLOCK_SKEW: seconds('CLOCK_SKEW', 30, 0, 300),
+    /** Authorization codes live 60 s by default and never more than 10 minutes (SECURITY.md item 14). */
+    AUTHORIZATION_CODE_TTL: seconds('AUTHORIZATION_CODE_TTL', 60, 10, 600),
+    ID_TOKEN_TTL: seconds('ID_TOKEN_TTL', 3600, 60, 86400),
+    /** How long a browser session lasts after sign-in. */
+    SESSION_TTL: seconds('SESSION_TTL', 8 * 3600, 300, 30 * 86400),
+    /** How long a person has to finish signing in and consenting. */
+    INTERACTION_TTL: seconds('INTERACTION_TTL', 1800, 60, 86400),
+    /** Failed sign-ins allowed per account, and per IP address, within LOGIN_FAILURE_WINDOW. */
+    LOGIN_FAILURE_LIMIT_ACCOUNT: z.coerce.number().int().min(1).max(10000).default(10),
+    LOGIN_FAILURE_LIMIT_IP: z.coerce.number().int().min(1).max(100000).default(50),
+    LOGIN_FAILURE_WINDOW: seconds('LOGIN_FAILURE_WINDOW', 900, 10, 86400),
     /** Longest lifetime (exp - now) a client assertion may have. */
     ASSERTION_MAX_LIFETIME: seconds('ASSERTION_MAX_LIFETIME', 300, 30, 3600),
     /** Trust X-Forwarded-* only when set: "true", or a comma list of proxy addresses/CIDRs. */
@@ -103,6 +114,13 @@ export interface Config {
   readonly authFailureLimit: number;
   readonly authFailureWindow: number;
   readonly clockSkew: number;
+  readonly authorizationCodeTtl: number;
+  readonly idTokenTtl: number;
+  readonly sessionTtl: number;
+  readonly interactionTtl: number;
+  readonly loginFailureLimitAccount: number;
+  readonly loginFailureLimitIp: number;
+  readonly loginFailureWindow: number;
   readonly assertionMaxLifetime: number;
   readonly trustProxy: boolean | string[];
   readonly jwksUriAllowPrivate: boolean;
@@ -174,6 +192,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailureLimit: e.AUTH_FAILURE_LIMIT,
     authFailureWindow: e.AUTH_FAILURE_WINDOW,
     clockSkew: e.CLOCK_SKEW,
+    authorizationCodeTtl: e.AUTHORIZATION_CODE_TTL,
+    idTokenTtl: e.ID_TOKEN_TTL,
+    sessionTtl: e.SESSION_TTL,
+    interactionTtl: e.INTERACTION_TTL,
+    loginFailureLimitAccount: e.LOGIN_FAILURE_LIMIT_ACCOUNT,
+    loginFailureLimitIp: e.LOGIN_FAILURE_LIMIT_IP,
+    loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
     assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     jwksUriAllowPrivate: e.JWKS_URI_ALLOW_PRIVATE,

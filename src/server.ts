@@ -13,6 +13,11 @@ import { introspectEndpoint } from './endpoints/introspect.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { healthEndpoints } from './endpoints/health.js';
 import { metricsEndpoint } from './endpoints/metrics.js';
+import { authorizeEndpoint } from './endpoints/authorize.js';
+import { interactionEndpoints } from './endpoints/interaction.js';
+import { userinfoEndpoint } from './endpoints/userinfo.js';
+import { endSessionEndpoint } from './endpoints/end-session.js';
+import { registerPages } from './interaction/pages.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -113,7 +118,12 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     return sendError(reply, new OAuthError('invalid_request', `there is no endpoint at ${path}; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`, { status: 404 }), metrics);
   });
 
+  await registerPages(app);
   await app.register(discoveryEndpoints(ctx));
+  await app.register(authorizeEndpoint(ctx));
+  await app.register(interactionEndpoints(ctx));
+  await app.register(userinfoEndpoint(ctx));
+  await app.register(endSessionEndpoint(ctx));
   await app.register(jwksEndpoint(ctx));
   await app.register(tokenEndpoint(ctx));
   await app.register(introspectEndpoint(ctx));

@@ -3,6 +3,8 @@ import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 import { supportedGrantTypes } from '../grants/index.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import { AUTH_METHODS } from '../oauth/client-metadata.js';
+import { OIDC_SCOPES, SCOPE_CLAIMS } from '../users/claims.js';
+import { SIGNING_ALGS } from '../keys/algorithms.js';
 
 /**
  * RFC 8414 and OIDC Discovery 1.0 metadata. It lists exactly what is implemented: every URL
@@ -10,19 +12,31 @@ import { AUTH_METHODS } from '../oauth/client-metadata.js';
  */
 export async function metadata(ctx: AppContext): Promise<Record<string, unknown>> {
   const iss = ctx.config.issuer;
-  const scopes = new Set<string>();
+  const scopes = new Set<string>(OIDC_SCOPES);
   for (const r of (await ctx.registry.resourceMap()).values()) r.scopes.forEach((s) => scopes.add(s));
   const authenticated = AUTH_METHODS.filter((m) => m !== 'none');
   return {
     issuer: iss,
+    authorization_endpoint: `${iss}${ENDPOINT_PATHS.authorization}`,
     token_endpoint: `${iss}${ENDPOINT_PATHS.token}`,
+    userinfo_endpoint: `${iss}${ENDPOINT_PATHS.userinfo}`,
     jwks_uri: `${iss}${ENDPOINT_PATHS.jwks}`,
+    end_session_endpoint: `${iss}${ENDPOINT_PATHS.endSession}`,
     introspection_endpoint: `${iss}${ENDPOINT_PATHS.introspection}`,
     revocation_endpoint: `${iss}${ENDPOINT_PATHS.revocation}`,
     grant_types_supported: supportedGrantTypes(),
-    // No authorization endpoint is implemented yet, so no response type is supported.
-    response_types_supported: [],
+    response_types_supported: ['code', 'code id_token'],
+    response_modes_supported: ['query', 'fragment', 'form_post'],
     scopes_supported: [...scopes].sort(),
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'azp', 'at_hash', 'c_hash', ...new Set(Object.values(SCOPE_CLAIMS).flat())],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [...SIGNING_ALGS],
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    authorization_response_iss_parameter_supported: true,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    require_request_uri_registration: false,
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS],
     introspection_endpoint_auth_methods_supported: authenticated,

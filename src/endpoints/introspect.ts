@@ -25,7 +25,7 @@ export function introspectEndpoint(ctx: AppContext) {
       const verified = await verifyOwnJwt(token, ctx.keystore, { issuer: ctx.config.issuer, now: ctx.clock.now(), typ: 'at+jwt' });
       if (!verified) return { active: false };
       const p = verified.payload;
-      if (await ctx.repos.revocations.isRevoked(String(p.jti))) return { active: false };
+      if (await ctx.repos.revocations.isRevoked(String(p.jti), typeof p.gid === 'string' ? p.gid : undefined)) return { active: false };
       return {
         active: true,
         token_type: 'Bearer',

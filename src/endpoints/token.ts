@@ -17,6 +17,10 @@ export function tokenEndpoint(ctx: AppContext) {
     registry: ctx.registry,
     accessTokenTtl: ctx.config.accessTokenTtl,
     accessTokenSigningAlg: ctx.config.accessTokenSigningAlg,
+    idTokenTtl: ctx.config.idTokenTtl,
+    userinfoUrl: `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`,
+    codes: ctx.repos.codes,
+    grants: ctx.repos.grants,
   };
   return async (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.token, async (req, reply) => {

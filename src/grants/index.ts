@@ -1,10 +1,12 @@
 import { OAuthError } from '../oauth/errors.js';
 import type { GrantType } from '../oauth/client-metadata.js';
+import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
 import type { GrantHandler } from './types.js';
 
 /** grant_type → handler: the one dispatch table every grant plugs into. */
 export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
+  authorization_code: authorizationCode,
   client_credentials: clientCredentials,
 };
 

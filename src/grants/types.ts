@@ -3,6 +3,8 @@ import type { KeyStore } from '../keys/keystore.js';
 import type { FormParams } from '../client-auth/types.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 import type { Registry } from '../clients/registry.js';
+import type { CodesRepository } from '../store/repositories/codes.js';
+import type { GrantsRepository } from '../store/repositories/grants.js';
 
 /** RFC 6749 §5.1 successful token response (plus the members later grants add). */
 export interface TokenResponse {
@@ -22,6 +24,10 @@ export interface GrantDeps {
   registry: Registry;
   accessTokenTtl: number;
   accessTokenSigningAlg: 'ES256' | 'RS256';
+  idTokenTtl: number;
+  userinfoUrl: string;
+  codes: CodesRepository;
+  grants: GrantsRepository;
 }
 
 export interface GrantRequest {

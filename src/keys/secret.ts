@@ -11,6 +11,8 @@ export interface ServerSecrets {
   readonly keyEncryptionKey: Buffer;
   /** HMAC-SHA256 key for client secret hashes. */
   readonly clientSecretKey: Buffer;
+  /** HMAC key for CSRF tokens bound to a browser session. */
+  readonly csrfKey: Buffer;
 }
 
 export function deriveSecrets(secret: string): ServerSecrets {
@@ -19,6 +21,7 @@ export function deriveSecrets(secret: string): ServerSecrets {
   return Object.freeze({
     keyEncryptionKey: derive('latchkey key-encryption v1'),
     clientSecretKey: derive('latchkey client-secret v1'),
+    csrfKey: derive('latchkey csrf v1'),
   });
 }
 

@@ -8,7 +8,7 @@ import type { KeyStore } from '../keys/keystore.js';
 export async function verifyOwnJwt(
   token: string,
   keystore: KeyStore,
-  opts: { issuer: string; now: number; typ?: string; clockSkew?: number },
+  opts: { issuer: string; now: number; typ?: string; clockSkew?: number; requireJti?: boolean },
 ): Promise<{ payload: JWTPayload; typ: string | undefined } | undefined> {
   if (token.length > 16_384 || token.split('.').length !== 3) return undefined;
   try {
@@ -24,7 +24,7 @@ export async function verifyOwnJwt(
         currentDate: new Date(opts.now),
         clockTolerance: opts.clockSkew ?? 0,
         ...(opts.typ ? { typ: opts.typ } : {}),
-        requiredClaims: ['exp', 'iat', 'jti'],
+        requiredClaims: opts.requireJti === false ? ['exp', 'iat'] : ['exp', 'iat', 'jti'],
       },
     );
     return { payload, typ: protectedHeader.typ };

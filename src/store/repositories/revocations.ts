@@ -10,9 +10,20 @@ export function revocationsRepository(db: Queryable) {
       );
     },
 
-    async isRevoked(jti: string): Promise<boolean> {
-      const r = await db.query('SELECT 1 FROM revoked_tokens WHERE jti = $1', [jti]);
-      return r.rowCount > 0;
+    /**
+     * Whether a token is revoked: by its own jti, or through its grant (`gid`) — a revoked grant,
+     * or one that no longer exists, revokes every token issued under it.
+     */
+    async isRevoked(jti: string, grantId?: string): Promise<boolean> {
+      if (!grantId) {
+        return (await db.query('SELECT 1 FROM revoked_tokens WHERE jti = $1', [jti])).rowCount > 0;
+      }
+      const r = await db.query<{ revoked: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1)
+             OR NOT EXISTS (SELECT 1 FROM grants WHERE id = $2 AND revoked_at IS NULL) AS revoked`,
+        [jti, grantId],
+      );
+      return r.rows[0]!.revoked;
     },
   };
 }

@@ -1,0 +1,41 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import type { FormParams } from '../client-auth/types.js';
+import {
+  AuthorizationPageError,
+  checkClientAndRedirect,
+  validateAuthorizationRequest,
+} from '../interaction/authorization-request.js';
+import { continueAuthorization } from '../interaction/flow.js';
+import { browserErrorHandler } from './browser-errors.js';
+
+/** GET parameters come from the query; POST from a form body (OIDC Core §3.1.2.1). */
+function authorizationParams(req: FastifyRequest): FormParams {
+  if (req.method === 'GET') return (req.query as FormParams | undefined) ?? {};
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    throw new AuthorizationPageError('Invalid request', 'The authorization request must be sent as a form (application/x-www-form-urlencoded).', 415);
+  }
+  return (req.body as FormParams | undefined) ?? {};
+}
+
+/**
+ * RFC 6749 §3.1 / OIDC Core §3.1.2. Validation order (RFC 9700 §4.11): client_id and
+ * redirect_uri first — failures are an HTML page and never a redirect — then everything else,
+ * as an error response to the now-trusted redirect URI carrying `state` and `iss`.
+ */
+export function authorizeEndpoint(ctx: AppContext) {
+  return async (app: FastifyInstance) => {
+    browserErrorHandler(app, ctx);
+    const handler = async (req: FastifyRequest, reply: Parameters<typeof continueAuthorization>[2]) => {
+      const params = authorizationParams(req);
+      const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
+      const found = clientId && clientId.length <= 255 ? await ctx.registry.client(clientId) : undefined;
+      const { client, redirectUri } = checkClientAndRedirect(params, found);
+      const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap());
+      return continueAuthorization(ctx, req, reply, client, request);
+    };
+    app.get(ENDPOINT_PATHS.authorization, handler);
+    app.post(ENDPOINT_PATHS.authorization, handler);
+  };
+}

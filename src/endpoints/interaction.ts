@@ -1,0 +1,148 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../app.js';
+import type { FormParams } from '../client-auth/types.js';
+import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
+import { finishAuthorization, interactionPath, needsConsent, targetOf } from '../interaction/flow.js';
+import { loginThrottle } from '../interaction/login-throttle.js';
+import { renderPage } from '../interaction/pages.js';
+import { describeScopes } from '../interaction/scope-descriptions.js';
+import { readBrowserId, safeEqual, startSession } from '../interaction/session.js';
+import type { Interaction } from '../store/repositories/interactions.js';
+import { hashToken } from '../tokens/opaque.js';
+import { verifyAgainstDummy, verifyPassword } from '../users/password.js';
+import { browserErrorHandler } from './browser-errors.js';
+
+const EXPIRED = new AuthorizationPageError(
+  'This sign-in has expired',
+  'This sign-in link has expired, was already used, or was opened in another browser. Go back to the application and start again.',
+  400,
+);
+
+const loginForm = z.object({
+  csrf: z.string().max(200).optional(),
+  username: z.string().max(200).default(''),
+  password: z.string().max(1024).default(''),
+});
+const consentForm = z.object({ csrf: z.string().max(200).optional(), decision: z.enum(['allow', 'deny']).optional() });
+
+function form<S extends z.ZodType>(schema: S, req: FastifyRequest): z.output<S> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) throw EXPIRED;
+  const body = (req.body as FormParams | undefined) ?? {};
+  const flat = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+  const r = schema.safeParse(flat);
+  if (!r.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.', 400);
+  return r.data;
+}
+
+/**
+ * The pages between /authorize and the redirect back: sign-in and consent. Each interaction is
+ * bound to the browser that started it (a cookie), and each form carries its CSRF token
+ * (SECURITY.md item 11).
+ */
+export function interactionEndpoints(ctx: AppContext) {
+  const throttle = loginThrottle(ctx);
+
+  async function load(req: FastifyRequest): Promise<Interaction> {
+    const { id } = req.params as { id: string };
+    if (!/^[\w-]{1,64}$/.test(id)) throw EXPIRED;
+    const interaction = await ctx.repos.interactions.find(id, new Date(ctx.clock.now()));
+    const browser = readBrowserId(ctx, req);
+    if (!interaction || !browser || !safeEqual(hashToken(browser), interaction.browserHash)) throw EXPIRED;
+    return interaction;
+  }
+
+  async function client(interaction: Interaction) {
+    const c = await ctx.registry.client(interaction.clientId);
+    if (!c) throw new AuthorizationPageError('Unknown application', 'The application that started this sign-in no longer exists.', 400);
+    return c;
+  }
+
+  const loginPage = async (reply: FastifyReply, i: Interaction, clientName: string, extra: { error?: string; status?: number; username?: string } = {}) =>
+    renderPage(reply, 'login', {
+      clientName,
+      action: `${interactionPath(i.id)}/login`,
+      csrf: i.csrfToken,
+      ...(extra.username ?? i.request.loginHint ? { loginHint: extra.username ?? i.request.loginHint } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
+    }, { status: extra.status ?? 200 });
+
+  async function consentPage(reply: FastifyReply, i: Interaction) {
+    const c = await client(i);
+    const user = i.userId ? await ctx.repos.users.findById(i.userId) : undefined;
+    if (!user) throw EXPIRED;
+    return renderPage(reply, 'consent', {
+      clientName: c.metadata.client_name ?? c.clientId,
+      userName: user.claims.name ?? user.username,
+      scopes: describeScopes(i.request.scopes),
+      action: `${interactionPath(i.id)}/consent`,
+      csrf: i.csrfToken,
+    });
+  }
+
+  /** Finishes once: the interaction is taken atomically, so a double submit cannot issue twice. */
+  async function finish(reply: FastifyReply, i: Interaction, userId: string, authTime: Date) {
+    const taken = await ctx.repos.interactions.take(i.id);
+    if (!taken) throw EXPIRED;
+    const [c, user] = [await client(i), await ctx.repos.users.findById(userId)];
+    if (!user) throw EXPIRED;
+    return finishAuthorization(ctx, reply, c, i.request, user, Math.floor(authTime.getTime() / 1000));
+  }
+
+  return async (app: FastifyInstance) => {
+    browserErrorHandler(app, ctx);
+
+    app.get('/interaction/:id', async (req, reply) => {
+      const i = await load(req);
+      if (!i.userId) {
+        const c = await client(i);
+        return loginPage(reply, i, c.metadata.client_name ?? c.clientId);
+      }
+      return consentPage(reply, i);
+    });
+
+    app.post('/interaction/:id/login', async (req, reply) => {
+      const i = await load(req);
+      const f = form(loginForm, req);
+      if (!safeEqual(f.csrf, i.csrfToken)) throw EXPIRED;
+      const c = await client(i);
+      const clientName = c.metadata.client_name ?? c.clientId;
+      const wait = await throttle.retryAfter(f.username, req.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return loginPage(reply, i, clientName, {
+          status: 429,
+          username: f.username,
+          error: `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`,
+        });
+      }
+      const user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
+      const ok = user ? await verifyPassword(user.passwordHash, f.password) : await verifyAgainstDummy(f.password);
+      if (!ok || !user) {
+        await throttle.recordFailure(f.username, req.ip);
+        // One message for every failure: it never says whether the account exists.
+        return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
+      }
+      const { session } = await startSession(ctx, req, reply, user.id);
+      await ctx.repos.interactions.setUser(i.id, user.id, session.authTime);
+      if (await needsConsent(ctx, c, user.id, i.request)) {
+        return reply.code(303).header('location', `${ctx.config.issuer}${interactionPath(i.id)}`).send();
+      }
+      return finish(reply, i, user.id, session.authTime);
+    });
+
+    app.post('/interaction/:id/consent', async (req, reply) => {
+      const i = await load(req);
+      const f = form(consentForm, req);
+      if (!safeEqual(f.csrf, i.csrfToken) || !i.userId || !i.authTime) throw EXPIRED;
+      if (f.decision === 'deny') {
+        await ctx.repos.interactions.take(i.id);
+        throw new AuthorizationRedirectError('access_denied', 'the user denied the request', targetOf(i.request));
+      }
+      if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);
+      await ctx.repos.consents.grant(i.userId, i.clientId, i.request.scopes);
+      return finish(reply, i, i.userId, i.authTime);
+    });
+  };
+}

@@ -1,0 +1,63 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import type { FormParams } from '../client-auth/types.js';
+import { OAuthError } from '../oauth/errors.js';
+import { verifyOwnJwt } from '../tokens/verify-own.js';
+import { claimsForScopes } from '../users/claims.js';
+import { NO_STORE } from './form.js';
+
+/** RFC 6750 §3: every failure carries a WWW-Authenticate Bearer challenge. */
+function bearerError(code: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined, description: string, status: number): OAuthError {
+  const challenge = code
+    ? `Bearer realm="latchkey", error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
+    : 'Bearer realm="latchkey"';
+  return new OAuthError(code ?? 'invalid_token', description, { status, headers: { 'www-authenticate': challenge } });
+}
+
+/** The bearer token from the header or (POST) the form body — never the query (RFC 6750 §2.3, SECURITY.md item 21). */
+function bearerToken(req: FastifyRequest): string {
+  const query = req.query as Record<string, unknown> | undefined;
+  if (query && 'access_token' in query) {
+    throw bearerError('invalid_request', 'access tokens are not accepted in the query string; send them in the Authorization header', 400);
+  }
+  const header = req.headers.authorization;
+  let fromBody: string | undefined;
+  if (req.method === 'POST' && /^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+    const v = (req.body as FormParams | undefined)?.access_token;
+    if (Array.isArray(v)) throw bearerError('invalid_request', 'access_token is repeated', 400);
+    fromBody = v;
+  }
+  if (header !== undefined && fromBody !== undefined) throw bearerError('invalid_request', 'send the access token once: in the Authorization header or the form body, not both', 400);
+  if (header !== undefined) {
+    const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
+    if (!m) throw bearerError('invalid_request', 'the Authorization header must be "Bearer <access token>"', 400);
+    return m[1]!;
+  }
+  if (fromBody) return fromBody;
+  throw bearerError(undefined, 'an access token is required', 401);
+}
+
+/** OIDC Core §5.3: the claims the access token's scopes release, for its subject. */
+export function userinfoEndpoint(ctx: AppContext) {
+  const userinfoUrl = `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`;
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const token = bearerToken(req);
+    const v = await verifyOwnJwt(token, ctx.keystore, { issuer: ctx.config.issuer, now: ctx.clock.now(), typ: 'at+jwt' });
+    if (!v) throw bearerError('invalid_token', 'the access token is invalid or expired', 401);
+    const p = v.payload;
+    const aud = Array.isArray(p.aud) ? p.aud : [p.aud];
+    if (!aud.includes(userinfoUrl)) throw bearerError('invalid_token', 'the access token is not meant for the userinfo endpoint', 401);
+    if (await ctx.repos.revocations.isRevoked(String(p.jti), typeof p.gid === 'string' ? p.gid : undefined)) {
+      throw bearerError('invalid_token', 'the access token has been revoked', 401);
+    }
+    const scopes = typeof p.scope === 'string' ? p.scope.split(' ') : [];
+    if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token was not issued with the openid scope', 403);
+    const user = typeof p.sub === 'string' ? await ctx.repos.users.findById(p.sub) : undefined;
+    if (!user) throw bearerError('invalid_token', 'the user of this access token no longer exists', 401);
+    return reply.headers(NO_STORE).send({ sub: user.id, ...claimsForScopes(user.claims, scopes) });
+  };
+  return async (app: FastifyInstance) => {
+    app.get(ENDPOINT_PATHS.userinfo, handler);
+    app.post(ENDPOINT_PATHS.userinfo, handler);
+  };
+}

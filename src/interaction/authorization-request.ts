@@ -1,0 +1,236 @@
+import { OAuthError, type OAuthErrorCode } from '../oauth/errors.js';
+import type { FormParams } from '../client-auth/types.js';
+import type { Resource } from '../oauth/client-metadata.js';
+import { parseScope } from '../oauth/scopes.js';
+import { matchRedirectUri } from '../oauth/redirect-uri.js';
+import { resolveTarget } from '../oauth/targets.js';
+import { S256_CHALLENGE } from '../tokens/pkce.js';
+import { OIDC_SCOPES } from '../users/claims.js';
+import type { ClientRecord } from '../store/repositories/clients.js';
+
+export type ResponseType = 'code' | 'code id_token';
+export type ResponseMode = 'query' | 'fragment' | 'form_post';
+
+/** A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1). */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  responseType: ResponseType;
+  responseMode: ResponseMode;
+  /** Every scope asked for: OpenID scopes and resource scopes. */
+  scopes: string[];
+  /** The resources (audiences) the access token will be for. */
+  resources: string[];
+  state?: string;
+  nonce?: string;
+  codeChallenge?: string;
+  prompt: string[];
+  maxAge?: number;
+  idTokenHint?: string;
+  loginHint?: string;
+  uiLocales?: string;
+  acrValues?: string;
+}
+
+/** Where an error may be sent once client_id and redirect_uri are known good (RFC 9700 §4.11). */
+export interface RedirectTarget {
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state?: string;
+}
+
+/**
+ * client_id or redirect_uri cannot be trusted: the person sees an HTML error page and is never
+ * redirected (RFC 6749 §4.1.2.1, OAuth 2.1 §4.1.2.1; CVE-2025-4143).
+ */
+export class AuthorizationPageError extends Error {
+  override name = 'AuthorizationPageError';
+  constructor(
+    readonly title: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** An error the client learns of through its redirect URI, with `state` and `iss`. */
+export class AuthorizationRedirectError extends OAuthError {
+  constructor(
+    code: OAuthErrorCode,
+    description: string,
+    readonly target: RedirectTarget,
+  ) {
+    super(code, description);
+  }
+}
+
+const MAX_LENGTH: Record<string, number> = { state: 2048, nonce: 512, login_hint: 256, ui_locales: 256, acr_values: 256, id_token_hint: 8192 };
+const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
+const DISPLAYS = new Set(['page', 'popup', 'touch', 'wap']);
+
+function one(params: FormParams, name: string): string | undefined {
+  const v = params[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Step 1: client_id and redirect_uri, which decide whether an error may be redirected at all.
+ * Returns the client's id and the redirect URI to use, or throws AuthorizationPageError.
+ */
+export function checkClientAndRedirect(params: FormParams, client: ClientRecord | undefined): { client: ClientRecord; redirectUri: string } {
+  if (Array.isArray(params.client_id)) throw new AuthorizationPageError('Invalid request', 'The client_id parameter is repeated. The application that sent you here made a mistake.');
+  if (!params.client_id) throw new AuthorizationPageError('Invalid request', 'The request has no client_id. The application that sent you here made a mistake.');
+  if (!client) throw new AuthorizationPageError('Unknown application', 'No application is registered with this client_id. Check the link you followed.');
+  if (Array.isArray(params.redirect_uri)) throw new AuthorizationPageError('Invalid request', 'The redirect_uri parameter is repeated. The application that sent you here made a mistake.');
+  const redirectUri = params.redirect_uri;
+  if (!redirectUri) throw new AuthorizationPageError('Invalid request', 'The request has no redirect_uri. The application that sent you here made a mistake.');
+  if (!matchRedirectUri(client.metadata.redirect_uris, redirectUri)) {
+    throw new AuthorizationPageError(
+      'Invalid redirect URI',
+      `The redirect_uri is not registered for ${client.metadata.client_name ?? client.clientId}. For your safety you are not being sent there.`,
+    );
+  }
+  return { client, redirectUri };
+}
+
+/**
+ * Step 2: everything else (pure). Errors from here on are redirected to the now-trusted URI.
+ */
+export function validateAuthorizationRequest(
+  params: FormParams,
+  client: ClientRecord,
+  redirectUri: string,
+  resources: ReadonlyMap<string, Resource>,
+): AuthorizationRequest {
+  const rawMode = one(params, 'response_mode');
+  const rawType = one(params, 'response_type');
+  const state = one(params, 'state');
+  // Until response_type is known good, errors use the mode it implies (fragment for hybrid).
+  const defaultMode: ResponseMode = rawType?.split(' ').includes('id_token') ? 'fragment' : 'query';
+  const mode: ResponseMode = rawMode === 'query' || rawMode === 'fragment' || rawMode === 'form_post' ? rawMode : defaultMode;
+  const target: RedirectTarget = { redirectUri, responseMode: mode, ...(state !== undefined ? { state } : {}) };
+  const fail = (code: OAuthErrorCode, description: string): never => {
+    throw new AuthorizationRedirectError(code, description, target);
+  };
+
+  for (const [name, value] of Object.entries(params)) {
+    if (Array.isArray(value) && name !== 'resource') fail('invalid_request', `the "${name}" parameter is repeated; send it once`);
+    const max = MAX_LENGTH[name];
+    if (max && typeof value === 'string' && value.length > max) fail('invalid_request', `"${name}" is longer than ${max} characters`);
+  }
+  if (params.request !== undefined) fail('request_not_supported', 'request objects (the "request" parameter) are not supported; send the parameters directly');
+  if (params.request_uri !== undefined) fail('request_uri_not_supported', 'the "request_uri" parameter is not supported; send the parameters directly');
+
+  if (!rawType) fail('invalid_request', 'the "response_type" parameter is required; use response_type=code');
+  const typeParts = rawType!.split(' ');
+  if (typeParts.includes('token')) {
+    fail('unsupported_response_type', `response_type "${rawType}" issues tokens from the authorization endpoint, which is not supported (RFC 9700 §2.1.2); use response_type=code with PKCE`);
+  }
+  const responseType = (typeParts.sort().join(' ') === 'code id_token' ? 'code id_token' : rawType) as ResponseType;
+  if (responseType !== 'code' && responseType !== 'code id_token') {
+    fail('unsupported_response_type', `response_type "${rawType}" is not supported; use "code" (or "code id_token")`);
+  }
+  if (!(client.metadata.response_types as string[]).includes(responseType)) {
+    fail('unauthorized_client', `client "${client.clientId}" is not registered for response_type "${responseType}"`);
+  }
+  if (!client.metadata.grant_types.includes('authorization_code')) {
+    fail('unauthorized_client', `client "${client.clientId}" is not allowed the authorization_code grant`);
+  }
+  if (rawMode !== undefined && mode !== rawMode) fail('invalid_request', `response_mode "${rawMode}" is not supported; use query, fragment or form_post`);
+  if (responseType === 'code id_token' && mode === 'query') {
+    fail('invalid_request', 'response_mode=query cannot carry an ID token; use fragment or form_post');
+  }
+
+  // Scopes: every one registered for the client; resource scopes also defined by a resource.
+  const rawScope = one(params, 'scope');
+  const clientScopes = parseScope(client.metadata.scope) ?? [];
+  let scopes: string[];
+  if (rawScope === undefined || rawScope === '') {
+    scopes = clientScopes.filter((s) => s !== 'offline_access');
+  } else {
+    const parsed = parseScope(rawScope);
+    if (!parsed) fail('invalid_scope', 'scope must be scope tokens separated by single spaces (RFC 6749 §3.3)');
+    scopes = parsed!;
+  }
+  const unknown = scopes.filter((s) => !clientScopes.includes(s));
+  if (unknown.length) fail('invalid_scope', `scope "${unknown[0]}" is not registered for client "${client.clientId}"`);
+  const openid = scopes.includes('openid');
+  if (responseType === 'code id_token' && !openid) fail('invalid_scope', 'response_type "code id_token" is OpenID Connect: the scope must include openid');
+
+  const requestedResources = ([] as string[]).concat(params.resource ?? []);
+  const apiScopes = scopes.filter((s) => !OIDC_SCOPES.has(s));
+  let audiences: string[] = [];
+  if (requestedResources.length || apiScopes.length) {
+    try {
+      const t = resolveTarget({
+        clientId: client.clientId,
+        clientAudiences: client.metadata.audiences,
+        clientScopes: clientScopes.filter((s) => !OIDC_SCOPES.has(s)),
+        requestedResources,
+        requestedScopes: apiScopes,
+        resources,
+        defaultTtl: 0,
+      });
+      audiences = t.audiences;
+    } catch (err) {
+      if (err instanceof OAuthError) fail(err.code, err.description);
+      throw err;
+    }
+  }
+
+  // PKCE (RFC 7636, RFC 9700 §2.1.1): S256 only; required for public clients.
+  const challenge = one(params, 'code_challenge');
+  const method = one(params, 'code_challenge_method');
+  if (method !== undefined && method !== 'S256') {
+    fail('invalid_request', `code_challenge_method "${method}" is not allowed; use S256 (plain is refused: RFC 9700 §2.1.1)`);
+  }
+  if (challenge === undefined) {
+    if (method !== undefined) fail('invalid_request', 'code_challenge_method was sent without code_challenge');
+    if (client.metadata.token_endpoint_auth_method === 'none') {
+      fail('invalid_request', 'public clients must use PKCE: send code_challenge (S256) and code_challenge_method=S256');
+    }
+  } else {
+    if (method === undefined) fail('invalid_request', 'send code_challenge_method=S256 with code_challenge (the plain method is refused)');
+    if (!S256_CHALLENGE.test(challenge)) fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier: 43 characters');
+  }
+
+  const nonce = one(params, 'nonce');
+  if (responseType === 'code id_token' && !nonce) fail('invalid_request', 'the hybrid flow requires a nonce (OIDC Core §3.3.2.11)');
+
+  const prompt = (one(params, 'prompt') ?? '').split(' ').filter(Boolean);
+  for (const p of prompt) if (!PROMPTS.has(p)) fail('invalid_request', `prompt "${p}" is not supported; use none, login, consent or select_account`);
+  if (prompt.includes('none') && prompt.length > 1) fail('invalid_request', 'prompt=none cannot be combined with other prompt values');
+
+  const rawMaxAge = one(params, 'max_age');
+  let maxAge: number | undefined;
+  if (rawMaxAge !== undefined) {
+    if (!/^\d{1,9}$/.test(rawMaxAge)) fail('invalid_request', 'max_age must be a non-negative whole number of seconds');
+    maxAge = Number(rawMaxAge);
+  }
+  const display = one(params, 'display');
+  if (display !== undefined && !DISPLAYS.has(display)) fail('invalid_request', `display "${display}" is not one of page, popup, touch, wap`);
+
+  const optional = (name: string) => {
+    const v = one(params, name);
+    return v !== undefined && v !== '' ? v : undefined;
+  };
+  const req: AuthorizationRequest = {
+    clientId: client.clientId,
+    redirectUri,
+    responseType,
+    responseMode: mode,
+    scopes,
+    resources: audiences,
+    prompt,
+  };
+  if (state !== undefined) req.state = state;
+  if (nonce) req.nonce = nonce;
+  if (challenge) req.codeChallenge = challenge;
+  if (maxAge !== undefined) req.maxAge = maxAge;
+  for (const [key, name] of [['idTokenHint', 'id_token_hint'], ['loginHint', 'login_hint'], ['uiLocales', 'ui_locales'], ['acrValues', 'acr_values']] as const) {
+    const v = optional(name);
+    if (v) req[key] = v;
+  }
+  return req;
+}

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
+import type { AppContext } from '../app.js';
+import { epochSeconds } from '../clock.js';
+import type { ClientRecord } from '../store/repositories/clients.js';
+import { codesRepository } from '../store/repositories/codes.js';
+import { grantsRepository } from '../store/repositories/grants.js';
+import type { User } from '../store/repositories/users.js';
+import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
+import { hashToken, newId, newOpaqueToken } from '../tokens/opaque.js';
+import { verifyOwnJwt } from '../tokens/verify-own.js';
+import { AuthorizationRedirectError, type AuthorizationRequest, type RedirectTarget } from './authorization-request.js';
+import { sendAuthorizationResponse } from './authorization-response.js';
+import { browserId, currentSession } from './session.js';
+
+export const targetOf = (r: AuthorizationRequest): RedirectTarget => ({
+  redirectUri: r.redirectUri,
+  responseMode: r.responseMode,
+  ...(r.state !== undefined ? { state: r.state } : {}),
+});
+
+export const interactionPath = (id: string) => `/interaction/${id}`;
+
+/** The `sub` of an id_token_hint we issued (OIDC Core §3.1.2.1: an expired one is fine). */
+export async function idTokenHintSubject(ctx: AppContext, hint: string): Promise<string | undefined> {
+  return (await idTokenHintSubjectAndClient(ctx, hint))?.sub;
+}
+
+/** The `sub` and client (`aud`) of an ID token we issued, expired or not. */
+export async function idTokenHintSubjectAndClient(ctx: AppContext, hint: string): Promise<{ sub: string; clientId: string } | undefined> {
+  let exp: number | undefined;
+  try {
+    exp = decodeJwt(hint).exp;
+  } catch {
+    return undefined;
+  }
+  // Verify as of just before its expiry, so an expired hint still proves who it named.
+  const at = exp !== undefined ? Math.min(ctx.clock.now(), (exp - 1) * 1000) : ctx.clock.now();
+  const v = await verifyOwnJwt(hint, ctx.keystore, { issuer: ctx.config.issuer, now: at, requireJti: false });
+  if (!v || v.typ === 'at+jwt') return undefined; // an access token is not an ID token
+  const { sub, aud } = v.payload;
+  const clientId = Array.isArray(aud) ? aud[0] : aud;
+  return typeof sub === 'string' && typeof clientId === 'string' ? { sub, clientId } : undefined;
+}
+
+/** Whether the person must consent to `scopes` for `client` (first-party clients never ask). */
+export async function needsConsent(ctx: AppContext, client: ClientRecord, userId: string, request: AuthorizationRequest): Promise<boolean> {
+  if (client.metadata.skip_consent) return false;
+  if (request.prompt.includes('consent')) return true;
+  const granted = new Set(await ctx.repos.consents.scopes(userId, client.clientId));
+  return request.scopes.some((s) => !granted.has(s));
+}
+
+/**
+ * After validation: sign-in and consent as needed (OIDC Core §3.1.2.3), or straight to the code
+ * when the person is signed in and has consented. prompt=none never shows a page.
+ */
+export async function continueAuthorization(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  client: ClientRecord,
+  request: AuthorizationRequest,
+): Promise<FastifyReply> {
+  const target = targetOf(request);
+  const current = await currentSession(ctx, req);
+  const user = current ? await ctx.repos.users.findById(current.session.userId) : undefined;
+  const nowSec = epochSeconds(ctx.clock);
+
+  let hintSub: string | undefined;
+  if (request.idTokenHint) {
+    hintSub = await idTokenHintSubject(ctx, request.idTokenHint);
+    if (!hintSub) throw new AuthorizationRedirectError('invalid_request', 'id_token_hint is not an ID token issued by this server', target);
+  }
+
+  const authTime = current ? Math.floor(current.session.authTime.getTime() / 1000) : 0;
+  const needLogin =
+    !user ||
+    request.prompt.includes('login') ||
+    request.prompt.includes('select_account') ||
+    (request.maxAge !== undefined && nowSec - authTime > request.maxAge) ||
+    (hintSub !== undefined && hintSub !== user.id);
+
+  if (request.prompt.includes('none')) {
+    if (needLogin) {
+      const why = !user ? 'nobody is signed in' : hintSub !== undefined && hintSub !== user.id ? 'a different user is signed in' : 'the sign-in is older than max_age';
+      throw new AuthorizationRedirectError('login_required', `prompt=none was requested but ${why}`, target);
+    }
+    if (await needsConsent(ctx, client, user!.id, request)) {
+      throw new AuthorizationRedirectError('consent_required', 'prompt=none was requested but the user has not consented to these scopes', target);
+    }
+  }
+
+  if (!needLogin && !(await needsConsent(ctx, client, user!.id, request))) {
+    return finishAuthorization(ctx, reply, client, request, user!, authTime);
+  }
+
+  const id = newId();
+  const browser = browserId(ctx, req, reply);
+  await ctx.repos.interactions.create({
+    id,
+    browserHash: hashToken(browser),
+    csrfToken: randomBytes(24).toString('base64url'),
+    clientId: client.clientId,
+    request,
+    expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),
+  });
+  if (!needLogin) await ctx.repos.interactions.setUser(id, user!.id, current!.session.authTime);
+  return reply.code(303).header('location', `${ctx.config.issuer}${interactionPath(id)}`).header('cache-control', 'no-store').send();
+}
+
+/**
+ * Issues the code (and, for `code id_token`, the ID token) and sends the response. The code is
+ * 256 random bits stored as a hash, bound to client, redirect URI and PKCE challenge, and lives
+ * AUTHORIZATION_CODE_TTL seconds (SECURITY.md items 14, 16).
+ */
+export async function finishAuthorization(
+  ctx: AppContext,
+  reply: FastifyReply,
+  client: ClientRecord,
+  request: AuthorizationRequest,
+  user: User,
+  authTime: number,
+): Promise<FastifyReply> {
+  const now = ctx.clock.now();
+  const code = newOpaqueToken();
+  const grantId = newId();
+  const resources = await ctx.registry.resourceMap();
+  const longestToken = Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl, ...request.resources.map((r) => resources.get(r)?.access_token_ttl ?? 0));
+  await ctx.db.transaction(async (tx) => {
+    await grantsRepository(tx).create({
+      id: grantId,
+      clientId: client.clientId,
+      userId: user.id,
+      // Tokens issued from this grant carry its id: the row must outlive them.
+      expiresAt: new Date(now + (ctx.config.authorizationCodeTtl + longestToken + ctx.config.clockSkew) * 1000),
+    });
+    await codesRepository(tx).create({
+      codeHash: hashToken(code),
+      grantId,
+      clientId: client.clientId,
+      userId: user.id,
+      redirectUri: request.redirectUri,
+      scopes: request.scopes,
+      resources: request.resources,
+      nonce: request.nonce ?? null,
+      codeChallenge: request.codeChallenge ?? null,
+      authTime: new Date(authTime * 1000),
+      expiresAt: new Date(now + ctx.config.authorizationCodeTtl * 1000),
+    });
+  });
+  const params: Record<string, string> = { code };
+  if (request.responseType === 'code id_token') {
+    const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
+    params.id_token = await signIdToken(
+      buildIdTokenClaims({
+        issuer: ctx.config.issuer,
+        subject: user.id,
+        clientId: client.clientId,
+        issuedAt: Math.floor(now / 1000),
+        ttl: ctx.config.idTokenTtl,
+        authTime,
+        ...(request.nonce ? { nonce: request.nonce } : {}),
+        code,
+      }),
+      ctx.keystore.signingKey(alg),
+    );
+  }
+  return sendAuthorizationResponse(reply, ctx.config.issuer, targetOf(request), params);
+}

@@ -1,0 +1,63 @@
+import type { Queryable } from '../db.js';
+import type { AuthorizationRequest } from '../../interaction/authorization-request.js';
+
+export interface Interaction {
+  id: string;
+  browserHash: string;
+  csrfToken: string;
+  clientId: string;
+  request: AuthorizationRequest;
+  userId: string | null;
+  authTime: Date | null;
+  expiresAt: Date;
+}
+
+interface Row {
+  id: string;
+  browser_hash: string;
+  csrf_token: string;
+  client_id: string;
+  request: AuthorizationRequest;
+  user_id: string | null;
+  auth_time: Date | null;
+  expires_at: Date;
+}
+
+const toInteraction = (r: Row): Interaction => ({
+  id: r.id,
+  browserHash: r.browser_hash,
+  csrfToken: r.csrf_token,
+  clientId: r.client_id,
+  request: r.request,
+  userId: r.user_id,
+  authTime: r.auth_time,
+  expiresAt: r.expires_at,
+});
+
+export function interactionsRepository(db: Queryable) {
+  return {
+    async create(i: Omit<Interaction, 'userId' | 'authTime'>): Promise<void> {
+      await db.query(
+        'INSERT INTO interactions (id, browser_hash, csrf_token, client_id, request, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [i.id, i.browserHash, i.csrfToken, i.clientId, JSON.stringify(i.request), i.expiresAt],
+      );
+    },
+
+    async find(id: string, now: Date): Promise<Interaction | undefined> {
+      const r = await db.query<Row>('SELECT * FROM interactions WHERE id = $1 AND expires_at > $2', [id, now]);
+      return r.rows[0] ? toInteraction(r.rows[0]) : undefined;
+    },
+
+    async setUser(id: string, userId: string, authTime: Date): Promise<void> {
+      await db.query('UPDATE interactions SET user_id = $2, auth_time = $3 WHERE id = $1', [id, userId, authTime]);
+    },
+
+    /** Takes the interaction once: a double-submitted form cannot finish it twice. */
+    async take(id: string): Promise<Interaction | undefined> {
+      const r = await db.query<Row>('DELETE FROM interactions WHERE id = $1 RETURNING *', [id]);
+      return r.rows[0] ? toInteraction(r.rows[0]) : undefined;
+    },
+  };
+}
+
+export type InteractionsRepository = ReturnType<typeof interactionsRepository>;

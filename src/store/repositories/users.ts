@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { Queryable } from '../db.js';
+import type { UserClaims } from '../../users/claims.js';
+
+export interface User {
+  id: string;
+  username: string;
+  passwordHash: string;
+  claims: UserClaims;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface Row {
+  id: string;
+  username: string;
+  password_hash: string;
+  claims: UserClaims;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toUser = (r: Row): User => ({
+  id: r.id,
+  username: r.username,
+  passwordHash: r.password_hash,
+  claims: r.claims,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** A `sub` of 128 random bits: stable for the account, reveals nothing, never reused. */
+export const newUserId = (): string => randomBytes(16).toString('base64url');
+
+export function usersRepository(db: Queryable) {
+  return {
+    async findByUsername(username: string): Promise<User | undefined> {
+      const r = await db.query<Row>('SELECT * FROM users WHERE lower(username) = lower($1)', [username]);
+      return r.rows[0] ? toUser(r.rows[0]) : undefined;
+    },
+
+    async findById(id: string): Promise<User | undefined> {
+      const r = await db.query<Row>('SELECT * FROM users WHERE id = $1', [id]);
+      return r.rows[0] ? toUser(r.rows[0]) : undefined;
+    },
+
+    async list(): Promise<User[]> {
+      return (await db.query<Row>('SELECT * FROM users ORDER BY lower(username)')).rows.map(toUser);
+    },
+
+    /** Inserts a new user; undefined when the username (in any case) is taken. */
+    async insert(username: string, passwordHash: string, claims: UserClaims): Promise<User | undefined> {
+      const r = await db.query<Row>(
+        `INSERT INTO users (id, username, password_hash, claims) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (lower(username)) DO NOTHING RETURNING *`,
+        [newUserId(), username, passwordHash, JSON.stringify(claims)],
+      );
+      return r.rows[0] ? toUser(r.rows[0]) : undefined;
+    },
+
+    async update(id: string, fields: { passwordHash?: string; claims?: UserClaims }): Promise<boolean> {
+      const r = await db.query(
+        `UPDATE users SET password_hash = COALESCE($2, password_hash), claims = COALESCE($3, claims), updated_at = now()
+         WHERE id = $1`,
+        [id, fields.passwordHash ?? null, fields.claims ? JSON.stringify(fields.claims) : null],
+      );
+      return r.rowCount > 0;
+    },
+
+    async delete(id: string): Promise<boolean> {
+      return (await db.query('DELETE FROM users WHERE id = $1', [id])).rowCount > 0;
+    },
+
+    /** Logs the user out of every browser (after a password change); returns how many sessions ended. */
+    async endSessions(id: string): Promise<number> {
+      return (await db.query('DELETE FROM sessions WHERE user_id = $1', [id])).rowCount;
+    },
+  };
+}
+
+export type UsersRepository = ReturnType<typeof usersRepository>;

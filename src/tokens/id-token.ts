@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { CompactSign, type JWTPayload } from 'jose';
+import type { SigningKey } from '../keys/keystore.js';
+
+/**
+ * OIDC Core §3.1.3.6 / §3.3.2.11: at_hash and c_hash are the base64url of the left half of the
+ * SHA-256 of the ASCII value (for RS256 and ES256, both SHA-256 algorithms).
+ */
+export function halfHash(value: string): string {
+  const digest = createHash('sha256').update(value, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+export interface IdTokenInput {
+  issuer: string;
+  subject: string;
+  clientId: string;
+  issuedAt: number;
+  ttl: number;
+  authTime: number;
+  nonce?: string;
+  accessToken?: string;
+  code?: string;
+  sessionId?: string;
+}
+
+/** Pure: the claims of an ID token (OIDC Core §2). */
+export function buildIdTokenClaims(i: IdTokenInput): JWTPayload {
+  return {
+    iss: i.issuer,
+    sub: i.subject,
+    aud: i.clientId,
+    azp: i.clientId,
+    iat: i.issuedAt,
+    exp: i.issuedAt + i.ttl,
+    auth_time: i.authTime,
+    ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
+    ...(i.accessToken ? { at_hash: halfHash(i.accessToken) } : {}),
+    ...(i.code ? { c_hash: halfHash(i.code) } : {}),
+    ...(i.sessionId ? { sid: i.sessionId } : {}),
+  };
+}
+
+const encoder = new TextEncoder();
+
+export function signIdToken(claims: JWTPayload, key: SigningKey): Promise<string> {
+  return new CompactSign(encoder.encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+    .sign(key.privateKey);
+}

@@ -1,0 +1,483 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
+import { ManualClock } from '../../src/clock.js';
+import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
+import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+
+const API = 'https://api.example.com';
+const CB = 'http://127.0.0.1:8080/cb';
+const SECRET = 'web-secret-web-secret-web-secret-0123';
+const PASSWORD = 'correct horse battery staple';
+const insecure = { execute: [oidc.allowInsecureRequests] };
+
+describe('authorization code + PKCE with OpenID Connect (openid-client)', () => {
+  let server: TestServer;
+  let web: oidc.Configuration;
+  let spa: oidc.Configuration;
+  const clock = new ManualClock();
+
+  before(async () => {
+    server = await startServer({
+      clock,
+      env: { LOGIN_FAILURE_LIMIT_ACCOUNT: '3' },
+      bootstrap: {
+        resources: [{ identifier: API, scopes: ['api:read', 'api:write'] }],
+        clients: [
+          { client_id: 'web', client_secret: SECRET, client_name: 'Web App', redirect_uris: [CB, 'http://127.0.0.1/loopback'], post_logout_redirect_uris: ['http://127.0.0.1:8080/bye'], grant_types: ['authorization_code'], response_types: ['code', 'code id_token'], scope: 'openid profile email api:read offline_access', audiences: [API] },
+          { client_id: 'web2', client_secret: SECRET, redirect_uris: [CB], grant_types: ['authorization_code'], scope: 'openid', audiences: [] },
+          { client_id: 'spa', token_endpoint_auth_method: 'none', client_name: 'Single Page App', redirect_uris: [CB], grant_types: ['authorization_code'], scope: 'openid profile', skip_consent: true },
+        ],
+        users: [
+          { username: 'alice', password: PASSWORD, claims: { email: 'alice@example.com', email_verified: true, name: 'Alice Example' } },
+          { username: 'bob', password: PASSWORD, claims: { name: 'Bob' } },
+          { username: 'carol', password: PASSWORD, claims: {} },
+        ],
+      },
+    });
+    web = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+    spa = await oidc.discovery(new URL(server.issuer), 'spa', undefined, oidc.None(), insecure);
+  });
+  after(() => server.close());
+
+  async function authUrl(config: oidc.Configuration, extra: Record<string, string> = {}) {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const nonce = oidc.randomNonce();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: CB,
+      scope: 'openid profile email',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      nonce,
+      state,
+      ...extra,
+    });
+    return { url, verifier, nonce, state };
+  }
+
+  /** Signs in on the login page (and allows on the consent page when shown); returns the callback URL. */
+  async function signIn(ua: UserAgent, url: URL | string, opts: { username?: string; consent?: 'allow' | 'deny' } = {}): Promise<string> {
+    let r = await ua.follow(await ua.get(url.toString()), server.url);
+    if (r.status >= 300) return r.headers.get('location')!;
+    let html = await r.text();
+    if (html.includes('name="password"')) {
+      r = await ua.post(formAction(html, server.url), { username: opts.username ?? 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
+      r = await ua.follow(r, server.url);
+      if (r.status >= 300) return r.headers.get('location')!;
+      html = await r.text();
+    }
+    assert.match(html, /name="decision"/, 'consent page');
+    r = await ua.post(formAction(html, server.url), { decision: opts.consent ?? 'allow', csrf: hiddenField(html, 'csrf') });
+    assert.equal(r.status, 303);
+    return r.headers.get('location')!;
+  }
+
+  const errorOf = (location: string) => {
+    const u = new URL(location);
+    const p = u.hash ? new URLSearchParams(u.hash.slice(1)) : u.searchParams;
+    return Object.fromEntries(p);
+  };
+
+  it('the whole flow: login, consent, code, tokens, ID token, userinfo', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web, { scope: 'openid profile email api:read', resource: API });
+    const cb = await signIn(ua, a.url);
+    const tokens = await oidc.authorizationCodeGrant(web, new URL(cb), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    const claims = tokens.claims()!;
+    assert.equal(claims.iss, server.issuer);
+    assert.equal(claims.aud, 'web');
+    assert.equal(claims.azp, 'web');
+    assert.equal(claims.nonce, a.nonce);
+    assert.ok(claims.auth_time && claims.at_hash);
+    const at = decodeJwt(tokens.access_token);
+    assert.deepEqual(at.aud, [API, `${server.issuer}/userinfo`]);
+    assert.equal(at.scope, 'openid profile email api:read');
+    assert.equal(at.sub, claims.sub);
+    const info = await oidc.fetchUserInfo(web, tokens.access_token, claims.sub);
+    assert.deepEqual(info, { sub: claims.sub, name: 'Alice Example', email: 'alice@example.com', email_verified: true });
+  });
+
+  it('the authorization response carries iss and state (RFC 9207)', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web);
+    const cb = new URL(await signIn(ua, a.url));
+    assert.equal(cb.searchParams.get('iss'), server.issuer);
+    assert.equal(cb.searchParams.get('state'), a.state);
+    assert.equal(cb.origin + cb.pathname, CB);
+  });
+
+  it('single sign-on: a signed-in person is not asked again; prompt=none succeeds silently with the same sub', async () => {
+    const ua = new UserAgent();
+    const first = await authUrl(web);
+    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, first.url)), { pkceCodeVerifier: first.verifier, expectedNonce: first.nonce, expectedState: first.state });
+    const again = await authUrl(web, { prompt: 'none' });
+    const r = await ua.get(again.url.toString());
+    assert.equal(r.status, 303);
+    const t2 = await oidc.authorizationCodeGrant(web, new URL(r.headers.get('location')!), { pkceCodeVerifier: again.verifier, expectedNonce: again.nonce, expectedState: again.state });
+    assert.equal(t2.claims()!.sub, t1.claims()!.sub);
+  });
+
+  it('prompt=none signed out: login_required, to the redirect URI, with state and iss', async () => {
+    const a = await authUrl(web, { prompt: 'none' });
+    const r = await new UserAgent().get(a.url.toString());
+    assert.equal(r.status, 303);
+    const e = errorOf(r.headers.get('location')!);
+    assert.equal(e.error, 'login_required');
+    assert.equal(e.state, a.state);
+    assert.equal(e.iss, server.issuer);
+  });
+
+  it('prompt=none without consent: consent_required; prompt=consent asks again', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, (await authUrl(web2Config())).url, { username: 'bob' }).catch(() => undefined);
+    const a = await authUrl(web, { prompt: 'none', scope: 'openid api:read' });
+    const e = errorOf((await ua.get(a.url.toString())).headers.get('location')!);
+    assert.equal(e.error, 'consent_required');
+  });
+
+  function web2Config() {
+    return web; // bob signs in through "web" so the session exists without consent to api:read
+  }
+
+  it('max_age: an older sign-in asks for the password again and auth_time moves on', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web);
+    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    clock.advance(5);
+    const b = await authUrl(web, { max_age: '1' });
+    const page = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
+    assert.match(page, /name="password"/, 'the login page is shown again');
+    const t2 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, b.url)), { pkceCodeVerifier: b.verifier, expectedNonce: b.nonce, expectedState: b.state, maxAge: 1 });
+    assert.ok(t2.claims()!.auth_time! > t1.claims()!.auth_time!);
+  });
+
+  it('prompt=login asks again even when signed in', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, (await authUrl(web)).url);
+    const b = await authUrl(web, { prompt: 'login' });
+    const page = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
+    assert.match(page, /name="password"/);
+  });
+
+  it('a code is single-use: reuse is invalid_grant and revokes the first access token', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web);
+    const cb = new URL(await signIn(ua, a.url));
+    const tokens = await oidc.authorizationCodeGrant(web, cb, { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    assert.equal((await oidc.tokenIntrospection(web, tokens.access_token)).active, true);
+    const replay = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) });
+    assert.equal(replay.status, 400);
+    assert.equal(replay.body.error, 'invalid_grant');
+    assert.match(replay.body.error_description, /already been used/);
+    assert.equal((await oidc.tokenIntrospection(web, tokens.access_token)).active, false);
+  });
+
+  it('two concurrent redemptions: exactly one succeeds', async () => {
+    const a = await authUrl(web);
+    const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
+    const results = await Promise.all(Array.from({ length: 5 }, () =>
+      postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) })));
+    assert.equal(results.filter((r) => r.status === 200).length, 1);
+  });
+
+  it('a code presented by another client: invalid_grant', async () => {
+    const a = await authUrl(web);
+    const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
+    const r = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web2', SECRET) });
+    assert.equal(r.body.error, 'invalid_grant');
+    assert.match(r.body.error_description, /another client/);
+    // … and the rightful client can still redeem it.
+    const ok = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) });
+    assert.equal(ok.status, 200);
+  });
+
+  it('codes expire after AUTHORIZATION_CODE_TTL (60 s)', async () => {
+    const a = await authUrl(web);
+    const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
+    clock.advance(61);
+    const r = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) });
+    assert.equal(r.body.error, 'invalid_grant');
+    assert.match(r.body.error_description, /expired/);
+  });
+
+  describe('PKCE', () => {
+    it('a public client without code_challenge: invalid_request', async () => {
+      const url = oidc.buildAuthorizationUrl(spa, { redirect_uri: CB, scope: 'openid', state: 's' });
+      const e = errorOf((await new UserAgent().get(url.toString())).headers.get('location')!);
+      assert.equal(e.error, 'invalid_request');
+      assert.match(e.error_description!, /PKCE/);
+    });
+    it('plain is refused', async () => {
+      const url = oidc.buildAuthorizationUrl(spa, { redirect_uri: CB, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' });
+      assert.equal(errorOf((await new UserAgent().get(url.toString())).headers.get('location')!).error, 'invalid_request');
+    });
+    it('the public client flow works with S256 and no secret (skip_consent: no consent page)', async () => {
+      const a = await authUrl(spa, { scope: 'openid profile' });
+      const tokens = await oidc.authorizationCodeGrant(spa, new URL(await signIn(new UserAgent(), a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+      assert.ok(tokens.id_token);
+    });
+    const redeem = (code: string, extra: Record<string, string>) =>
+      postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, ...extra }, { authorization: basic('web', SECRET) });
+    it('wrong verifier: invalid_grant', async () => {
+      const a = await authUrl(web);
+      const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
+      const r = await redeem(code, { code_verifier: oidc.randomPKCECodeVerifier() });
+      assert.equal(r.body.error, 'invalid_grant');
+    });
+    it('challenge without verifier: invalid_grant', async () => {
+      const a = await authUrl(web);
+      const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
+      assert.equal((await redeem(code, {})).body.error, 'invalid_grant');
+    });
+    it('verifier without challenge (the downgrade): invalid_grant', async () => {
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', nonce: 'n', state: 's' });
+      const code = new URL(await signIn(new UserAgent(), url)).searchParams.get('code')!;
+      const r = await redeem(code, { code_verifier: oidc.randomPKCECodeVerifier() });
+      assert.equal(r.body.error, 'invalid_grant');
+      assert.match(r.body.error_description, /no code_challenge/);
+    });
+    it('RFC 7636 Appendix B: the example verifier matches its challenge', async () => {
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+      const code = new URL(await signIn(new UserAgent(), url)).searchParams.get('code')!;
+      assert.equal((await redeem(code, { code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' })).status, 200);
+    });
+  });
+
+  describe('redirect URIs and client ids that cannot be trusted get an HTML page, never a redirect', () => {
+    const variants = [
+      'HTTP://127.0.0.1:8080/cb', 'http://127.0.0.1:8080/CB', 'http://127.0.0.1:8080/cb/', 'http://127.0.0.1:8080/cb?x=1',
+      'http://127.0.0.1:8080/cb/../cb', 'http://127.0.0.1:8080/%2e%2e/cb', 'http://127.0.0.1:8080/c%2562', 'http://evil@127.0.0.1:8080/cb',
+      'http://127.0.0.1:8080/cb#frag', 'http://127.0.0.1:8080.evil.com/cb', 'https://127.0.0.1:8080/cb', 'http://localhost:8080/cb',
+    ];
+    for (const uri of variants) {
+      it(`refuses ${uri}`, async () => {
+        const url = new URL(`${server.url}/authorize`);
+        for (const [k, v] of Object.entries({ client_id: 'web', response_type: 'code', redirect_uri: uri, scope: 'openid', state: 's' })) url.searchParams.set(k, v);
+        const r = await new UserAgent().get(url.toString());
+        assert.equal(r.status, 400);
+        assert.equal(r.headers.get('location'), null);
+        assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+        assert.match(await r.text(), /redirect_uri is not registered/);
+      });
+    }
+    it('a loopback redirect may change its port (RFC 8252 §7.3)', async () => {
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: 'http://127.0.0.1:53211/loopback', scope: 'openid', prompt: 'none' });
+      const r = await new UserAgent().get(url.toString());
+      assert.equal(r.status, 303);
+      assert.ok(r.headers.get('location')!.startsWith('http://127.0.0.1:53211/loopback?'));
+    });
+    it('unknown client_id and a missing redirect_uri', async () => {
+      for (const q of ['client_id=nobody&response_type=code&redirect_uri=' + encodeURIComponent(CB), 'client_id=web&response_type=code', 'response_type=code']) {
+        const r = await new UserAgent().get(`${server.url}/authorize?${q}`);
+        assert.equal(r.status, 400);
+        assert.equal(r.headers.get('location'), null);
+        assert.match(await r.text(), /<html/);
+      }
+    });
+  });
+
+  describe('request validation', () => {
+    const raw = async (q: string) => {
+      const r = await new UserAgent().get(`${server.url}/authorize?client_id=web&redirect_uri=${encodeURIComponent(CB)}&${q}`);
+      assert.equal(r.status, 303, await r.clone().text());
+      return errorOf(r.headers.get('location')!);
+    };
+    it('response_type missing or token: errors naming the fix', async () => {
+      assert.equal((await raw('scope=openid&state=s1')).error, 'invalid_request');
+      const e = await raw('response_type=token&scope=openid&state=s2');
+      assert.equal(e.error, 'unsupported_response_type');
+      assert.match(e.error_description!, /code with PKCE/);
+      assert.equal(e.state, 's2');
+      assert.equal((await raw('response_type=id_token%20token&scope=openid')).error, 'unsupported_response_type');
+    });
+    it('a repeated parameter is refused; unknown parameters are ignored', async () => {
+      assert.equal((await raw('response_type=code&scope=openid&scope=openid')).error, 'invalid_request');
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', prompt: 'none', made_up: 'x', another: 'y' });
+      assert.equal(errorOf((await new UserAgent().get(url.toString())).headers.get('location')!).error, 'login_required');
+    });
+    it('request and request_uri are refused with their own codes', async () => {
+      assert.equal((await raw('response_type=code&scope=openid&request=eyJ')).error, 'request_not_supported');
+      assert.equal((await raw('response_type=code&scope=openid&request_uri=urn:x')).error, 'request_uri_not_supported');
+    });
+    it('a scope the client may not have: invalid_scope; a foreign resource: invalid_target', async () => {
+      assert.equal((await raw('response_type=code&scope=openid%20admin')).error, 'invalid_scope');
+      assert.equal((await raw('response_type=code&scope=openid&resource=https%3A%2F%2Fevil.example')).error, 'invalid_target');
+    });
+  });
+
+  it('deny on the consent page: access_denied', async () => {
+    const a = await authUrl(web, { scope: 'openid email' });
+    const ua = new UserAgent();
+    const loc = await signIn(ua, a.url, { username: 'carol', consent: 'deny' });
+    const e = errorOf(loc);
+    assert.equal(e.error, 'access_denied');
+    assert.equal(e.state, a.state);
+  });
+
+  it('consent is remembered per user, client and scopes', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web, { scope: 'openid' });
+    await signIn(ua, a.url, { username: 'carol' });
+    const b = await authUrl(web, { scope: 'openid', prompt: 'login' });
+    let r = await ua.follow(await ua.get(b.url.toString()), server.url);
+    const html = await r.text();
+    r = await ua.post(formAction(html, server.url), { username: 'carol', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
+    assert.equal(r.status, 303);
+    assert.ok(r.headers.get('location')!.startsWith(CB), 'straight back to the client: no consent page');
+  });
+
+  it('the login form refuses a missing CSRF token and a wrong password (one generic message)', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web);
+    const r = await ua.follow(await ua.get(a.url.toString()), server.url);
+    const html = await r.text();
+    const action = formAction(html, server.url);
+    const noCsrf = await ua.post(action, { username: 'alice', password: PASSWORD });
+    assert.equal(noCsrf.status, 400);
+    assert.equal(noCsrf.headers.get('location'), null);
+    const wrong = await ua.post(action, { username: 'alice', password: 'nope-nope', csrf: hiddenField(html, 'csrf') });
+    assert.equal(wrong.status, 401);
+    const unknown = await ua.post(action, { username: 'nobody-here', password: 'nope-nope', csrf: hiddenField(html, 'csrf') });
+    const msg = (t: string) => /role="alert"[^>]*>([\s\S]*?)</.exec(t)?.[1]?.trim();
+    assert.equal(msg(await wrong.text()), msg(await unknown.text()));
+  });
+
+  it('sign-in is throttled per account, across attempts, with a clear page', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web);
+    const html = await (await ua.follow(await ua.get(a.url.toString()), server.url)).text();
+    const action = formAction(html, server.url);
+    const csrf = hiddenField(html, 'csrf');
+    for (let i = 0; i < 3; i++) assert.equal((await ua.post(action, { username: 'bob', password: 'wrong-password', csrf })).status, 401);
+    const blocked = await ua.post(action, { username: 'bob', password: PASSWORD, csrf });
+    assert.equal(blocked.status, 429);
+    assert.match(await blocked.text(), /Too many failed sign-in attempts/);
+    clock.advance(901);
+  });
+
+  it('the session cookie is HttpOnly and SameSite=Lax, and a new id is issued at every login', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, (await authUrl(web)).url);
+    const first = ua.cookies.get('lk_session');
+    const b = await authUrl(web, { prompt: 'login' });
+    const html = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
+    const r = await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
+    const setCookie = r.headers.getSetCookie().find((c) => c.startsWith('lk_session='))!;
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Lax/);
+    assert.notEqual(ua.cookies.get('lk_session'), first);
+  });
+
+  it('login and consent pages carry the anti-framing and referrer headers', async () => {
+    const r = await new UserAgent().follow(await new UserAgent().get((await authUrl(web)).url.toString()), server.url);
+    const ua = new UserAgent();
+    const page = await ua.follow(await ua.get((await authUrl(web)).url.toString()), server.url);
+    assert.equal(page.headers.get('x-frame-options'), 'DENY');
+    assert.match(page.headers.get('content-security-policy')!, /frame-ancestors 'none'/);
+    assert.match(page.headers.get('content-security-policy')!, /default-src 'none'/);
+    assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+    void r;
+  });
+
+  it('hybrid code id_token: fragment response with an ID token carrying c_hash', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web, { response_type: 'code id_token' });
+    const loc = new URL(await signIn(ua, a.url));
+    const p = new URLSearchParams(loc.hash.slice(1));
+    assert.ok(p.get('code'));
+    const idt = decodeJwt(p.get('id_token')!);
+    assert.ok(idt.c_hash);
+    assert.equal(idt.nonce, a.nonce);
+    assert.equal(p.get('iss'), server.issuer);
+  });
+
+  it('form_post: an auto-submitting form to the redirect URI', async () => {
+    const ua = new UserAgent();
+    await signIn(ua, (await authUrl(web)).url);
+    const a = await authUrl(web, { response_mode: 'form_post', prompt: 'none' });
+    const r = await ua.get(a.url.toString());
+    assert.equal(r.status, 200);
+    const html = await r.text();
+    assert.match(html, new RegExp(`action="${CB.replace(/[/.]/g, '\\$&')}"`));
+    assert.ok(hiddenField(html, 'code'));
+    assert.equal(hiddenField(html, 'state'), a.state);
+    assert.match(r.headers.get('content-security-policy')!, /script-src 'nonce-/);
+  });
+
+  describe('userinfo', () => {
+    let token: string;
+    before(async () => {
+      const a = await authUrl(web);
+      token = (await oidc.authorizationCodeGrant(web, new URL(await signIn(new UserAgent(), a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state })).access_token;
+    });
+    it('POST with the token in the form body', async () => {
+      const r = await postForm(`${server.url}/userinfo`, { access_token: token });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.email, 'alice@example.com');
+    });
+    it('never from the query string', async () => {
+      const r = await fetch(`${server.url}/userinfo?access_token=${token}`);
+      assert.equal(r.status, 400);
+      assert.match(r.headers.get('www-authenticate')!, /invalid_request/);
+    });
+    it('no token: 401 with a Bearer challenge; a bad one: invalid_token', async () => {
+      const none = await fetch(`${server.url}/userinfo`);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="latchkey"');
+      const bad = await fetch(`${server.url}/userinfo`, { headers: { authorization: 'Bearer abc.def.ghi' } });
+      assert.equal(bad.status, 401);
+      assert.match(bad.headers.get('www-authenticate')!, /error="invalid_token"/);
+    });
+    it('a revoked token: invalid_token', async () => {
+      await postForm(`${server.url}/revoke`, { token }, { authorization: basic('web', SECRET) });
+      const r = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(r.status, 401);
+    });
+  });
+
+  describe('RP-initiated logout', () => {
+    it('with id_token_hint: signs out and returns to the registered URI with state', async () => {
+      const ua = new UserAgent();
+      const a = await authUrl(web);
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+      const url = oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:8080/bye', state: 'xyz' });
+      const r = await ua.get(url.toString());
+      assert.equal(r.status, 303);
+      assert.equal(r.headers.get('location'), 'http://127.0.0.1:8080/bye?state=xyz');
+      const after = await ua.get((await authUrl(web, { prompt: 'none' })).url.toString());
+      assert.equal(errorOf(after.headers.get('location')!).error, 'login_required', 'the session has ended');
+    });
+    it('without a hint: a confirmation page; confirming signs out', async () => {
+      const ua = new UserAgent();
+      await signIn(ua, (await authUrl(web)).url);
+      const r = await ua.get(`${server.url}/end_session?client_id=web&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:8080/bye')}`);
+      assert.equal(r.status, 200);
+      const html = await r.text();
+      assert.match(html, /name="decision"/);
+      const form: Record<string, string> = { decision: 'logout', csrf: hiddenField(html, 'csrf'), client_id: 'web', post_logout_redirect_uri: 'http://127.0.0.1:8080/bye' };
+      const done = await ua.post(formAction(html, server.url), form);
+      assert.equal(done.status, 303);
+      const after = await ua.get((await authUrl(web, { prompt: 'none' })).url.toString());
+      assert.equal(errorOf(after.headers.get('location')!).error, 'login_required');
+    });
+    it('an unregistered post_logout_redirect_uri: an error page, no redirect', async () => {
+      const r = await new UserAgent().get(`${server.url}/end_session?client_id=web&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`);
+      assert.equal(r.status, 400);
+      assert.equal(r.headers.get('location'), null);
+    });
+  });
+
+  it('discovery lists the OpenID Connect endpoints and capabilities', async () => {
+    const md = web.serverMetadata();
+    assert.equal(md.authorization_endpoint, `${server.issuer}/authorize`);
+    assert.equal(md.userinfo_endpoint, `${server.issuer}/userinfo`);
+    assert.equal(md.end_session_endpoint, `${server.issuer}/end_session`);
+    assert.deepEqual(md.code_challenge_methods_supported, ['S256']);
+    assert.equal(md.authorization_response_iss_parameter_supported, true);
+    assert.ok(md.response_types_supported!.includes('code'));
+    assert.ok(md.grant_types_supported!.includes('authorization_code'));
+    assert.ok(md.id_token_signing_alg_values_supported!.includes('RS256'));
+  });
+});
