@@ -177,7 +177,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
 
   it('password grant and unknown grant types: unsupported_grant_type naming what to use', async () => {
     expectError(await postForm(token, { grant_type: 'password', username: 'a', password: 'b' }), 400, 'unsupported_grant_type', /authorization_code grant with PKCE/);
-    expectError(await cc({ grant_type: 'urn:example:magic' }), 400, 'unsupported_grant_type', /supported grant types: client_credentials/);
+    expectError(await cc({ grant_type: 'urn:example:magic' }), 400, 'unsupported_grant_type', /supported grant types: .*client_credentials/);
     expectError(await postForm(token, { grant_type: 'implicit' }), 400, 'unsupported_grant_type', /PKCE/);
     expectError(await postForm(token, {}), 400, 'invalid_request', /"grant_type" parameter is required/);
   });
