@@ -18,6 +18,7 @@ import { interactionEndpoints } from './endpoints/interaction.js';
 import { userinfoEndpoint } from './endpoints/userinfo.js';
 import { endSessionEndpoint } from './endpoints/end-session.js';
 import { registerPages } from './interaction/pages.js';
+import { corsEndpoints } from './endpoints/cors.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -119,6 +120,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
 
   await registerPages(app);
+  await corsEndpoints(app);
   await app.register(discoveryEndpoints(ctx));
   await app.register(authorizeEndpoint(ctx));
   await app.register(interactionEndpoints(ctx));

@@ -54,7 +54,6 @@ export function discoveryEndpoints(ctx: AppContext) {
     const opts = {
       onSend: async (_req: unknown, reply: { header: (k: string, v: string) => unknown }, payload: unknown) => {
         reply.header('cache-control', 'public, max-age=300');
-        reply.header('access-control-allow-origin', '*');
         return payload;
       },
     };

@@ -9,7 +9,6 @@ export function jwksEndpoint(ctx: AppContext) {
       reply.headers({
         'content-type': 'application/jwk-set+json; charset=utf-8',
         'cache-control': `public, max-age=${ctx.config.jwksMaxAge}`,
-        'access-control-allow-origin': '*',
         etag,
       });
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();

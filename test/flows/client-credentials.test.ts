@@ -156,6 +156,17 @@ describe('client credentials with openid-client', () => {
     assert.equal(again.status, 304);
   });
 
+  it('CORS for browser apps on /token, /userinfo, /revoke, /jwks and discovery; never on pages', async () => {
+    const pre = await fetch(`${server.url}/token`, { method: 'OPTIONS', headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST' } });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    const jwks = await fetch(`${server.url}/jwks`, { headers: { origin: 'https://spa.example' } });
+    assert.equal(jwks.headers.get('access-control-allow-origin'), '*');
+    const page = await fetch(`${server.url}/authorize`, { headers: { origin: 'https://spa.example' } });
+    assert.equal(page.headers.get('access-control-allow-origin'), null);
+  });
+
   it('health, readiness and metrics', async () => {
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     const ready = await fetch(`${server.url}/readyz`);
