@@ -23,6 +23,7 @@ import { interactionsRepository } from './store/repositories/interactions.js';
 import { grantsRepository } from './store/repositories/grants.js';
 import { codesRepository } from './store/repositories/codes.js';
 import { consentsRepository } from './store/repositories/consents.js';
+import { refreshTokensRepository } from './store/repositories/refresh-tokens.js';
 
 export const ENDPOINT_PATHS = {
   authorization: '/authorize',
@@ -57,6 +58,7 @@ export interface AppContext {
     grants: ReturnType<typeof grantsRepository>;
     codes: ReturnType<typeof codesRepository>;
     consents: ReturnType<typeof consentsRepository>;
+    refreshTokens: ReturnType<typeof refreshTokensRepository>;
   };
 }
 
@@ -98,6 +100,7 @@ export async function createAppContext(
       grants: grantsRepository(db),
       codes: codesRepository(db),
       consents: consentsRepository(db),
+      refreshTokens: refreshTokensRepository(db),
     };
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');

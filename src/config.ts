@@ -74,6 +74,16 @@ const envSchema = z
     LOGIN_FAILURE_LIMIT_ACCOUNT: z.coerce.number().int().min(1).max(10000).default(10),
     LOGIN_FAILURE_LIMIT_IP: z.coerce.number().int().min(1).max(100000).default(50),
     LOGIN_FAILURE_WINDOW: seconds('LOGIN_FAILURE_WINDOW', 900, 10, 86400),
+    /** A refresh token unused this long expires (each use starts the clock again). */
+    REFRESH_TOKEN_IDLE_TTL: seconds('REFRESH_TOKEN_IDLE_TTL', 14 * 86400, 60, 365 * 86400),
+    /** No refresh token of a grant outlives this, however often it is used. */
+    REFRESH_TOKEN_ABSOLUTE_TTL: seconds('REFRESH_TOKEN_ABSOLUTE_TTL', 90 * 86400, 60, 5 * 365 * 86400),
+    /** Rotate confidential clients' refresh tokens on every use (public clients' always rotate). */
+    REFRESH_TOKEN_ROTATION: bool(true),
+    /** Seconds after a rotation during which the old token may be retried (default 0: off). */
+    REFRESH_TOKEN_GRACE: seconds('REFRESH_TOKEN_GRACE', 0, 0, 300),
+    /** How often each process purges expired rows. */
+    CLEANUP_INTERVAL: seconds('CLEANUP_INTERVAL', 300, 5, 86400),
     /** Longest lifetime (exp - now) a client assertion may have. */
     ASSERTION_MAX_LIFETIME: seconds('ASSERTION_MAX_LIFETIME', 300, 30, 3600),
     /** Trust X-Forwarded-* only when set: "true", or a comma list of proxy addresses/CIDRs. */
@@ -83,8 +93,13 @@ const envSchema = z
     BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
+    /** Longest lifetime a trusted issuer's JWT may have (JWT-bearer assertions, token-exchange JWTs). */
+    JWT_BEARER_MAX_ASSERTION_LIFETIME: seconds('JWT_BEARER_MAX_ASSERTION_LIFETIME', 300, 30, 86400),
   })
   .superRefine((env, ctx) => {
+    if (env.REFRESH_TOKEN_IDLE_TTL > env.REFRESH_TOKEN_ABSOLUTE_TTL) {
+      ctx.addIssue({ code: 'custom', path: ['REFRESH_TOKEN_IDLE_TTL'], message: 'REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL' });
+    }
     if (env.DATABASE_URL && !env.LATCHKEY_SECRET) {
       ctx.addIssue({
         code: 'custom',
@@ -121,12 +136,18 @@ export interface Config {
   readonly loginFailureLimitAccount: number;
   readonly loginFailureLimitIp: number;
   readonly loginFailureWindow: number;
+  readonly refreshTokenIdleTtl: number;
+  readonly refreshTokenAbsoluteTtl: number;
+  readonly refreshTokenRotation: boolean;
+  readonly refreshTokenGrace: number;
+  readonly cleanupInterval: number;
   readonly assertionMaxLifetime: number;
   readonly trustProxy: boolean | string[];
   readonly jwksUriAllowPrivate: boolean;
   readonly bodyLimit: number;
   readonly dbPoolMax: number;
   readonly dbStatementTimeoutMs: number;
+  readonly jwtBearerMaxAssertionLifetime: number;
 }
 
 export class ConfigError extends Error {
@@ -199,11 +220,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginFailureLimitAccount: e.LOGIN_FAILURE_LIMIT_ACCOUNT,
     loginFailureLimitIp: e.LOGIN_FAILURE_LIMIT_IP,
     loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
+    refreshTokenIdleTtl: e.REFRESH_TOKEN_IDLE_TTL,
+    refreshTokenAbsoluteTtl: e.REFRESH_TOKEN_ABSOLUTE_TTL,
+    refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
+    refreshTokenGrace: e.REFRESH_TOKEN_GRACE,
+    cleanupInterval: e.CLEANUP_INTERVAL,
     assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     jwksUriAllowPrivate: e.JWKS_URI_ALLOW_PRIVATE,
     bodyLimit: e.BODY_LIMIT,
     dbPoolMax: e.DB_POOL_MAX,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    jwtBearerMaxAssertionLifetime: e.JWT_BEARER_MAX_ASSERTION_LIFETIME,
   });
 }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { loggerOptions } from './observability/logger.js';
 import { buildServer } from './server.js';
 import { DatabaseBusyError } from './store/db.js';
+import { startCleanup } from './store/cleanup.js';
 
 /** config → store → migrations → keys → bootstrap → server → listen; SIGTERM drains. */
 async function main(): Promise<void> {
@@ -31,6 +32,9 @@ async function main(): Promise<void> {
     }
   }
   ctx.keystore.startReloading(config.keyReloadInterval);
+  const cleanup = startCleanup(ctx.db, ctx.clock, config.cleanupInterval, (err) => log.error({ err }, 'cleanup of expired rows failed'), (counts) => {
+    if (Object.values(counts).some((n) => n > 0)) log.info({ deleted: counts }, 'purged expired rows');
+  });
   let app;
   try {
     app = await buildServer(ctx, { logger: log });
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down: draining in-flight requests');
     ctx.keystore.stopReloading();
+    cleanup.stop();
     // A request that never finishes must not keep the process from stopping.
     const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
     force.unref();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 import { invalidClient } from '../oauth/errors.js';
 import { parseParams, required } from '../oauth/params.js';
+import { hashToken } from '../tokens/opaque.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
 import { clientAuthInput, formParams, NO_STORE } from './form.js';
 
@@ -11,18 +12,38 @@ const parameters = z.object({ token: required('token'), token_type_hint: z.strin
 /**
  * RFC 7662. Only authenticated clients may ask (§2.1); anything that is not a live token this
  * server issued — garbage, foreign, expired, revoked — is simply {"active": false} (§2.2).
+ * Refresh tokens are reported only to the client they were issued to: they are that client's
+ * secret, and no resource server has a reason to see one.
  */
 export function introspectEndpoint(ctx: AppContext) {
   return async (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.introspection, async (req, reply) => {
       const params = formParams(req);
-      const { method } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
+      const { client, method } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
       if (method === 'none') {
         throw invalidClient('introspection requires client authentication; public clients may not introspect');
       }
       const { token } = parseParams(parameters, params);
       reply.headers(NO_STORE);
-      const verified = await verifyOwnJwt(token, ctx.keystore, { issuer: ctx.config.issuer, now: ctx.clock.now(), typ: 'at+jwt' });
+      const now = ctx.clock.now();
+      if (token.split('.').length !== 3) {
+        if (token.length > 512) return { active: false };
+        const r = await ctx.repos.refreshTokens.find(hashToken(token));
+        const live = r && r.clientId === client.clientId && !r.rotatedAt && !r.revokedAt && !r.grantRevoked &&
+          r.expiresAt.getTime() > now && r.grantExpiresAt.getTime() > now;
+        if (!live) return { active: false };
+        return {
+          active: true,
+          token_type: 'refresh_token',
+          client_id: r.clientId,
+          ...(r.userId ? { sub: r.userId } : {}),
+          scope: r.scopes.join(' '),
+          iat: Math.floor(r.createdAt.getTime() / 1000),
+          exp: Math.floor(r.expiresAt.getTime() / 1000),
+          iss: ctx.config.issuer,
+        };
+      }
+      const verified = await verifyOwnJwt(token, ctx.keystore, { issuer: ctx.config.issuer, now, typ: 'at+jwt' });
       if (!verified) return { active: false };
       const p = verified.payload;
       if (await ctx.repos.revocations.isRevoked(String(p.jti), typeof p.gid === 'string' ? p.gid : undefined)) return { active: false };
@@ -37,6 +58,7 @@ export function introspectEndpoint(ctx: AppContext) {
         jti: p.jti,
         iat: p.iat,
         exp: p.exp,
+        ...(p.auth_time ? { auth_time: p.auth_time } : {}),
       };
     });
   };

@@ -21,9 +21,16 @@ export function tokenEndpoint(ctx: AppContext) {
     userinfoUrl: `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`,
     codes: ctx.repos.codes,
     grants: ctx.repos.grants,
+    db: ctx.db,
+    refreshTokens: ctx.repos.refreshTokens,
+    refreshTokenIdleTtl: ctx.config.refreshTokenIdleTtl,
+    refreshTokenAbsoluteTtl: ctx.config.refreshTokenAbsoluteTtl,
+    refreshTokenRotation: ctx.config.refreshTokenRotation,
+    refreshTokenGrace: ctx.config.refreshTokenGrace,
   };
   return async (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.token, async (req, reply) => {
+      const receivedAt = ctx.clock.now();
       const params = formParams(req);
       const grantType = params.grant_type;
       if (Array.isArray(grantType)) throw invalidRequest('the "grant_type" parameter is repeated; send it once');
@@ -33,7 +40,7 @@ export function tokenEndpoint(ctx: AppContext) {
       if (!(client.metadata.grant_types as string[]).includes(grantType)) {
         throw unauthorizedClient(`client "${client.clientId}" is not allowed the ${grantType} grant; its grant_types are: ${client.metadata.grant_types.join(', ')}`);
       }
-      const response = await handler({ client, params }, deps);
+      const response = await handler({ client, params, receivedAt }, deps);
       ctx.metrics.tokensIssued.inc({ grant_type: grantType });
       return reply.headers(NO_STORE).send(response);
     });

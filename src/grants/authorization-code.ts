@@ -6,6 +6,7 @@ import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import { hashToken } from '../tokens/opaque.js';
 import { CODE_VERIFIER, verifierMatches } from '../tokens/pkce.js';
+import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
 import type { GrantHandler } from './types.js';
 
 export const parameters = z.object({
@@ -84,6 +85,17 @@ export const authorizationCode: GrantHandler = async ({ client, params }, deps) 
     expires_in: ttl,
     scope: code.scopes.join(' '),
   };
+  if (refreshTokenAllowed(client, code.scopes)) {
+    response.refresh_token = await issueRefreshToken(deps, {
+      grantId: code.grantId,
+      clientId: client.clientId,
+      userId: code.userId,
+      scopes: code.scopes,
+      resources: code.resources,
+      authTime: code.authTime,
+      nonce: code.nonce,
+    });
+  }
   if (openid) {
     response.id_token = await signIdToken(
       buildIdTokenClaims({

@@ -2,12 +2,14 @@ import { OAuthError } from '../oauth/errors.js';
 import type { GrantType } from '../oauth/client-metadata.js';
 import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
+import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 
 /** grant_type → handler: the one dispatch table every grant plugs into. */
 export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
   authorization_code: authorizationCode,
   client_credentials: clientCredentials,
+  refresh_token: refreshToken,
 };
 
 export const supportedGrantTypes = (): GrantType[] => Object.keys(GRANT_HANDLERS) as GrantType[];

@@ -5,6 +5,8 @@ import type { ClientRecord } from '../store/repositories/clients.js';
 import type { Registry } from '../clients/registry.js';
 import type { CodesRepository } from '../store/repositories/codes.js';
 import type { GrantsRepository } from '../store/repositories/grants.js';
+import type { RefreshTokensRepository } from '../store/repositories/refresh-tokens.js';
+import type { Db } from '../store/db.js';
 
 /** RFC 6749 §5.1 successful token response (plus the members later grants add). */
 export interface TokenResponse {
@@ -28,11 +30,19 @@ export interface GrantDeps {
   userinfoUrl: string;
   codes: CodesRepository;
   grants: GrantsRepository;
+  db: Db;
+  refreshTokens: RefreshTokensRepository;
+  refreshTokenIdleTtl: number;
+  refreshTokenAbsoluteTtl: number;
+  refreshTokenRotation: boolean;
+  refreshTokenGrace: number;
 }
 
 export interface GrantRequest {
   client: ClientRecord;
   params: FormParams;
+  /** When the request reached the endpoint (ms), to tell concurrent requests from replays. */
+  receivedAt: number;
 }
 
 /**

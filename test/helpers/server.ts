@@ -54,6 +54,7 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
 
 export interface TestServer {
   url: string;
+  dbEnv: Record<string, string>;
   issuer: string;
   ctx: AppContext;
   app: FastifyInstance;
@@ -61,9 +62,14 @@ export interface TestServer {
 }
 
 /** Starts the real server (real database, real keys) on a random loopback port. */
-export async function startServer(opts: { bootstrap?: unknown; env?: Record<string, string>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startServer(
+  opts: { bootstrap?: unknown; env?: Record<string, string>; clock?: Clock; shareDatabaseWith?: TestServer } = {},
+): Promise<TestServer> {
   const port = await freePort();
-  const db = await freshDatabaseEnv();
+  // A second server on the same PostgreSQL database: another Latchkey process, as in production.
+  const db = opts.shareDatabaseWith
+    ? { env: opts.shareDatabaseWith.dbEnv, drop: async () => {} }
+    : await freshDatabaseEnv();
   const config = loadConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', JWKS_URI_ALLOW_PRIVATE: 'true', ...db.env, ...opts.env });
   const ctx = await createAppContext(config, opts.clock ? { clock: opts.clock } : {});
   if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
@@ -71,6 +77,7 @@ export async function startServer(opts: { bootstrap?: unknown; env?: Record<stri
   await app.listen({ port, host: '127.0.0.1' });
   return {
     url: `http://127.0.0.1:${port}`,
+    dbEnv: db.env,
     issuer: config.issuer,
     ctx,
     app,

@@ -76,8 +76,13 @@ export function clientsRepository(db: Queryable) {
       return r.rowCount > 0;
     },
 
+    /** Deletes a client and revokes every grant it held (its refresh and access tokens die too). */
     async delete(clientId: string): Promise<boolean> {
-      const r = await db.query('DELETE FROM clients WHERE client_id = $1', [clientId]);
+      const r = await db.query(
+        `WITH revoked AS (UPDATE grants SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL)
+         DELETE FROM clients WHERE client_id = $1`,
+        [clientId],
+      );
       return r.rowCount > 0;
     },
   };

@@ -18,8 +18,14 @@ export function consentsRepository(db: Queryable) {
       );
     },
 
+    /** Withdraws consent and revokes the user's grants to the client (refresh and access tokens). */
     async revoke(userId: string, clientId: string): Promise<boolean> {
-      return (await db.query('DELETE FROM consents WHERE user_id = $1 AND client_id = $2', [userId, clientId])).rowCount > 0;
+      const r = await db.query(
+        `WITH revoked AS (UPDATE grants SET revoked_at = now() WHERE user_id = $1 AND client_id = $2 AND revoked_at IS NULL)
+         DELETE FROM consents WHERE user_id = $1 AND client_id = $2`,
+        [userId, clientId],
+      );
+      return r.rowCount > 0;
     },
   };
 }

@@ -1,0 +1,47 @@
+import type { ClientRecord } from '../store/repositories/clients.js';
+import type { NewRefreshToken } from '../store/repositories/refresh-tokens.js';
+import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
+import type { GrantDeps } from './types.js';
+
+/**
+ * Whether a grant gets a refresh token: the client must be allowed the refresh_token grant and,
+ * for an OpenID request, the person must have granted offline_access (OIDC Core §11).
+ */
+export function refreshTokenAllowed(client: ClientRecord, scopes: readonly string[]): boolean {
+  if (!client.metadata.grant_types.includes('refresh_token')) return false;
+  return !scopes.includes('openid') || scopes.includes('offline_access');
+}
+
+/** The row of a new refresh token; its idle expiry never passes the grant's absolute one. */
+export function newRefreshTokenRow(
+  deps: GrantDeps,
+  tokenHash: string,
+  base: Omit<NewRefreshToken, 'tokenHash' | 'createdAt' | 'expiresAt'>,
+  grantExpiresAt: Date,
+): NewRefreshToken {
+  const now = deps.clock.now();
+  return {
+    ...base,
+    tokenHash,
+    createdAt: new Date(now),
+    expiresAt: new Date(Math.min(now + deps.refreshTokenIdleTtl * 1000, grantExpiresAt.getTime())),
+  };
+}
+
+/**
+ * Starts a refresh-token family on a grant: the grant now lives REFRESH_TOKEN_ABSOLUTE_TTL, and
+ * the first token is written in the same transaction. Returns the token (256 random bits, stored
+ * only as a hash).
+ */
+export async function issueRefreshToken(
+  deps: GrantDeps,
+  base: Omit<NewRefreshToken, 'tokenHash' | 'createdAt' | 'expiresAt'>,
+): Promise<string> {
+  const token = newOpaqueToken();
+  const grantExpiresAt = new Date(deps.clock.now() + deps.refreshTokenAbsoluteTtl * 1000);
+  await deps.db.transaction(async (tx) => {
+    await tx.query('UPDATE grants SET expires_at = GREATEST(expires_at, $2) WHERE id = $1', [base.grantId, grantExpiresAt]);
+    await deps.refreshTokens.createIn(tx, newRefreshTokenRow(deps, hashToken(token), base, grantExpiresAt));
+  });
+  return token;
+}

@@ -1,0 +1,66 @@
+import type { Clock } from '../clock.js';
+import type { Db } from './db.js';
+
+/** Serialises cleanup across processes: whoever holds it this round purges, the others skip. */
+const CLEANUP_LOCK = 7_357_003;
+const BATCH = 1000;
+
+/**
+ * Expired rows, table by table. Each batch is one short statement on at most BATCH rows, so a
+ * purge never holds locks long enough to stall requests. Grants go last and only once every
+ * token that names them has expired (their expires_at is set to outlive their tokens).
+ */
+const PURGES: { table: string; where: string }[] = [
+  { table: 'authorization_codes', where: 'expires_at < $1' },
+  { table: 'refresh_tokens', where: 'expires_at < $1' },
+  { table: 'interactions', where: 'expires_at < $1' },
+  { table: 'sessions', where: 'expires_at < $1' },
+  { table: 'revoked_tokens', where: 'expires_at < $1' },
+  { table: 'replay', where: 'expires_at < $1' },
+  // Rate-limit windows are at most a day long.
+  { table: 'rate_limits', where: "window_start < $1::timestamptz - interval '1 day'" },
+  { table: 'grants', where: 'expires_at < $1' },
+];
+
+/**
+ * Deletes expired rows; returns how many per table, or undefined when another process is
+ * purging right now. Each batch is its own short transaction, so the embedded database (one
+ * connection) serves requests between batches.
+ */
+export async function purgeExpired(db: Db, now: Date): Promise<Record<string, number> | undefined> {
+  const counts: Record<string, number> = {};
+  for (const { table, where } of PURGES) {
+    counts[table] = 0;
+    for (;;) {
+      const deleted = await db.transaction(async (tx) => {
+        const r = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CLEANUP_LOCK]);
+        if (!r.rows[0]!.ok) return undefined;
+        return (await tx.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${BATCH})`, [now])).rowCount;
+      });
+      if (deleted === undefined) return undefined;
+      counts[table] += deleted;
+      if (deleted < BATCH) break;
+    }
+  }
+  return counts;
+}
+
+/** Runs purgeExpired every `intervalSeconds` (with jitter, so processes do not line up). */
+export function startCleanup(db: Db, clock: Clock, intervalSeconds: number, onError: (err: unknown) => void, onDone?: (counts: Record<string, number>) => void) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = () => {
+    if (stopped) return;
+    const jitter = 0.8 + Math.random() * 0.4;
+    timer = setTimeout(run, intervalSeconds * 1000 * jitter);
+    timer.unref();
+  };
+  const run = () => {
+    purgeExpired(db, new Date(clock.now()))
+      .then((counts) => counts && onDone?.(counts))
+      .catch(onError)
+      .finally(schedule);
+  };
+  schedule();
+  return { stop: () => { stopped = true; if (timer) clearTimeout(timer); } };
+}

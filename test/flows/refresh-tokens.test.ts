@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { ManualClock } from '../../src/clock.js';
+import { rotateSigningKeys } from '../../src/keys/keystore.js';
+import { purgeExpired } from '../../src/store/cleanup.js';
+import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
+import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+
+const API = 'https://api.example.com';
+const CB = 'http://127.0.0.1:8080/cb';
+const SECRET = 'web-secret-web-secret-web-secret-0123';
+const PASSWORD = 'correct horse battery staple';
+const insecure = { execute: [oidc.allowInsecureRequests] };
+
+const bootstrap = {
+  resources: [{ identifier: API, scopes: ['api:read', 'api:write'] }],
+  clients: [
+    { client_id: 'web', client_secret: SECRET, client_name: 'Web', redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile offline_access api:read api:write', audiences: [API], skip_consent: true },
+    { client_id: 'other', client_secret: SECRET, redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', skip_consent: true },
+    { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', skip_consent: true },
+  ],
+  users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }],
+};
+
+/** Signs alice in and returns the token response. */
+async function tokensFor(server: TestServer, config: oidc.Configuration, scope = 'openid offline_access api:read api:write', extra: Record<string, string> = {}) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: CB, scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra });
+  const ua = new UserAgent();
+  let r = await ua.follow(await ua.get(url.toString()), server.url);
+  const html = await r.text();
+  r = await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
+  assert.equal(r.status, 303);
+  return oidc.authorizationCodeGrant(config, new URL(r.headers.get('location')!), { pkceCodeVerifier: verifier });
+}
+
+const refresh = (server: TestServer, token: string, extra: Record<string, string | string[]> = {}, client = 'web') =>
+  postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: token, ...extra }, { authorization: basic(client, SECRET) });
+
+describe('refresh tokens', () => {
+  const clock = new ManualClock();
+  let server: TestServer;
+  let web: oidc.Configuration;
+
+  before(async () => {
+    server = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '7200' } });
+    web = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+  });
+  after(() => server.close());
+
+  it('is issued with offline_access, opaque with 256 bits, and rotates on every use (openid-client)', async () => {
+    const t = await tokensFor(server, web);
+    assert.ok(t.refresh_token);
+    assert.equal(Buffer.from(t.refresh_token!, 'base64url').length, 32);
+    const t2 = await oidc.refreshTokenGrant(web, t.refresh_token!);
+    assert.ok(t2.refresh_token && t2.refresh_token !== t.refresh_token);
+    assert.ok(t2.id_token, 'an OpenID refresh returns an ID token');
+    assert.equal(t2.claims()!.sub, t.claims()!.sub);
+    const t3 = await oidc.refreshTokenGrant(web, t2.refresh_token!);
+    assert.ok(t3.access_token);
+  });
+
+  it('is not issued to an OpenID request without offline_access', async () => {
+    const t = await tokensFor(server, web, 'openid api:read');
+    assert.equal(t.refresh_token, undefined);
+  });
+
+  it('reuse of a rotated token revokes the whole family', async () => {
+    const t = await tokensFor(server, web);
+    const t2 = await oidc.refreshTokenGrant(web, t.refresh_token!);
+    clock.advance(5);
+    const reuse = await refresh(server, t.refresh_token!);
+    assert.equal(reuse.status, 400);
+    assert.equal(reuse.body.error, 'invalid_grant');
+    assert.match(reuse.body.error_description, /already used.*revoked/);
+    // The successor, and every access token of the grant, are dead too.
+    assert.equal((await refresh(server, t2.refresh_token!)).body.error, 'invalid_grant');
+    assert.equal((await oidc.tokenIntrospection(web, t2.access_token)).active, false);
+    assert.equal((await oidc.tokenIntrospection(web, t.access_token)).active, false);
+  });
+
+  it('20 concurrent refreshes of one token mint exactly one successor and revoke nothing', async () => {
+    const t = await tokensFor(server, web);
+    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(server, t.refresh_token!)));
+    const ok = results.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.body.error ?? 'ok')));
+    for (const r of results.filter((x) => x.status !== 200)) assert.equal(r.body.error, 'invalid_grant');
+    assert.equal((await refresh(server, ok[0]!.body.refresh_token)).status, 200, 'the family is healthy');
+  });
+
+  it('scope and resource may only narrow', async () => {
+    const t = await tokensFor(server, web);
+    const narrow = await refresh(server, t.refresh_token!, { scope: 'api:read', resource: API });
+    assert.equal(narrow.status, 200, JSON.stringify(narrow.body));
+    assert.equal(narrow.body.scope, 'api:read');
+    assert.equal(decodeJwt(narrow.body.access_token).aud, API);
+    assert.equal(narrow.body.id_token, undefined, 'no openid, no ID token');
+    // The next refresh token still carries the whole grant.
+    const full = await refresh(server, narrow.body.refresh_token);
+    assert.equal(full.body.scope, 'openid offline_access api:read api:write');
+    const wider = await refresh(server, full.body.refresh_token, { scope: 'openid profile' });
+    assert.equal(wider.body.error, 'invalid_scope');
+    const elsewhere = await refresh(server, full.body.refresh_token, { resource: 'https://other.example' });
+    assert.equal(elsewhere.body.error, 'invalid_target');
+  });
+
+  it('another client cannot use it', async () => {
+    const t = await tokensFor(server, web);
+    const r = await refresh(server, t.refresh_token!, {}, 'other');
+    assert.equal(r.body.error, 'invalid_grant');
+    assert.match(r.body.error_description, /another client/);
+    assert.equal((await refresh(server, t.refresh_token!)).status, 200, 'and the rightful client still can');
+  });
+
+  it('idle and absolute lifetimes', async () => {
+    const idle = await tokensFor(server, web);
+    clock.advance(3601);
+    assert.match((await refresh(server, idle.refresh_token!)).body.error_description, /expired/);
+
+    let rt = (await tokensFor(server, web)).refresh_token!;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(3000); // each use is within the idle window …
+      const r = await refresh(server, rt);
+      if (i < 2) {
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        rt = r.body.refresh_token;
+      } else {
+        assert.match(r.body.error_description, /expired/, '… but the grant ends after its absolute lifetime');
+      }
+    }
+  });
+
+  it('revoking a refresh token (RFC 7009) revokes its family', async () => {
+    const t = await tokensFor(server, web);
+    await oidc.tokenRevocation(web, t.refresh_token!);
+    assert.equal((await oidc.tokenIntrospection(web, t.access_token)).active, false);
+    assert.equal((await refresh(server, t.refresh_token!)).body.error, 'invalid_grant');
+  });
+
+  it('introspection reports refresh tokens to their client only', async () => {
+    const t = await tokensFor(server, web);
+    const info = await oidc.tokenIntrospection(web, t.refresh_token!);
+    assert.equal(info.active, true);
+    assert.equal(info.token_type, 'refresh_token');
+    assert.equal(info.client_id, 'web');
+    const other = await postForm(`${server.url}/introspect`, { token: t.refresh_token! }, { authorization: basic('other', SECRET) });
+    assert.deepEqual(other.body, { active: false });
+  });
+
+  it('refreshed tokens are signed with the current key', async () => {
+    const t = await tokensFor(server, web);
+    const before = decodeProtectedHeader(t.access_token).kid;
+    const { ctx } = server;
+    await rotateSigningKeys(ctx.repos.keys, ctx.secrets.keyEncryptionKey, ctx.clock, { delaySeconds: 0, maxTokenLifetime: 600 });
+    await ctx.keystore.reload();
+    const r = await refresh(server, t.refresh_token!);
+    assert.notEqual(decodeProtectedHeader(r.body.access_token).kid, before);
+    assert.notEqual(decodeProtectedHeader(r.body.id_token).kid, decodeProtectedHeader(t.id_token!).kid);
+  });
+
+  it('withdrawing consent or deleting the client revokes its refresh tokens', async () => {
+    const t = await tokensFor(server, web);
+    const sub = t.claims()!.sub;
+    await server.ctx.repos.consents.grant(sub, 'web', ['openid']);
+    await server.ctx.repos.consents.revoke(sub, 'web');
+    assert.equal((await refresh(server, t.refresh_token!)).body.error, 'invalid_grant');
+
+    const otherCfg = await oidc.discovery(new URL(server.issuer), 'other', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+    const o = await tokensFor(server, otherCfg, 'openid offline_access');
+    await server.ctx.repos.clients.delete('other');
+    server.ctx.registry.invalidate();
+    const r = await server.ctx.repos.refreshTokens.find((await import('../../src/tokens/opaque.js')).hashToken(o.refresh_token!));
+    assert.equal(r?.grantRevoked, true);
+  });
+
+  it('a public client always rotates', async () => {
+    const spa = await oidc.discovery(new URL(server.issuer), 'spa', undefined, oidc.None(), insecure);
+    const t = await tokensFor(server, spa, 'openid offline_access');
+    const t2 = await oidc.refreshTokenGrant(spa, t.refresh_token!);
+    assert.ok(t2.refresh_token && t2.refresh_token !== t.refresh_token);
+  });
+
+  it('the cleanup job deletes only what has expired', async () => {
+    const t = await tokensFor(server, web);
+    clock.advance(10 * 86400);
+    const live = await tokensFor(server, web);
+    const counts = await purgeExpired(server.ctx.db, new Date(clock.now()));
+    assert.ok(counts, 'this process held the cleanup lock');
+    assert.ok(counts!.refresh_tokens! > 0 && counts!.grants! > 0 && counts!.authorization_codes! > 0);
+    assert.equal((await refresh(server, t.refresh_token!)).body.error, 'invalid_grant');
+    assert.equal((await refresh(server, live.refresh_token!)).status, 200, 'live tokens survive');
+    assert.deepEqual(Object.values((await purgeExpired(server.ctx.db, new Date(clock.now())))!).filter((n) => n > 0), []);
+  });
+});
+
+describe('refresh tokens: confidential clients without rotation, and the grace window', () => {
+  const clock = new ManualClock();
+  let noRotation: TestServer;
+  let grace: TestServer;
+  let webNo: oidc.Configuration;
+  let webGrace: oidc.Configuration;
+
+  before(async () => {
+    noRotation = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_ROTATION: 'false' } });
+    grace = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_GRACE: '30' } });
+    webNo = await oidc.discovery(new URL(noRotation.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+    webGrace = await oidc.discovery(new URL(grace.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+  });
+  after(async () => {
+    await noRotation.close();
+    await grace.close();
+  });
+
+  it('REFRESH_TOKEN_ROTATION=false keeps a confidential client\'s token', async () => {
+    const t = await tokensFor(noRotation, webNo);
+    const r1 = await refresh(noRotation, t.refresh_token!);
+    assert.equal(r1.status, 200);
+    assert.equal(r1.body.refresh_token, undefined);
+    assert.equal((await refresh(noRotation, t.refresh_token!)).status, 200);
+  });
+
+  it('grace on: a retry within the window succeeds and leaves exactly one live token; after it, reuse revokes', async () => {
+    const t = await tokensFor(grace, webGrace);
+    const lost = await refresh(grace, t.refresh_token!); // the client never saw this response
+    clock.advance(5);
+    const retry = await refresh(grace, t.refresh_token!);
+    assert.equal(retry.status, 200, JSON.stringify(retry.body));
+    assert.equal((await refresh(grace, lost.body.refresh_token)).body.error, 'invalid_grant', 'the lost successor was replaced');
+    const next = await refresh(grace, retry.body.refresh_token);
+    assert.equal(next.status, 200);
+    clock.advance(60);
+    const late = await refresh(grace, t.refresh_token!);
+    assert.match(late.body.error_description, /already used/);
+    assert.equal((await refresh(grace, next.body.refresh_token)).body.error, 'invalid_grant', 'family revoked');
+  });
+});
+
+describe('refresh tokens across two processes on one PostgreSQL', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: the embedded database serves one process' }, () => {
+  let a: TestServer;
+  let b: TestServer;
+  before(async () => {
+    a = await startServer({ bootstrap });
+    b = await startServer({ shareDatabaseWith: a });
+  });
+  after(async () => {
+    await b.close();
+    await a.close();
+  });
+
+  it('20 concurrent refreshes spread over both mint exactly one successor', async () => {
+    const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+    const t = await tokensFor(a, web);
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => refresh(i % 2 ? a : b, t.refresh_token!)));
+    assert.equal(results.filter((r) => r.status === 200).length, 1);
+  });
+});
