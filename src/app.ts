@@ -24,6 +24,7 @@ import { grantsRepository } from './store/repositories/grants.js';
 import { codesRepository } from './store/repositories/codes.js';
 import { consentsRepository } from './store/repositories/consents.js';
 import { refreshTokensRepository } from './store/repositories/refresh-tokens.js';
+import { deviceCodesRepository } from './store/repositories/device-codes.js';
 
 export const ENDPOINT_PATHS = {
   authorization: '/authorize',
@@ -32,6 +33,8 @@ export const ENDPOINT_PATHS = {
   revocation: '/revoke',
   jwks: '/jwks',
   userinfo: '/userinfo',
+  deviceAuthorization: '/device_authorization',
+  device: '/device',
   endSession: '/end_session',
 } as const;
 
@@ -59,6 +62,7 @@ export interface AppContext {
     codes: ReturnType<typeof codesRepository>;
     consents: ReturnType<typeof consentsRepository>;
     refreshTokens: ReturnType<typeof refreshTokensRepository>;
+    deviceCodes: ReturnType<typeof deviceCodesRepository>;
   };
 }
 
@@ -101,6 +105,7 @@ export async function createAppContext(
       codes: codesRepository(db),
       consents: consentsRepository(db),
       refreshTokens: refreshTokensRepository(db),
+      deviceCodes: deviceCodesRepository(db),
     };
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');

@@ -82,6 +82,14 @@ const envSchema = z
     REFRESH_TOKEN_ROTATION: bool(true),
     /** Seconds after a rotation during which the old token may be retried (default 0: off). */
     REFRESH_TOKEN_GRACE: seconds('REFRESH_TOKEN_GRACE', 0, 0, 300),
+    /** Device authorization grant (RFC 8628): code lifetime and polling interval. */
+    DEVICE_CODE_TTL: seconds('DEVICE_CODE_TTL', 600, 60, 3600),
+    DEVICE_CODE_INTERVAL: seconds('DEVICE_CODE_INTERVAL', 5, 1, 60),
+    /** Wrong user codes allowed per browser, per IP address and in total within the window. */
+    DEVICE_ENTRY_LIMIT_SESSION: z.coerce.number().int().min(1).max(10000).default(10),
+    DEVICE_ENTRY_LIMIT_IP: z.coerce.number().int().min(1).max(100000).default(30),
+    DEVICE_ENTRY_LIMIT_GLOBAL: z.coerce.number().int().min(1).max(1000000).default(1000),
+    DEVICE_ENTRY_WINDOW: seconds('DEVICE_ENTRY_WINDOW', 600, 10, 86400),
     /** How often each process purges expired rows. */
     CLEANUP_INTERVAL: seconds('CLEANUP_INTERVAL', 300, 5, 86400),
     /** Longest lifetime (exp - now) a client assertion may have. */
@@ -141,6 +149,12 @@ export interface Config {
   readonly refreshTokenRotation: boolean;
   readonly refreshTokenGrace: number;
   readonly cleanupInterval: number;
+  readonly deviceCodeTtl: number;
+  readonly deviceCodeInterval: number;
+  readonly deviceEntryLimitSession: number;
+  readonly deviceEntryLimitIp: number;
+  readonly deviceEntryLimitGlobal: number;
+  readonly deviceEntryWindow: number;
   readonly assertionMaxLifetime: number;
   readonly trustProxy: boolean | string[];
   readonly jwksUriAllowPrivate: boolean;
@@ -225,6 +239,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
     refreshTokenGrace: e.REFRESH_TOKEN_GRACE,
     cleanupInterval: e.CLEANUP_INTERVAL,
+    deviceCodeTtl: e.DEVICE_CODE_TTL,
+    deviceCodeInterval: e.DEVICE_CODE_INTERVAL,
+    deviceEntryLimitSession: e.DEVICE_ENTRY_LIMIT_SESSION,
+    deviceEntryLimitIp: e.DEVICE_ENTRY_LIMIT_IP,
+    deviceEntryLimitGlobal: e.DEVICE_ENTRY_LIMIT_GLOBAL,
+    deviceEntryWindow: e.DEVICE_ENTRY_WINDOW,
     assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     jwksUriAllowPrivate: e.JWKS_URI_ALLOW_PRIVATE,

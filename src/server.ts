@@ -19,6 +19,8 @@ import { userinfoEndpoint } from './endpoints/userinfo.js';
 import { endSessionEndpoint } from './endpoints/end-session.js';
 import { registerPages } from './interaction/pages.js';
 import { corsEndpoints } from './endpoints/cors.js';
+import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
+import { deviceEndpoint } from './endpoints/device.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -126,6 +128,8 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   await app.register(interactionEndpoints(ctx));
   await app.register(userinfoEndpoint(ctx));
   await app.register(endSessionEndpoint(ctx));
+  await app.register(deviceAuthorizationEndpoint(ctx));
+  await app.register(deviceEndpoint(ctx));
   await app.register(jwksEndpoint(ctx));
   await app.register(tokenEndpoint(ctx));
   await app.register(introspectEndpoint(ctx));

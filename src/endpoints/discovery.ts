@@ -22,6 +22,7 @@ export async function metadata(ctx: AppContext): Promise<Record<string, unknown>
     userinfo_endpoint: `${iss}${ENDPOINT_PATHS.userinfo}`,
     jwks_uri: `${iss}${ENDPOINT_PATHS.jwks}`,
     end_session_endpoint: `${iss}${ENDPOINT_PATHS.endSession}`,
+    device_authorization_endpoint: `${iss}${ENDPOINT_PATHS.deviceAuthorization}`,
     introspection_endpoint: `${iss}${ENDPOINT_PATHS.introspection}`,
     revocation_endpoint: `${iss}${ENDPOINT_PATHS.revocation}`,
     grant_types_supported: supportedGrantTypes(),

@@ -5,10 +5,12 @@ import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
 import { finishAuthorization, interactionPath, needsConsent, targetOf } from '../interaction/flow.js';
 import { loginThrottle } from '../interaction/login-throttle.js';
+import { minutes } from '../interaction/throttle.js';
 import { renderPage } from '../interaction/pages.js';
 import { describeScopes } from '../interaction/scope-descriptions.js';
 import { readBrowserId, safeEqual, startSession } from '../interaction/session.js';
-import type { Interaction } from '../store/repositories/interactions.js';
+import { isDeviceRequest, type Interaction } from '../store/repositories/interactions.js';
+import { formatUserCode } from '../device/user-code.js';
 import { hashToken } from '../tokens/opaque.js';
 import { verifyAgainstDummy, verifyPassword } from '../users/password.js';
 import { browserErrorHandler } from './browser-errors.js';
@@ -64,9 +66,11 @@ export function interactionEndpoints(ctx: AppContext) {
       clientName,
       action: `${interactionPath(i.id)}/login`,
       csrf: i.csrfToken,
-      ...(extra.username ?? i.request.loginHint ? { loginHint: extra.username ?? i.request.loginHint } : {}),
+      ...(loginHintOf(i, extra.username) ? { loginHint: loginHintOf(i, extra.username)! } : {}),
       ...(extra.error ? { error: extra.error } : {}),
     }, { status: extra.status ?? 200 });
+
+  const loginHintOf = (i: Interaction, typed?: string) => typed ?? (isDeviceRequest(i.request) ? undefined : i.request.loginHint);
 
   async function consentPage(reply: FastifyReply, i: Interaction) {
     const c = await client(i);
@@ -78,6 +82,7 @@ export function interactionEndpoints(ctx: AppContext) {
       scopes: describeScopes(i.request.scopes),
       action: `${interactionPath(i.id)}/consent`,
       csrf: i.csrfToken,
+      ...(isDeviceRequest(i.request) ? { deviceCode: formatUserCode(i.request.userCode) } : {}),
     });
   }
 
@@ -87,7 +92,17 @@ export function interactionEndpoints(ctx: AppContext) {
     if (!taken) throw EXPIRED;
     const [c, user] = [await client(i), await ctx.repos.users.findById(userId)];
     if (!user) throw EXPIRED;
+    if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'approved', user.id, authTime);
     return finishAuthorization(ctx, reply, c, i.request, user, Math.floor(authTime.getTime() / 1000));
+  }
+
+  /** RFC 8628: the person's decision goes to the device code; the device learns it by polling. */
+  async function decideDevice(reply: FastifyReply, i: Interaction, decision: 'approved' | 'denied', userId: string, authTime: Date) {
+    if (!isDeviceRequest(i.request)) throw EXPIRED;
+    const ok = await ctx.repos.deviceCodes.decide(i.request.deviceCodeHash, decision, userId, authTime, new Date(ctx.clock.now()));
+    if (!ok) throw new AuthorizationPageError('This code has expired', 'The code has expired or was already used. Start again on your device.', 400);
+    const c = await client(i);
+    return renderPage(reply, 'device-done', { clientName: c.metadata.client_name ?? c.clientId, approved: decision === 'approved' });
   }
 
   return async (app: FastifyInstance) => {
@@ -114,7 +129,7 @@ export function interactionEndpoints(ctx: AppContext) {
         return loginPage(reply, i, clientName, {
           status: 429,
           username: f.username,
-          error: `Too many failed sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`,
+          error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
         });
       }
       const user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
@@ -126,7 +141,9 @@ export function interactionEndpoints(ctx: AppContext) {
       }
       const { session } = await startSession(ctx, req, reply, user.id);
       await ctx.repos.interactions.setUser(i.id, user.id, session.authTime);
-      if (await needsConsent(ctx, c, user.id, i.request)) {
+      // A device always asks for confirmation naming the client, so a phishing code cannot
+      // be approved silently (RFC 8628 §5.4).
+      if (isDeviceRequest(i.request) || (await needsConsent(ctx, c, user.id, i.request))) {
         return reply.code(303).header('location', `${ctx.config.issuer}${interactionPath(i.id)}`).send();
       }
       return finish(reply, i, user.id, session.authTime);
@@ -137,7 +154,8 @@ export function interactionEndpoints(ctx: AppContext) {
       const f = form(consentForm, req);
       if (!safeEqual(f.csrf, i.csrfToken) || !i.userId || !i.authTime) throw EXPIRED;
       if (f.decision === 'deny') {
-        await ctx.repos.interactions.take(i.id);
+        if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
+        if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'denied', i.userId, i.authTime);
         throw new AuthorizationRedirectError('access_denied', 'the user denied the request', targetOf(i.request));
       }
       if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);

@@ -27,6 +27,7 @@ export function tokenEndpoint(ctx: AppContext) {
     refreshTokenAbsoluteTtl: ctx.config.refreshTokenAbsoluteTtl,
     refreshTokenRotation: ctx.config.refreshTokenRotation,
     refreshTokenGrace: ctx.config.refreshTokenGrace,
+    deviceCodes: ctx.repos.deviceCodes,
   };
   return async (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.token, async (req, reply) => {

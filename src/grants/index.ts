@@ -2,6 +2,7 @@ import { OAuthError } from '../oauth/errors.js';
 import type { GrantType } from '../oauth/client-metadata.js';
 import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
+import { deviceCode } from './device-code.js';
 import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 
@@ -10,6 +11,7 @@ export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
   authorization_code: authorizationCode,
   client_credentials: clientCredentials,
   refresh_token: refreshToken,
+  'urn:ietf:params:oauth:grant-type:device_code': deviceCode,
 };
 
 export const supportedGrantTypes = (): GrantType[] => Object.keys(GRANT_HANDLERS) as GrantType[];

@@ -6,6 +6,7 @@ import type { Registry } from '../clients/registry.js';
 import type { CodesRepository } from '../store/repositories/codes.js';
 import type { GrantsRepository } from '../store/repositories/grants.js';
 import type { RefreshTokensRepository } from '../store/repositories/refresh-tokens.js';
+import type { DeviceCodesRepository } from '../store/repositories/device-codes.js';
 import type { Db } from '../store/db.js';
 
 /** RFC 6749 §5.1 successful token response (plus the members later grants add). */
@@ -36,6 +37,7 @@ export interface GrantDeps {
   refreshTokenAbsoluteTtl: number;
   refreshTokenRotation: boolean;
   refreshTokenGrace: number;
+  deviceCodes: DeviceCodesRepository;
 }
 
 export interface GrantRequest {

@@ -1,11 +1,9 @@
 import { OAuthError, type OAuthErrorCode } from '../oauth/errors.js';
 import type { FormParams } from '../client-auth/types.js';
 import type { Resource } from '../oauth/client-metadata.js';
-import { parseScope } from '../oauth/scopes.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
-import { resolveTarget } from '../oauth/targets.js';
+import { requestedScopes } from '../oauth/requested-scopes.js';
 import { S256_CHALLENGE } from '../tokens/pkce.js';
-import { OIDC_SCOPES } from '../users/claims.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 
 export type ResponseType = 'code' | 'code id_token';
@@ -143,41 +141,16 @@ export function validateAuthorizationRequest(
   }
 
   // Scopes: every one registered for the client; resource scopes also defined by a resource.
-  const rawScope = one(params, 'scope');
-  const clientScopes = parseScope(client.metadata.scope) ?? [];
-  let scopes: string[];
-  if (rawScope === undefined || rawScope === '') {
-    scopes = clientScopes.filter((s) => s !== 'offline_access');
-  } else {
-    const parsed = parseScope(rawScope);
-    if (!parsed) fail('invalid_scope', 'scope must be scope tokens separated by single spaces (RFC 6749 §3.3)');
-    scopes = parsed!;
+  let scopes: string[] = [];
+  let audiences: string[] = [];
+  try {
+    ({ scopes, audiences } = requestedScopes(client, one(params, 'scope'), ([] as string[]).concat(params.resource ?? []), resources));
+  } catch (err) {
+    if (err instanceof OAuthError) fail(err.code, err.description);
+    throw err;
   }
-  const unknown = scopes.filter((s) => !clientScopes.includes(s));
-  if (unknown.length) fail('invalid_scope', `scope "${unknown[0]}" is not registered for client "${client.clientId}"`);
   const openid = scopes.includes('openid');
   if (responseType === 'code id_token' && !openid) fail('invalid_scope', 'response_type "code id_token" is OpenID Connect: the scope must include openid');
-
-  const requestedResources = ([] as string[]).concat(params.resource ?? []);
-  const apiScopes = scopes.filter((s) => !OIDC_SCOPES.has(s));
-  let audiences: string[] = [];
-  if (requestedResources.length || apiScopes.length) {
-    try {
-      const t = resolveTarget({
-        clientId: client.clientId,
-        clientAudiences: client.metadata.audiences,
-        clientScopes: clientScopes.filter((s) => !OIDC_SCOPES.has(s)),
-        requestedResources,
-        requestedScopes: apiScopes,
-        resources,
-        defaultTtl: 0,
-      });
-      audiences = t.audiences;
-    } catch (err) {
-      if (err instanceof OAuthError) fail(err.code, err.description);
-      throw err;
-    }
-  }
 
   // PKCE (RFC 7636, RFC 9700 §2.1.1): S256 only; required for public clients.
   const challenge = one(params, 'code_challenge');

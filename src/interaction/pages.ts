@@ -15,17 +15,19 @@ export const STYLESHEET_PATH = '/assets/latchkey.css';
 const STYLESHEET_FILE = fileURLToPath(new URL('../../views/assets/latchkey.css', import.meta.url));
 
 /** Template names (files views/NAME.eta). */
-export type PageTemplate = 'login' | 'consent' | 'error' | 'end-session' | 'signed-out' | 'form-post';
+export type PageTemplate = 'login' | 'consent' | 'error' | 'end-session' | 'signed-out' | 'form-post' | 'device' | 'device-done';
 
 /** Data each template expects. Every value is HTML-escaped by the templates. */
 export interface PageData {
   login: { clientName: string; action: string; csrf: string; loginHint?: string; error?: string };
-  consent: { clientName: string; userName: string; scopes: { name: string; description: string }[]; action: string; csrf: string };
+  consent: { clientName: string; userName: string; scopes: { name: string; description: string }[]; action: string; csrf: string; deviceCode?: string };
   /** status: set by renderErrorPage; below 400 the page is informational (no error styling or advice). */
   error: { title: string; message: string; requestId?: string; status?: number };
   'end-session': { action: string; csrf: string; clientName?: string; hidden: { name: string; value: string }[] };
   'signed-out': { clientName?: string };
   'form-post': { action: string; params: { name: string; value: string }[]; nonce: string };
+  device: { action: string; csrf: string; userCode?: string; error?: string };
+  'device-done': { clientName: string; approved: boolean };
 }
 
 export interface RenderOptions {

@@ -14,6 +14,7 @@ const PURGES: { table: string; where: string }[] = [
   { table: 'authorization_codes', where: 'expires_at < $1' },
   { table: 'refresh_tokens', where: 'expires_at < $1' },
   { table: 'interactions', where: 'expires_at < $1' },
+  { table: 'device_codes', where: 'expires_at < $1' },
   { table: 'sessions', where: 'expires_at < $1' },
   { table: 'revoked_tokens', where: 'expires_at < $1' },
   { table: 'replay', where: 'expires_at < $1' },

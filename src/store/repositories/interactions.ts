@@ -1,12 +1,22 @@
 import type { Queryable } from '../db.js';
 import type { AuthorizationRequest } from '../../interaction/authorization-request.js';
 
+/** A device flow waiting for the person to sign in and confirm (RFC 8628 §3.3). */
+export interface DeviceRequest {
+  kind: 'device';
+  deviceCodeHash: string;
+  userCode: string;
+  scopes: string[];
+}
+
+export const isDeviceRequest = (r: AuthorizationRequest | DeviceRequest): r is DeviceRequest => 'kind' in r && r.kind === 'device';
+
 export interface Interaction {
   id: string;
   browserHash: string;
   csrfToken: string;
   clientId: string;
-  request: AuthorizationRequest;
+  request: AuthorizationRequest | DeviceRequest;
   userId: string | null;
   authTime: Date | null;
   expiresAt: Date;
@@ -17,7 +27,7 @@ interface Row {
   browser_hash: string;
   csrf_token: string;
   client_id: string;
-  request: AuthorizationRequest;
+  request: AuthorizationRequest | DeviceRequest;
   user_id: string | null;
   auth_time: Date | null;
   expires_at: Date;

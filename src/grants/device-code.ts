@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { epochSeconds } from '../clock.js';
+import { invalidGrant, OAuthError } from '../oauth/errors.js';
+import { parseParams, required } from '../oauth/params.js';
+import { grantsRepository } from '../store/repositories/grants.js';
+import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
+import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
+import { hashToken, newId } from '../tokens/opaque.js';
+import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
+import type { GrantHandler, TokenResponse } from './types.js';
+
+export const parameters = z.object({ device_code: required('device_code').max(512, 'device_code is too long') });
+
+/**
+ * RFC 8628 §3.4–3.5: authorization_pending until the person decides, slow_down (and 5 s more
+ * interval from then on) when polled too fast, access_denied, expired_token; tokens exactly
+ * once, and only to the client that started the flow.
+ */
+export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
+  const p = parseParams(parameters, params);
+  const now = deps.clock.now();
+  const grantId = newId();
+  const outcome = await deps.deviceCodes.poll(hashToken(p.device_code), client.clientId, new Date(now), async (tx, code) => {
+    await grantsRepository(tx).create({
+      id: grantId,
+      clientId: client.clientId,
+      userId: code.userId,
+      expiresAt: new Date(now + (Math.max(deps.accessTokenTtl, deps.idTokenTtl) + 60) * 1000),
+    });
+  });
+  switch (outcome.kind) {
+    case 'not_found':
+      throw invalidGrant('the device_code is not valid');
+    case 'other_client':
+      throw invalidGrant('the device_code was issued to another client');
+    case 'consumed':
+      throw invalidGrant('the device_code has already been used');
+    case 'expired':
+      throw new OAuthError('expired_token', 'the device_code has expired; start the device authorization again');
+    case 'denied':
+      throw new OAuthError('access_denied', 'the user denied the request');
+    case 'pending':
+      throw new OAuthError('authorization_pending', 'the user has not yet approved the request; keep polling at the given interval');
+    case 'slow_down':
+      throw new OAuthError('slow_down', `polling too fast: wait at least ${outcome.interval} seconds between requests from now on`);
+    default:
+      break;
+  }
+  const code = outcome.code;
+  const userId = code.userId!;
+  const scopes = code.scopes;
+  const openid = scopes.includes('openid');
+  const resources = await deps.registry.resourceMap();
+  const ttl = Math.min(deps.accessTokenTtl, ...code.resources.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));
+  const iat = epochSeconds(deps.clock);
+  const authTime = Math.floor((code.authTime ?? new Date(now)).getTime() / 1000);
+  const accessToken = await signAccessToken(
+    buildAccessTokenClaims({
+      issuer: deps.issuer,
+      subject: userId,
+      audiences: openid ? [...code.resources, deps.userinfoUrl] : code.resources.length ? code.resources : [deps.userinfoUrl],
+      clientId: client.clientId,
+      scopes,
+      issuedAt: iat,
+      ttl,
+      grantId,
+      extra: { auth_time: authTime },
+    }),
+    deps.keystore.signingKey(deps.accessTokenSigningAlg),
+  );
+  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
+  if (refreshTokenAllowed(client, scopes)) {
+    response.refresh_token = await issueRefreshToken(deps, {
+      grantId,
+      clientId: client.clientId,
+      userId,
+      scopes,
+      resources: code.resources,
+      authTime: new Date(authTime * 1000),
+      nonce: null,
+    });
+  }
+  if (openid) {
+    response.id_token = await signIdToken(
+      buildIdTokenClaims({ issuer: deps.issuer, subject: userId, clientId: client.clientId, issuedAt: iat, ttl: deps.idTokenTtl, authTime, accessToken }),
+      deps.keystore.signingKey(client.metadata.id_token_signed_response_alg ?? 'RS256'),
+    );
+  }
+  return response;
+};
