@@ -1,31 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { API, SECRET } from '../helpers/fixtures.js';
 import { basic, freePort, freshDatabaseEnv, postForm } from '../helpers/server.js';
-
-/** Runs `src/main.ts` as `npm start` does, collecting its output. */
-function startProcess(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = async (re: RegExp, ms = 60_000) => {
-    const until = Date.now() + ms;
-    while (!re.test(out)) {
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`did not see ${re}; output:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-  return { child, exited, waitFor, output: () => out };
-}
+import { startProcess } from '../helpers/process.js';
 
 describe('the server process', () => {
   let port: number;

@@ -1,0 +1,33 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface LatchkeyProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  waitFor(re: RegExp, ms?: number): Promise<void>;
+  output(): string;
+}
+
+/** Runs `src/main.ts` as `npm start` does (a real process), collecting its output. */
+export function startProcess(env: Record<string, string>): LatchkeyProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (re: RegExp, ms = 60_000) => {
+    const until = Date.now() + ms;
+    while (!re.test(out)) {
+      if (Date.now() > until || child.exitCode !== null || child.signalCode !== null) throw new Error(`did not see ${re}; output:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, waitFor, output: () => out };
+}
+
+export async function stopProcess(p: LatchkeyProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  return p.exited;
+}
