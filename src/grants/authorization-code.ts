@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { epochSeconds } from '../clock.js';
 import { invalidGrant, invalidRequest, invalidTarget } from '../oauth/errors.js';
 import { parseParams, repeatable, required } from '../oauth/params.js';
-import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
-import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import { hashToken } from '../tokens/opaque.js';
 import { CODE_VERIFIER, verifierMatches } from '../tokens/pkce.js';
 import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
 import type { GrantHandler } from './types.js';
+import { userTokenResponse } from './user-tokens.js';
 
 export const parameters = z.object({
   code: required('code').max(512, 'code is too long'),
@@ -60,31 +58,15 @@ export const authorizationCode: GrantHandler = async ({ client, params }, deps) 
     if (outside.length) throw invalidTarget(`resource "${outside[0]}" was not part of the authorization request`);
     audiences = [...new Set(p.resource)];
   }
-  const openid = code.scopes.includes('openid');
-  const resources = await deps.registry.resourceMap();
-  const ttl = Math.min(deps.accessTokenTtl, ...audiences.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));
-  const iat = epochSeconds(deps.clock);
-  const accessToken = await signAccessToken(
-    buildAccessTokenClaims({
-      issuer: deps.issuer,
-      subject: code.userId,
-      // OpenID requests may call /userinfo: the access token names it as an audience.
-      audiences: openid ? [...audiences, deps.userinfoUrl] : audiences.length ? audiences : [deps.userinfoUrl],
-      clientId: client.clientId,
-      scopes: code.scopes,
-      issuedAt: iat,
-      ttl,
-      grantId: code.grantId,
-      extra: { auth_time: Math.floor(code.authTime.getTime() / 1000) },
-    }),
-    deps.keystore.signingKey(deps.accessTokenSigningAlg),
-  );
-  const response: Awaited<ReturnType<GrantHandler>> = {
-    access_token: accessToken,
-    token_type: 'Bearer',
-    expires_in: ttl,
-    scope: code.scopes.join(' '),
-  };
+  const authTime = Math.floor(code.authTime.getTime() / 1000);
+  const response = await userTokenResponse(deps, client, {
+    subject: code.userId,
+    scopes: code.scopes,
+    audiences,
+    grantId: code.grantId,
+    authTime,
+    nonce: code.nonce,
+  });
   if (refreshTokenAllowed(client, code.scopes)) {
     response.refresh_token = await issueRefreshToken(deps, {
       grantId: code.grantId,
@@ -95,21 +77,6 @@ export const authorizationCode: GrantHandler = async ({ client, params }, deps) 
       authTime: code.authTime,
       nonce: code.nonce,
     });
-  }
-  if (openid) {
-    response.id_token = await signIdToken(
-      buildIdTokenClaims({
-        issuer: deps.issuer,
-        subject: code.userId,
-        clientId: client.clientId,
-        issuedAt: iat,
-        ttl: deps.idTokenTtl,
-        authTime: Math.floor(code.authTime.getTime() / 1000),
-        ...(code.nonce ? { nonce: code.nonce } : {}),
-        accessToken,
-      }),
-      deps.keystore.signingKey(client.metadata.id_token_signed_response_alg ?? 'RS256'),
-    );
   }
   return response;
 };

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { epochSeconds } from '../clock.js';
 import { invalidGrant, OAuthError } from '../oauth/errors.js';
 import { parseParams, required } from '../oauth/params.js';
 import { grantsRepository } from '../store/repositories/grants.js';
-import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
-import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
-import type { GrantHandler, TokenResponse } from './types.js';
+import type { GrantHandler } from './types.js';
+import { userTokenResponse } from './user-tokens.js';
 
 export const parameters = z.object({ device_code: required('device_code').max(512, 'device_code is too long') });
 
@@ -47,44 +45,24 @@ export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
       break;
   }
   const code = outcome.code;
-  const userId = code.userId!;
-  const scopes = code.scopes;
-  const openid = scopes.includes('openid');
-  const resources = await deps.registry.resourceMap();
-  const ttl = Math.min(deps.accessTokenTtl, ...code.resources.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));
-  const iat = epochSeconds(deps.clock);
   const authTime = Math.floor((code.authTime ?? new Date(now)).getTime() / 1000);
-  const accessToken = await signAccessToken(
-    buildAccessTokenClaims({
-      issuer: deps.issuer,
-      subject: userId,
-      audiences: openid ? [...code.resources, deps.userinfoUrl] : code.resources.length ? code.resources : [deps.userinfoUrl],
-      clientId: client.clientId,
-      scopes,
-      issuedAt: iat,
-      ttl,
-      grantId,
-      extra: { auth_time: authTime },
-    }),
-    deps.keystore.signingKey(deps.accessTokenSigningAlg),
-  );
-  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
-  if (refreshTokenAllowed(client, scopes)) {
+  const response = await userTokenResponse(deps, client, {
+    subject: code.userId!,
+    scopes: code.scopes,
+    audiences: code.resources,
+    grantId,
+    authTime,
+  });
+  if (refreshTokenAllowed(client, code.scopes)) {
     response.refresh_token = await issueRefreshToken(deps, {
       grantId,
       clientId: client.clientId,
-      userId,
-      scopes,
+      userId: code.userId,
+      scopes: code.scopes,
       resources: code.resources,
       authTime: new Date(authTime * 1000),
       nonce: null,
     });
-  }
-  if (openid) {
-    response.id_token = await signIdToken(
-      buildIdTokenClaims({ issuer: deps.issuer, subject: userId, clientId: client.clientId, issuedAt: iat, ttl: deps.idTokenTtl, authTime, accessToken }),
-      deps.keystore.signingKey(client.metadata.id_token_signed_response_alg ?? 'RS256'),
-    );
   }
   return response;
 };

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { epochSeconds } from '../clock.js';
 import { invalidGrant, invalidScope, invalidTarget } from '../oauth/errors.js';
 import { parseParams, repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
-import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
-import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import { newRefreshTokenRow } from './refresh-issuance.js';
-import type { GrantHandler, TokenResponse } from './types.js';
+import type { GrantHandler } from './types.js';
+import { userTokenResponse } from './user-tokens.js';
 import type { RefreshToken } from '../store/repositories/refresh-tokens.js';
 
 export const parameters = z.object({
@@ -92,35 +90,16 @@ export const refreshToken: GrantHandler = async ({ client, params, receivedAt },
   const token = outcome.token;
   const { scopes, audiences } = narrowed(token, p.scope, p.resource);
 
-  const openid = scopes.includes('openid');
-  const resources = await deps.registry.resourceMap();
-  const ttl = Math.min(deps.accessTokenTtl, ...audiences.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));
-  const iat = epochSeconds(deps.clock);
-  const subject = token.userId ?? client.clientId;
-  const authTime = token.authTime ? Math.floor(token.authTime.getTime() / 1000) : undefined;
-  // Always the current signing key, never the key of the original token.
-  const accessToken = await signAccessToken(
-    buildAccessTokenClaims({
-      issuer: deps.issuer,
-      subject,
-      audiences: openid ? [...audiences, deps.userinfoUrl] : audiences.length ? audiences : [deps.userinfoUrl],
-      clientId: client.clientId,
-      scopes,
-      issuedAt: iat,
-      ttl,
-      grantId: token.grantId,
-      ...(authTime !== undefined ? { extra: { auth_time: authTime } } : {}),
-    }),
-    deps.keystore.signingKey(deps.accessTokenSigningAlg),
-  );
-  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') };
+  // Every refresh token belongs to a person's grant (code or device flow).
+  if (!token.userId) throw invalidGrant('the refresh token is not valid');
+  const response = await userTokenResponse(deps, client, {
+    subject: token.userId,
+    scopes,
+    audiences,
+    grantId: token.grantId,
+    authTime: Math.floor((token.authTime ?? new Date(now)).getTime() / 1000),
+  });
   if (outcome.kind === 'rotated') response.refresh_token = next;
-  if (openid && token.userId) {
-    // OIDC Core §12.2: a refreshed ID token keeps sub, aud and auth_time; no nonce.
-    response.id_token = await signIdToken(
-      buildIdTokenClaims({ issuer: deps.issuer, subject: token.userId, clientId: client.clientId, issuedAt: iat, ttl: deps.idTokenTtl, authTime: authTime ?? iat, accessToken }),
-      deps.keystore.signingKey(client.metadata.id_token_signed_response_alg ?? 'RS256'),
-    );
-  }
   return response;
 };
+
