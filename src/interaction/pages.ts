@@ -58,6 +58,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     production: process.env.NODE_ENV !== 'development',
   });
 
+  await registerFavicon(app);
   const css = readFileSync(STYLESHEET_FILE);
   const etag = `"${createHash('sha256').update(css).digest('base64url').slice(0, 22)}"`;
   app.get(STYLESHEET_PATH, async (req, reply) => {
@@ -72,6 +73,11 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     }
     return reply.send(css);
   });
+}
+
+/** Browsers ask every origin for a favicon; answer with nothing rather than a 404. */
+export async function registerFavicon(app: FastifyInstance): Promise<void> {
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 }
 
 function setPageHeaders(reply: FastifyReply, scriptNonce?: string): void {
