@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import formbody from '@fastify/formbody';
 import type { AppContext } from './app.js';
 import { OAuthError } from './oauth/errors.js';
-import { FormTooLargeError, parseForm } from './oauth/form.js';
+import { FormTooLargeError, NulCharacterError, parseForm } from './oauth/form.js';
 import { isDatabaseUnavailable } from './store/db.js';
 import { loggerOptions } from './observability/logger.js';
 import { discoveryEndpoints } from './endpoints/discovery.js';
@@ -23,6 +23,21 @@ import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js
 import { deviceEndpoint } from './endpoints/device.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Paths whose errors a person reads: HTML pages, not JSON. */
+const BROWSER_PATH = /^\/(authorize|interaction|device|end_session)(\/|\?|$)/;
+
+const BAD_REQUEST_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+  '<title>Bad request · Latchkey</title><link rel="stylesheet" href="/assets/latchkey.css"></head><body><main class="card">' +
+  '<h1>Bad request</h1><p>%WHY% Go back to the application and start again.</p></main>' +
+  '<footer class="site-footer">Latchkey</footer></body></html>';
+
+const BAD_URL_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
+  '<title>Invalid link · Latchkey</title><link rel="stylesheet" href="/assets/latchkey.css"></head><body><main class="card">' +
+  '<h1>Invalid link</h1><p>The address of this page is not valid. Go back to the application and start again.</p></main>' +
+  '<footer class="site-footer">Latchkey</footer></body></html>';
 
 export interface BuildOptions {
   /** A pino logger instance; false disables logging (tests); unset builds one from config. */
@@ -47,7 +62,43 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    // Path parameters (interaction ids) are validated by their routes; a long one gets their
+    // readable error rather than the router's own.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 8192 },
+    // A path that cannot be percent-decoded answers like any other bad input.
+    frameworkErrors: (error: Error, req: { url: string }, reply: FastifyReply) => {
+      const browser = BROWSER_PATH.test(req.url);
+      reply.code(400).header('cache-control', 'no-store');
+      if (browser) {
+        return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'self'; frame-ancestors 'none'").send(BAD_URL_PAGE);
+      }
+      metrics.errors.inc({ error: 'invalid_request' });
+      return reply.send({ error: 'invalid_request', error_description: `the request path is not valid percent-encoding (${error.message})` });
+    },
+    // Requests Node's HTTP parser refuses (oversized headers, bad bytes) still get an RFC-style
+    // answer, and the connection is closed since the request could not be framed.
+    clientErrorHandler: (error, socket) => {
+      const err = error as unknown as { code?: string; rawPacket?: Buffer };
+      if (err.code === 'ECONNRESET' || !socket.writable) return;
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      // What little of the request line could be read decides the kind of answer.
+      const [method = '', target = ''] = (err.rawPacket?.toString('latin1', 0, 2048).split('\r\n')[0] ?? '').split(' ');
+      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const why = tooLarge ? 'the request headers (or URL) are too large' : 'the request is not valid HTTP';
+      const browser = BROWSER_PATH.test(target);
+      const body = browser
+        ? BAD_REQUEST_PAGE.replace('%WHY%', tooLarge ? 'The link is too long.' : 'The request could not be read.')
+        : JSON.stringify({ error: 'invalid_request', error_description: why });
+      const head = method === 'HEAD';
+      socket.end(
+        `HTTP/1.1 ${status}\r\n` +
+          `Content-Type: ${browser ? 'text/html' : 'application/json'}; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\n` +
+          `Content-Security-Policy: default-src 'none'; style-src 'self'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n${head ? '' : body}`,
+      );
+    },
+    // HTTP/1.1 without Host is answered by our handlers like any request, not Node's bare 400.
+    http: { requireHostHeader: false },
     // One log line per request (onResponse below), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -66,6 +117,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    if (/%00/i.test(req.url)) throw new NulCharacterError();
   });
   app.addHook('onSend', async (_req, reply, payload) => {
     // API responses: nothing to frame, nothing to load, nothing to sniff (SECURITY.md item 10).
@@ -89,6 +141,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   app.setErrorHandler((error: FastifyError | OAuthError | Error, req, reply) => {
     if (error instanceof OAuthError) return sendError(reply, error, metrics);
     if (error instanceof FormTooLargeError) return sendError(reply, new OAuthError('invalid_request', error.message, { status: 413 }), metrics);
+    if (error instanceof NulCharacterError) return sendError(reply, new OAuthError('invalid_request', error.message), metrics);
     const fe = error as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(reply, new OAuthError('invalid_request', `the request body is larger than ${config.bodyLimit} bytes`, { status: 413 }), metrics);
@@ -107,20 +160,29 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     return sendError(reply, new OAuthError('server_error', `an unexpected error occurred; quote request id ${req.id} to the operator`), metrics);
   });
 
-  const routes = new Map<string, string[]>();
+  // Every route's path as a pattern, to tell "wrong method" (405) from "no such path" (404).
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
   app.addHook('onRoute', (r) => {
-    const methods = Array.isArray(r.method) ? r.method : [r.method];
-    routes.set(r.url, [...(routes.get(r.url) ?? []), ...methods.filter((m) => m !== 'HEAD')]);
+    const methods = (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD');
+    const pattern = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`);
+    const existing = routes.find((x) => x.pattern.source === pattern.source);
+    if (existing) existing.methods.push(...methods);
+    else routes.push({ pattern, methods });
   });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
-    const allowed = routes.get(path);
+    const allowed = routes.find((r) => r.pattern.test(path))?.methods;
     if (allowed) {
       return sendError(reply, new OAuthError('invalid_request', `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, { status: 405, headers: { allow: allowed.join(', ') } }), metrics);
     }
     return sendError(reply, new OAuthError('invalid_request', `there is no endpoint at ${path}; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`, { status: 404 }), metrics);
   });
 
+  // An Expect header we do not understand gets a JSON 417, not Node's empty one (RFC 9110 §10.1.1).
+  app.server.on('checkExpectation', (_req, res) => {
+    const body = JSON.stringify({ error: 'invalid_request', error_description: 'the Expect header is not supported; only 100-continue is' });
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body);
+  });
   await registerPages(app);
   await corsEndpoints(app);
   await app.register(discoveryEndpoints(ctx));

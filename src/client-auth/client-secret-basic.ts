@@ -18,6 +18,9 @@ export function parseBasicCredentials(header: string): { clientId: string; secre
     const clientId = formDecode(decoded.slice(0, colon));
     const secret = formDecode(decoded.slice(colon + 1));
     if (!clientId) throw invalidClient('the Basic credentials carry an empty client_id', true);
+    if (/[\u0000-\u001f\u007f]/.test(clientId) || secret.includes('\u0000')) {
+      throw invalidClient('the Basic credentials contain control characters', true);
+    }
     return { clientId, secret };
   } catch (err) {
     if (err instanceof URIError) {

@@ -11,7 +11,7 @@ import { browserErrorHandler } from './browser-errors.js';
 
 /** GET parameters come from the query; POST from a form body (OIDC Core §3.1.2.1). */
 function authorizationParams(req: FastifyRequest): FormParams {
-  if (req.method === 'GET') return (req.query as FormParams | undefined) ?? {};
+  if (req.method === 'GET' || req.method === 'HEAD') return (req.query as FormParams | undefined) ?? {};
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     throw new AuthorizationPageError('Invalid request', 'The authorization request must be sent as a form (application/x-www-form-urlencoded).', 415);

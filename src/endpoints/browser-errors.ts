@@ -4,6 +4,7 @@ import { AuthorizationPageError, AuthorizationRedirectError } from '../interacti
 import { sendAuthorizationResponse } from '../interaction/authorization-response.js';
 import { renderErrorPage } from '../interaction/pages.js';
 import { OAuthError } from '../oauth/errors.js';
+import { FormTooLargeError, NulCharacterError } from '../oauth/form.js';
 import { isDatabaseUnavailable } from '../store/db.js';
 
 /**
@@ -22,6 +23,8 @@ export function browserErrorHandler(app: FastifyInstance, ctx: AppContext): void
     if (error instanceof OAuthError) {
       return renderErrorPage(reply, error.status, 'Request refused', error.description, req.id);
     }
+    if (error instanceof FormTooLargeError) return renderErrorPage(reply, 413, 'Request too large', 'The form sent had too many fields.', req.id);
+    if (error instanceof NulCharacterError) return renderErrorPage(reply, 400, 'Invalid request', 'The request contained characters that are not allowed.', req.id);
     const fe = error as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return renderErrorPage(reply, 413, 'Request too large', 'The form sent was too large.', req.id);
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return renderErrorPage(reply, 415, 'Unsupported request', 'The form was sent in a format this page does not accept.', req.id);

@@ -12,7 +12,7 @@ const PARAMS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state
 
 function readParams(req: FastifyRequest): Partial<Record<(typeof PARAMS)[number], string>> {
   let raw: FormParams;
-  if (req.method === 'GET') raw = (req.query as FormParams | undefined) ?? {};
+  if (req.method === 'GET' || req.method === 'HEAD') raw = (req.query as FormParams | undefined) ?? {};
   else {
     if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
       throw new AuthorizationPageError('Invalid request', 'The sign-out request must be sent as a form.', 415);

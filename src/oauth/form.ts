@@ -6,6 +6,18 @@ const MAX_PARAMS = 200;
 export class FormTooLargeError extends Error {}
 
 /**
+ * Input no protocol needs and PostgreSQL cannot store: a NUL character in a parameter (text and
+ * jsonb columns refuse U+0000). Refused at the edge with invalid_request instead.
+ */
+export class NulCharacterError extends Error {
+  constructor() {
+    super('parameters must not contain NUL characters (%00)');
+  }
+}
+
+const NUL = '\u0000';
+
+/**
  * application/x-www-form-urlencoded → a null-prototype object; a repeated name becomes an array
  * so that endpoints can refuse repetition (RFC 6749 §3.1) or accept it where an RFC allows.
  */
@@ -14,6 +26,7 @@ export function parseForm(body: string): FormParams {
   let n = 0;
   for (const [k, v] of new URLSearchParams(body)) {
     if (++n > MAX_PARAMS) throw new FormTooLargeError(`the form has more than ${MAX_PARAMS} parameters`);
+    if (k.includes(NUL) || v.includes(NUL)) throw new NulCharacterError();
     const prev = out[k];
     if (prev === undefined) out[k] = v;
     else if (Array.isArray(prev)) prev.push(v);
