@@ -5,6 +5,8 @@ import { clientMetadataSchema, describeIssues, resourceSchema } from './oauth/cl
 import type { Db } from './store/db.js';
 import { clientsRepository } from './store/repositories/clients.js';
 import { resourcesRepository } from './store/repositories/resources.js';
+import { trustedIssuersRepository } from './store/repositories/trusted-issuers.js';
+import { trustedIssuerSchema } from './trust/schema.js';
 import { usersRepository } from './store/repositories/users.js';
 import { bootstrapUserSchema } from './users/schema.js';
 import { hashPassword, verifyPassword } from './users/password.js';
@@ -15,7 +17,7 @@ export const bootstrapSchema = z
     clients: z.array(clientMetadataSchema).default([]),
     resources: z.array(resourceSchema).default([]),
     users: z.array(bootstrapUserSchema).default([]),
-    trusted_issuers: z.array(z.unknown()).default([]),
+    trusted_issuers: z.array(trustedIssuerSchema).default([]),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -35,7 +37,7 @@ export const bootstrapSchema = z
     dup(b.clients.map((c) => c.client_id), 'client_id', 'clients');
     dup(b.resources.map((r) => r.identifier), 'resource', 'resources');
     dup(b.users.map((u) => u.username.toLowerCase()), 'username', 'users');
-    if (b.trusted_issuers.length) ctx.addIssue({ code: 'custom', path: ['trusted_issuers'], message: 'trusted_issuers are not supported by this version yet (they arrive with the JWT-bearer grant); remove them from the file' });
+    dup(b.trusted_issuers.map((t) => t.issuer), 'issuer', 'trusted_issuers');
   });
 
 export type Bootstrap = z.output<typeof bootstrapSchema>;
@@ -68,6 +70,7 @@ export interface ApplyResult {
   clients: Record<string, Outcome>;
   resources: Record<string, Outcome>;
   users: Record<string, Outcome>;
+  trusted_issuers: Record<string, Outcome>;
 }
 
 /**
@@ -79,7 +82,7 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
     const clients = clientsRepository(tx);
     const resources = resourcesRepository(tx);
     const users = usersRepository(tx);
-    const result: ApplyResult = { clients: {}, resources: {}, users: {} };
+    const result: ApplyResult = { clients: {}, resources: {}, users: {}, trusted_issuers: {} };
     for (const r of b.resources) result.resources[r.identifier] = await resources.upsert(r);
     for (const c of b.clients) {
       const { client_secret, ...metadata } = c;
@@ -102,6 +105,8 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
         result.users[u.username] = 'unchanged';
       }
     }
+    const trusted = trustedIssuersRepository(tx);
+    for (const t of b.trusted_issuers) result.trusted_issuers[t.issuer] = await trusted.upsert(t);
     return result;
   });
 }

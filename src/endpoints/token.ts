@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 import { grantHandler } from '../grants/index.js';
 import type { GrantDeps } from '../grants/types.js';
+import { trustDeps } from '../trust/deps.js';
 import { invalidRequest, unauthorizedClient } from '../oauth/errors.js';
 import { clientAuthInput, formParams, NO_STORE } from './form.js';
 
@@ -21,13 +22,13 @@ export function tokenEndpoint(ctx: AppContext) {
     userinfoUrl: `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`,
     codes: ctx.repos.codes,
     grants: ctx.repos.grants,
-    db: ctx.db,
     refreshTokens: ctx.repos.refreshTokens,
     refreshTokenIdleTtl: ctx.config.refreshTokenIdleTtl,
     refreshTokenAbsoluteTtl: ctx.config.refreshTokenAbsoluteTtl,
     refreshTokenRotation: ctx.config.refreshTokenRotation,
     refreshTokenGrace: ctx.config.refreshTokenGrace,
     deviceCodes: ctx.repos.deviceCodes,
+    trust: trustDeps(ctx),
   };
   return async (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.token, async (req, reply) => {

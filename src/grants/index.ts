@@ -3,6 +3,8 @@ import type { GrantType } from '../oauth/client-metadata.js';
 import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
 import { deviceCode } from './device-code.js';
+import { jwtBearer } from './jwt-bearer.js';
+import { tokenExchange } from './token-exchange.js';
 import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 
@@ -12,6 +14,8 @@ export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
   client_credentials: clientCredentials,
   refresh_token: refreshToken,
   'urn:ietf:params:oauth:grant-type:device_code': deviceCode,
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearer,
+  'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchange,
 };
 
 export const supportedGrantTypes = (): GrantType[] => Object.keys(GRANT_HANDLERS) as GrantType[];

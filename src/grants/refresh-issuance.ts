@@ -38,10 +38,11 @@ export async function issueRefreshToken(
   base: Omit<NewRefreshToken, 'tokenHash' | 'createdAt' | 'expiresAt'>,
 ): Promise<string> {
   const token = newOpaqueToken();
-  const grantExpiresAt = new Date(deps.clock.now() + deps.refreshTokenAbsoluteTtl * 1000);
-  await deps.db.transaction(async (tx) => {
-    await tx.query('UPDATE grants SET expires_at = GREATEST(expires_at, $2) WHERE id = $1', [base.grantId, grantExpiresAt]);
-    await deps.refreshTokens.createIn(tx, newRefreshTokenRow(deps, hashToken(token), base, grantExpiresAt));
-  });
+  const now = deps.clock.now();
+  await deps.refreshTokens.startFamily(
+    { ...base, tokenHash: hashToken(token), createdAt: new Date(now) },
+    new Date(now + deps.refreshTokenAbsoluteTtl * 1000),
+    deps.refreshTokenIdleTtl,
+  );
   return token;
 }

@@ -46,8 +46,15 @@ export const refreshToken: GrantHandler = async ({ client, params, receivedAt },
   const now = deps.clock.now();
   const rotate = client.metadata.token_endpoint_auth_method === 'none' || deps.refreshTokenRotation;
   const next = newOpaqueToken();
-  const outcome = await deps.refreshTokens.refresh({
-    tokenHash: hashToken(p.refresh_token),
+  const tokenHash = hashToken(p.refresh_token);
+  // The common case — rotate a live token, nothing to narrow — in one statement; anything else
+  // (rotation off, narrowing to validate first, a token that is not plainly live) takes the
+  // locked path, which classifies it.
+  const fast = rotate && !p.scope && p.resource.length === 0
+    ? await deps.refreshTokens.rotateLive(tokenHash, client.clientId, new Date(now), hashToken(next), deps.refreshTokenIdleTtl)
+    : undefined;
+  const outcome = fast ? { kind: 'rotated' as const, token: fast } : await deps.refreshTokens.refresh({
+    tokenHash,
     clientId: client.clientId,
     now: new Date(now),
     arrivedAt: new Date(receivedAt),

@@ -5,9 +5,9 @@ import type { ClientRecord } from '../store/repositories/clients.js';
 import type { Registry } from '../clients/registry.js';
 import type { CodesRepository } from '../store/repositories/codes.js';
 import type { GrantsRepository } from '../store/repositories/grants.js';
+import type { TrustDeps } from '../trust/types.js';
 import type { RefreshTokensRepository } from '../store/repositories/refresh-tokens.js';
 import type { DeviceCodesRepository } from '../store/repositories/device-codes.js';
-import type { Db } from '../store/db.js';
 
 /** RFC 6749 §5.1 successful token response (plus the members later grants add). */
 export interface TokenResponse {
@@ -31,13 +31,14 @@ export interface GrantDeps {
   userinfoUrl: string;
   codes: CodesRepository;
   grants: GrantsRepository;
-  db: Db;
   refreshTokens: RefreshTokensRepository;
   refreshTokenIdleTtl: number;
   refreshTokenAbsoluteTtl: number;
   refreshTokenRotation: boolean;
   refreshTokenGrace: number;
   deviceCodes: DeviceCodesRepository;
+  /** JWT-bearer and token exchange: trusted issuers, replay, revocations, users. */
+  trust: TrustDeps;
 }
 
 export interface GrantRequest {

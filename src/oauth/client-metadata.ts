@@ -100,6 +100,8 @@ export const clientMetadataSchema = z
     contacts: z.array(z.string()).optional(),
     software_id: z.string().optional(),
     software_version: z.string().optional(),
+    /** RFC 8693 without an actor_token (impersonation): off unless set (README, token exchange). */
+    token_exchange_impersonation: z.boolean({ error: 'token_exchange_impersonation must be true or false' }).optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
@@ -117,6 +119,10 @@ export const clientMetadataSchema = z
     }
     if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
       issue('redirect_uris', 'the authorization_code grant needs at least one redirect_uri');
+    }
+    const onBehalf = m.grant_types.filter((g) => g === 'urn:ietf:params:oauth:grant-type:jwt-bearer' || g === 'urn:ietf:params:oauth:grant-type:token-exchange');
+    if (m.token_endpoint_auth_method === 'none' && onBehalf.length) {
+      issue('grant_types', `a public client (token_endpoint_auth_method "none") cannot use ${onBehalf.join(' or ')}`);
     }
   });
 

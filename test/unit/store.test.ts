@@ -82,10 +82,10 @@ describe('store (embedded or PostgreSQL, whichever the suite runs on)', () => {
       clients: [{ client_id: 'svc', client_secret: 'x'.repeat(40), grant_types: ['client_credentials'], scope: 'api:read', audiences: ['https://api.example.com'] }],
     });
     const first = await applyBootstrap(db, secrets, file);
-    assert.deepEqual(first, { clients: { svc: 'created' }, resources: { 'https://api.example.com': 'created' }, users: {} });
+    assert.deepEqual(first, { clients: { svc: 'created' }, resources: { 'https://api.example.com': 'created' }, users: {}, trusted_issuers: {} });
     const before = (await db.query('SELECT * FROM clients')).rows;
     const second = await applyBootstrap(db, secrets, file);
-    assert.deepEqual(second, { clients: { svc: 'unchanged' }, resources: { 'https://api.example.com': 'unchanged' }, users: {} });
+    assert.deepEqual(second, { clients: { svc: 'unchanged' }, resources: { 'https://api.example.com': 'unchanged' }, users: {}, trusted_issuers: {} });
     assert.deepEqual((await db.query('SELECT * FROM clients')).rows, before);
     const stored = JSON.stringify(before);
     assert.ok(!stored.includes('x'.repeat(40)), 'the secret is not stored in plain text');

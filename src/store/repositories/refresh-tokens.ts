@@ -73,7 +73,48 @@ function insert(tx: Queryable, t: NewRefreshToken) {
 export function refreshTokensRepository(db: Db) {
   return {
     create: (t: NewRefreshToken) => insert(db, t).then(() => undefined),
-    createIn: (tx: Queryable, t: NewRefreshToken) => insert(tx, t).then(() => undefined),
+
+    /**
+     * Starts a family: extends the grant to its absolute lifetime and writes the first token, in
+     * one statement (one round trip, atomic on its own).
+     */
+    async startFamily(t: Omit<NewRefreshToken, 'expiresAt'>, grantExpiresAt: Date, idleSeconds: number): Promise<void> {
+      await db.query(
+        `WITH g AS (
+           UPDATE grants SET expires_at = GREATEST(expires_at, $11) WHERE id = $2 RETURNING expires_at
+         )
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, LEAST($9::timestamptz + make_interval(secs => $10::double precision), g.expires_at) FROM g`,
+        [t.tokenHash, t.grantId, t.clientId, t.userId, JSON.stringify(t.scopes), JSON.stringify(t.resources), t.authTime, t.nonce, t.createdAt, idleSeconds, grantExpiresAt],
+      );
+    },
+
+    /**
+     * The common case of a refresh in one statement: a live token of a live grant is marked
+     * rotated and its successor written, atomically (data-modifying CTEs run as one statement; a
+     * concurrent rotation of the same row makes this one match nothing). Undefined when the
+     * token is not plainly live — the caller then takes the locked path, which says why.
+     */
+    async rotateLive(tokenHash: string, clientId: string, now: Date, successorHash: string, idleSeconds: number): Promise<RefreshToken | undefined> {
+      const r = await db.query<Row>(
+        `WITH old AS (
+           UPDATE refresh_tokens t SET rotated_at = $3, successor_hash = $4
+             FROM grants g
+            WHERE t.token_hash = $1 AND t.client_id = $2 AND t.rotated_at IS NULL AND t.revoked_at IS NULL
+              AND t.expires_at > $3 AND g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > $3
+           RETURNING t.*, g.expires_at AS grant_expires_at
+         ), successor AS (
+           INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
+           SELECT $4, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, $3,
+                  LEAST($3::timestamptz + make_interval(secs => $5::double precision), grant_expires_at)
+             FROM old
+           RETURNING 1
+         )
+         SELECT old.* FROM old`,
+        [tokenHash, clientId, now, successorHash, idleSeconds],
+      );
+      return r.rows[0] ? toToken(r.rows[0]) : undefined;
+    },
 
     async find(tokenHash: string): Promise<(RefreshToken & { grantRevoked: boolean; grantExpiresAt: Date }) | undefined> {
       const r = await db.query<Row & { grant_revoked: boolean; grant_expires_at: Date }>(
