@@ -38,6 +38,11 @@ export interface Session {
   printJson(value: unknown): void;
   /** A non-fatal note on stderr, in both modes (stdout stays machine-readable). */
   warn(text: string): void;
+  /**
+   * Standard input as text (for --password-stdin): all of a pipe or file; on a terminal, one line
+   * typed after `prompt` without echo. Invalid UTF-8 or more than `maxBytes` bytes is a UsageError.
+   */
+  readStdin(opts: { prompt: string; maxBytes: number }): Promise<string>;
 }
 
 export interface Command {
@@ -48,6 +53,8 @@ export interface Command {
   usage: string;
   /** Option lines for --help (without the global ones). */
   help?: string;
+  /** A paragraph for --help after the options: what the arguments mean, an example. */
+  notes?: string;
   options?: Record<string, OptionSpec>;
   /** Names of the required positional arguments, exactly this many. */
   args?: string[];

@@ -1,10 +1,13 @@
 import { applyBootstrap, readBootstrapFile } from '../bootstrap.js';
 import { table, type Command } from './common.js';
 
+/** Row labels, in the order applyBootstrap applies them; any kind it adds later is listed after these. */
+const KINDS: Record<string, string> = { resources: 'resource', clients: 'client', users: 'user', trusted_issuers: 'trusted_issuer' };
+
 export const importCommands: Command[] = [
   {
     path: ['import'],
-    summary: 'apply a bootstrap JSON file (idempotent upsert of clients and resources)',
+    summary: 'apply a bootstrap JSON file (idempotent upsert of resources, clients and users)',
     usage: 'FILE',
     args: ['FILE'],
     async run(s, _values, [file]) {
@@ -12,11 +15,10 @@ export const importCommands: Command[] = [
       const bootstrap = readBootstrapFile(file!);
       const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap);
       if (s.json) return s.printJson(result);
-      const rows = [
-        ...Object.entries(result.resources).map(([id, r]) => ['resource', id, r]),
-        ...Object.entries(result.clients).map(([id, r]) => ['client', id, r]),
-      ];
-      s.print(rows.length ? table(['KIND', 'ID', 'RESULT'], rows) : `${file} holds no clients or resources.`);
+      const outcomes = result as unknown as Record<string, Record<string, string>>;
+      const kinds = [...Object.keys(KINDS), ...Object.keys(outcomes).filter((k) => !(k in KINDS))];
+      const rows = kinds.flatMap((kind) => Object.entries(outcomes[kind] ?? {}).map(([id, r]) => [KINDS[kind] ?? kind, id, r]));
+      s.print(rows.length ? table(['KIND', 'ID', 'RESULT'], rows) : `${file} holds nothing to apply.`);
     },
   },
 ];

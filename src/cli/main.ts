@@ -11,9 +11,17 @@ import { CliError, UsageError, type Command, type OptionSpec, type Session, type
 import { importCommands } from './import.js';
 import { keyCommands } from './keys.js';
 import { migrateCommands } from './migrate.js';
+import { readProcessStdin, type StdinOptions } from './stdin.js';
+import { trustCommands } from './trust.js';
+import { userCommands } from './users.js';
 
-const COMMANDS: Command[] = [...clientCommands, ...keyCommands, ...migrateCommands, ...importCommands];
-const GROUPS: Record<string, string> = { clients: 'manage OAuth clients', keys: 'manage signing keys' };
+const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands, ...migrateCommands, ...importCommands, ...trustCommands];
+const GROUPS: Record<string, string> = {
+  clients: 'manage OAuth clients',
+  users: 'manage the user accounts people log in with (the OIDC subjects)',
+  keys: 'manage signing keys',
+  trust: 'manage trusted issuers (JWT-bearer assertions, token-exchange JWTs)',
+};
 
 const GLOBAL_OPTIONS: Record<string, OptionSpec> = { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } };
 const GLOBAL_HELP = ['  --json                 print the result as JSON on stdout', '  -h, --help             show this help'].join('\n');
@@ -22,12 +30,15 @@ export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Standard input as text; only commands with --password-stdin read it. */
+  readStdin(opts: StdinOptions): Promise<string>;
 }
 
 const processIo: Io = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
   env: process.env,
+  readStdin: readProcessStdin,
 };
 
 const name = (c: Command) => `latchkey ${c.path.join(' ')}`;
@@ -37,7 +48,7 @@ function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
   return `Usage: latchkey <command> [options]
 
-Administers a Latchkey authorization server's database.
+Administers a Latchkey authorization server's database: OAuth clients, user accounts, signing keys.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`).join('\n')}
@@ -50,6 +61,10 @@ Every command has --help. Configuration comes from the same environment variable
 DATABASE_URL (PostgreSQL; LATCHKEY_SECRET is then required) or DATA_DIR (embedded database,
 default ./data), LATCHKEY_SECRET, ACCESS_TOKEN_TTL, KEY_ROTATION_DELAY, ... The embedded database
 can be opened by one process at a time: stop the server first, or use DATABASE_URL.
+
+Passwords are never command-line arguments (they would show in ps and shell history): users create
+and users set-password read them from standard input with --password-stdin, e.g.
+  printf '%s' "$PASSWORD" | latchkey users create --username alice --email alice@example.com --password-stdin
 
 Exit status: 0 success, 1 error, 2 bad arguments, 78 bad configuration.
 `;
@@ -79,7 +94,7 @@ ${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
 
 Options:
 ${c.help ? `${c.help}\n` : ''}${GLOBAL_HELP}
-`;
+${c.notes ? `\n${c.notes}\n` : ''}`;
 }
 
 function version(): string {
@@ -151,6 +166,7 @@ function createSession(config: Config, json: boolean, io: Io): OwnedSession {
     print: (t) => void text.push(t),
     printJson: (v) => void (jsonValue = v),
     warn,
+    readStdin: (opts) => io.readStdin(opts),
     output: () => (json ? `${JSON.stringify(jsonValue ?? null, null, 2)}\n` : text.length ? `${text.join('\n')}\n` : ''),
     async close() {
       const db = await opened?.catch(() => undefined);

@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { hashClientSecret } from '../../src/keys/secret.js';
 import { loadMigrations } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open.js';
+import { verifyPassword } from '../../src/users/password.js';
 
 /**
  * The real `latchkey` bin, spawned as an operator would run it. One database serves the whole
@@ -35,10 +36,13 @@ let env: Record<string, string>;
 let cwd: string;
 let cleanup: () => Promise<void>;
 
-function run(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+/** `input`, when given, is piped to the CLI's standard input; otherwise stdin is empty. */
+function run(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {}); // EPIPE when the CLI exits without reading its input
+    child.stdin.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -56,8 +60,8 @@ function run(args: string[], extraEnv: Record<string, string> = {}): Promise<Run
 }
 
 /** Succeeds and returns the parsed --json output. */
-async function runJson<T = any>(args: string[]): Promise<T> {
-  const r = await run([...args, '--json']);
+async function runJson<T = any>(args: string[], input?: string): Promise<T> {
+  const r = await run([...args, '--json'], {}, input);
   assert.equal(r.code, 0, `latchkey ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
@@ -122,8 +126,8 @@ describe('latchkey CLI', () => {
   it('has --help for every command and fails on usage and configuration errors in one line', T, async () => {
     const main = await run(['--help']);
     assert.equal(main.code, 0, main.stderr);
-    for (const c of ['clients create', 'clients rotate-secret', 'keys rotate', 'migrate', 'import']) assert.ok(main.stdout.includes(c), c);
-    for (const args of [['clients', '--help'], ['clients', 'create', '--help'], ['keys', 'rotate', '-h'], ['import', '--help'], ['help', 'migrate']]) {
+    for (const c of ['clients create', 'clients rotate-secret', 'users create', 'users list', 'users show', 'users delete', 'users set-password', 'keys rotate', 'migrate', 'import']) assert.ok(main.stdout.includes(c), c);
+    for (const args of [['clients', '--help'], ['clients', 'create', '--help'], ['users', '--help'], ['users', 'create', '--help'], ['users', 'set-password', '-h'], ['keys', 'rotate', '-h'], ['import', '--help'], ['help', 'migrate']]) {
       const r = await run(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: latchkey/);
@@ -224,6 +228,131 @@ describe('latchkey CLI', () => {
     assertOneLineFailure(await run(['keys', 'rotate', '--alg', 'HS256']), /--alg must be one of RS256, ES256/);
   });
 
+  /** The stored row, read directly: the CLI never shows the hash, so the tests look for themselves. */
+  const storedUser = (username: string) =>
+    withDb(async (db) => (await db.query<{ id: string; password_hash: string }>('SELECT id, password_hash FROM users WHERE lower(username) = lower($1)', [username])).rows[0]);
+  const noHash = (text: string) => {
+    assert.doesNotMatch(text, /\$argon2/, 'password hash printed');
+    assert.doesNotMatch(text, /password_hash|passwordHash/, 'password hash field printed');
+  };
+
+  let aliceId: string;
+
+  it('users create reads the password from stdin, trims one trailing newline, and stores only an argon2id hash', T, async () => {
+    const created = await runJson(
+      ['users', 'create', '--username', 'Alice', '--email', 'alice@example.com', '--email-verified', '--name', 'Alice Example', '--claim', 'locale=fr-FR', '--claim', 'address.country=FR', '--password-stdin'],
+      'correct horse battery staple\n',
+    );
+    aliceId = created.id;
+    assert.match(aliceId, /^[A-Za-z0-9_-]{22}$/);
+    assert.equal(created.username, 'Alice');
+    assert.deepEqual(created.claims, { email: 'alice@example.com', email_verified: true, name: 'Alice Example', locale: 'fr-FR', address: { country: 'FR' } });
+    assert.deepEqual(Object.keys(created).sort(), ['claims', 'created_at', 'id', 'updated_at', 'username']);
+    noHash(JSON.stringify(created));
+
+    const row = await storedUser('alice');
+    assert.equal(row?.id, aliceId);
+    assert.match(row!.password_hash, /^\$argon2id\$/);
+    assert.ok(await verifyPassword(row!.password_hash, 'correct horse battery staple'));
+    assert.ok(!(await verifyPassword(row!.password_hash, 'correct horse battery staple\n')), 'the trailing newline was kept');
+
+    // Only the newline goes: spaces are part of the password. Text mode; the hash is never shown.
+    const bob = await run(['users', 'create', '--username', 'bob', '--password-stdin'], {}, '  spaced out pass  \r\n');
+    assert.equal(bob.code, 0, bob.stderr);
+    assert.match(bob.stdout, /^Created user "bob"\./);
+    noHash(bob.stdout);
+    assert.ok(await verifyPassword((await storedUser('bob'))!.password_hash, '  spaced out pass  '));
+  });
+
+  it('users create refuses a taken username in any case, bad passwords, and passwords as arguments', T, async () => {
+    const dup = await run(['users', 'create', '--username', 'ALICE', '--password-stdin'], {}, 'another password\n');
+    assertOneLineFailure(dup, /a user named "ALICE" already exists/);
+    assert.equal(dup.code, 1);
+
+    const short = await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, 'short\n');
+    assertOneLineFailure(short, /password must be at least 8 characters/);
+    assert.equal(short.code, 2);
+    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, '\n'), /no password on standard input/);
+    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--password-stdin']), /no password on standard input/);
+    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, 'carols password\n\n'), /spans several lines/);
+
+    const noFlag = await run(['users', 'create', '--username', 'carol'], {}, 'carols password\n');
+    assertOneLineFailure(noFlag, /--password-stdin is required/);
+    assert.equal(noFlag.code, 2);
+    const asArg = await run(['users', 'create', '--username', 'carol', '--password', 'hunter2hunter2']);
+    assertOneLineFailure(asArg, /--password is not accepted/);
+    assert.ok(!asArg.stderr.includes('hunter2hunter2'));
+
+    assertOneLineFailure(await run(['users', 'create', '--password-stdin'], {}, 'carols password\n'), /--username is required/);
+    assertOneLineFailure(await run(['users', 'create', '--username', 'ca rol', '--password-stdin'], {}, 'carols password\n'), /username must not contain spaces/);
+    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--email', 'not-an-email', '--password-stdin'], {}, 'carols password\n'), /email must be an email address/);
+    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--claim', 'shoe_size=44', '--password-stdin'], {}, 'carols password\n'), /not an OIDC standard claim/);
+
+    const list = await runJson<{ username: string }[]>(['users', 'list']);
+    assert.deepEqual(list.map((u) => u.username), ['Alice', 'bob']);
+  });
+
+  it('users list and show never reveal the password hash', T, async () => {
+    const list = await run(['users', 'list', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    noHash(list.stdout);
+    const users = JSON.parse(list.stdout) as { id: string; username: string }[];
+    assert.deepEqual(users.map((u) => [u.username, u.id]), [['Alice', aliceId], ['bob', (await storedUser('bob'))!.id]]);
+
+    const text = await run(['users', 'list']);
+    assert.equal(text.code, 0, text.stderr);
+    noHash(text.stdout);
+    assert.match(text.stdout, new RegExp(`Alice\\s+${aliceId}\\s+alice@example\\.com\\s+\\S+\\s+Alice Example`));
+
+    for (const key of ['alice', aliceId]) {
+      const shown = await run(['users', 'show', key, '--json']);
+      assert.equal(shown.code, 0, shown.stderr);
+      noHash(shown.stdout);
+      const view = JSON.parse(shown.stdout);
+      assert.equal(view.id, aliceId);
+      assert.equal(view.claims.email, 'alice@example.com');
+    }
+    const shownText = await run(['users', 'show', 'ALICE']);
+    assert.equal(shownText.code, 0, shownText.stderr);
+    noHash(shownText.stdout);
+    assert.match(shownText.stdout, new RegExp(`id \\(sub\\)\\s+${aliceId}`));
+    assert.match(shownText.stdout, /email_verified\s+true/);
+    assertOneLineFailure(await run(['users', 'show', 'nobody']), /no user named "nobody"/);
+  });
+
+  it('users set-password replaces the hash and ends the user\'s sessions', T, async () => {
+    const before = (await storedUser('alice'))!.password_hash;
+    await withDb(async (db) => {
+      await db.query("INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES ($1, $2, now(), now() + interval '1 hour')", [randomBytes(16).toString('hex'), aliceId]);
+    });
+
+    assertOneLineFailure(await run(['users', 'set-password', 'alice'], {}, 'a brand new password\n'), /--password-stdin is required/);
+    assertOneLineFailure(await run(['users', 'set-password', 'alice', '--password-stdin'], {}, 'tiny\n'), /password must be at least 8 characters/);
+    assertOneLineFailure(await run(['users', 'set-password', 'nobody', '--password-stdin'], {}, 'a brand new password\n'), /no user named "nobody"/);
+    assert.equal((await storedUser('alice'))!.password_hash, before, 'a refused change changed the hash');
+
+    const changed = await runJson(['users', 'set-password', 'ALICE', '--password-stdin'], 'a brand new password\n');
+    assert.deepEqual(changed, { id: aliceId, username: 'Alice', password_changed: true, sessions_ended: 1 });
+    const after = (await storedUser('alice'))!.password_hash;
+    assert.notEqual(after, before);
+    assert.ok(await verifyPassword(after, 'a brand new password'));
+    assert.ok(!(await verifyPassword(after, 'correct horse battery staple')));
+    await withDb(async (db) => {
+      assert.equal((await db.query('SELECT 1 FROM sessions WHERE user_id = $1', [aliceId])).rowCount, 0);
+    });
+  });
+
+  it('users delete removes the user', T, async () => {
+    assert.deepEqual(await runJson(['users', 'delete', 'alice']), { id: aliceId, username: 'Alice', deleted: true });
+    assertOneLineFailure(await run(['users', 'show', 'alice']), /no user named "alice"/);
+    assertOneLineFailure(await run(['users', 'delete', 'alice']), /no user named "alice"/);
+    assert.equal(await storedUser('alice'), undefined);
+    const text = await run(['users', 'delete', 'bob']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /Deleted user "bob"/);
+    assert.deepEqual(await runJson(['users', 'list']), []);
+  });
+
   it('import applies a bootstrap file idempotently', T, async () => {
     const file = join(cwd, 'bootstrap.json');
     writeFileSync(
@@ -234,14 +363,30 @@ describe('latchkey CLI', () => {
           { client_id: 'orders-svc', client_secret: 'x'.repeat(40), grant_types: ['client_credentials'], scope: 'orders:read', audiences: ['https://orders.example.com'] },
           { client_id: 'orders-spa', token_endpoint_auth_method: 'none', redirect_uris: ['https://orders.example.com/cb'] },
         ],
+        users: [{ username: 'dave', password: 'dave-imported-password', claims: { email: 'dave@example.com', email_verified: true } }],
       }),
     );
-    const first = await runJson(['import', file]);
-    assert.deepEqual(first, { clients: { 'orders-svc': 'created', 'orders-spa': 'created' }, resources: { 'https://orders.example.com': 'created' } });
+    const first = await runJson<Record<string, Record<string, string>>>(['import', file]);
+    const { clients, resources, users, ...others } = first;
+    assert.deepEqual({ clients, resources, users }, {
+      clients: { 'orders-svc': 'created', 'orders-spa': 'created' },
+      resources: { 'https://orders.example.com': 'created' },
+      users: { dave: 'created' },
+    });
+    for (const [kind, outcomes] of Object.entries(others)) assert.deepEqual(outcomes, {}, kind); // e.g. trusted_issuers
     const second = await run(['import', file]);
     assert.equal(second.code, 0, second.stderr);
     const results = second.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-    assert.deepEqual(results, [['resource', 'https://orders.example.com', 'unchanged'], ['client', 'orders-svc', 'unchanged'], ['client', 'orders-spa', 'unchanged']]);
+    assert.deepEqual(results, [
+      ['resource', 'https://orders.example.com', 'unchanged'],
+      ['client', 'orders-svc', 'unchanged'],
+      ['client', 'orders-spa', 'unchanged'],
+      ['user', 'dave', 'unchanged'],
+    ]);
+    const dave = await run(['users', 'show', 'dave', '--json']);
+    assert.equal(dave.code, 0, dave.stderr);
+    assert.deepEqual(JSON.parse(dave.stdout).claims, { email: 'dave@example.com', email_verified: true });
+    assert.ok(!dave.stdout.includes('dave-imported-password') && !dave.stdout.includes('$argon2'));
     const svc = await runJson(['clients', 'show', 'orders-svc']);
     assert.equal(svc.has_client_secret, true);
     assert.ok(!JSON.stringify(svc).includes('x'.repeat(40)));

@@ -1,0 +1,258 @@
+import { describeIssues } from '../oauth/client-metadata.js';
+import type { Db } from '../store/db.js';
+import { usersRepository, type User } from '../store/repositories/users.js';
+import { userClaimsSchema, type UserClaims } from '../users/claims.js';
+import { MAX_PASSWORD_LENGTH, hashPassword } from '../users/password.js';
+import { passwordSchema, usernameSchema } from '../users/schema.js';
+import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
+
+/** The OIDC standard claims, in the order OIDC Core §5.1 lists them. */
+const CLAIM_NAMES = Object.keys(userClaimsSchema.shape);
+const BOOLEAN_CLAIMS = new Set(['email_verified', 'phone_number_verified']);
+const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'];
+
+const PASSWORD_STDIN_HELP = [
+  '  --password-stdin       read the password from standard input: a pipe or a file, of which one trailing',
+  '                         newline is removed; on a terminal, a prompt that does not echo. A password is',
+  '                         never accepted as an argument (it would show in ps and in the shell history).',
+];
+
+/** `--password` is registered only to refuse it with a reason rather than "unknown option". */
+function refusePasswordArgument(v: Values): void {
+  if (v.password !== undefined) {
+    throw new UsageError('--password is not accepted: a password on the command line shows in ps and in the shell history; pipe it in with --password-stdin');
+  }
+}
+
+function requirePasswordStdin(v: Values): void {
+  if (v['password-stdin'] !== true) {
+    throw new UsageError('--password-stdin is required: the password is read from standard input, never from an argument');
+  }
+}
+
+/** Standard input -> a valid password. Only one trailing newline (LF or CRLF) is removed. */
+async function readPassword(s: Session, prompt: string): Promise<string> {
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit (what the length limit counts), plus a BOM and a newline.
+  const raw = await s.readStdin({ prompt, maxBytes: MAX_PASSWORD_LENGTH * 3 + 8 });
+  const password = raw.replace(/\r?\n$/, '');
+  if (password === '') {
+    throw new UsageError(`no password on standard input (e.g. printf '%s' "$PASSWORD" | latchkey … --password-stdin)`);
+  }
+  if (/[\r\n]/.test(password)) {
+    // A browser's password field cannot hold a line break: such a password could never log in.
+    throw new UsageError('the password on standard input spans several lines (only one trailing newline is removed)');
+  }
+  const parsed = passwordSchema.safeParse(password);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+function parseUsername(raw: string | undefined): string {
+  if (raw === undefined) throw new UsageError('--username is required');
+  const parsed = usernameSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(`--username: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data;
+}
+
+/** --email, --email-verified, --name and --claim KEY=VALUE -> validated OIDC claims. */
+function buildClaims(v: Values): UserClaims {
+  const claims: Record<string, unknown> = {};
+  const address: Record<string, string> = {};
+  const set = (target: Record<string, unknown>, key: string, value: unknown) => {
+    if (key in target) throw new UsageError(`the ${target === address ? 'address.' : ''}${key} claim is given twice`);
+    target[key] = value;
+  };
+  const nonEmpty = (what: string, value: string) => {
+    if (value === '') throw new UsageError(`${what} must not be empty`);
+    return value;
+  };
+
+  const email = str(v, 'email');
+  if (email !== undefined) set(claims, 'email', nonEmpty('--email', email));
+  if (v['email-verified'] === true) {
+    if (email === undefined) throw new UsageError('--email-verified needs --email');
+    set(claims, 'email_verified', true);
+  }
+  const name = str(v, 'name');
+  if (name !== undefined) set(claims, 'name', nonEmpty('--name', name));
+
+  for (const arg of strs(v, 'claim')) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--claim must be KEY=VALUE (got "${arg}")`);
+    const key = arg.slice(0, eq);
+    const value = nonEmpty(`--claim ${key}`, arg.slice(eq + 1));
+    if (key === 'sub') throw new UsageError('--claim sub: the sub is the user\'s id, which Latchkey assigns');
+    if (key.startsWith('address.')) {
+      const field = key.slice('address.'.length);
+      if (!ADDRESS_FIELDS.includes(field)) throw new UsageError(`--claim ${key}: the address claim's fields are ${ADDRESS_FIELDS.join(', ')}`);
+      set(address, field, value);
+    } else if (!CLAIM_NAMES.includes(key) || key === 'address') {
+      throw new UsageError(`--claim ${key}: not an OIDC standard claim (${CLAIM_NAMES.filter((c) => c !== 'address').join(', ')}, address.FIELD)`);
+    } else if (BOOLEAN_CLAIMS.has(key)) {
+      if (value !== 'true' && value !== 'false') throw new UsageError(`--claim ${key} must be true or false (got "${value}")`);
+      set(claims, key, value === 'true');
+    } else if (key === 'updated_at') {
+      if (!/^\d{1,15}$/.test(value)) throw new UsageError(`--claim updated_at must be seconds since 1970 (got "${value}")`);
+      set(claims, key, Number(value));
+    } else {
+      set(claims, key, value);
+    }
+  }
+  if (Object.keys(address).length) claims.address = address;
+
+  const parsed = userClaimsSchema.safeParse(claims);
+  if (!parsed.success) throw new UsageError(`invalid claims: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The user as --json shows it: never the password hash. `id` is the OIDC `sub`. */
+function userView(u: User) {
+  return { id: u.id, username: u.username, claims: u.claims, created_at: u.createdAt, updated_at: u.updatedAt };
+}
+
+function describeUser(u: User): string {
+  const claims = u.claims as Record<string, unknown>;
+  const order = [...CLAIM_NAMES, ...Object.keys(claims).filter((k) => !CLAIM_NAMES.includes(k)).sort()];
+  const claimRows = order.flatMap((k): [string, string][] => {
+    const val = claims[k];
+    if (val === undefined) return [];
+    if (val && typeof val === 'object') return Object.entries(val).map(([f, x]) => [`${k}.${f}`, String(x)]);
+    return [[k, String(val)]];
+  });
+  const rows: [string, string][] = [
+    ['id (sub)', u.id],
+    ['username', u.username],
+    ...claimRows,
+    ['password', 'set (stored only as a hash)'],
+    ['created_at', iso(u.createdAt)],
+    ['updated_at', iso(u.updatedAt)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
+}
+
+/** By username (whatever its case) or, failing that, by id (the `sub` found in tokens and logs). */
+async function findOrFail(db: Db, nameOrId: string): Promise<User> {
+  const users = usersRepository(db);
+  const user = (await users.findByUsername(nameOrId)) ?? (await users.findById(nameOrId));
+  if (!user) throw new CliError(`no user named "${nameOrId}"`);
+  return user;
+}
+
+function alreadyExists(username: string, existing: User | undefined): CliError {
+  const as = existing && existing.username !== username ? ` (as "${existing.username}": usernames ignore case)` : '';
+  return new CliError(`a user named "${username}" already exists${as}`);
+}
+
+const lookupNote = 'USERNAME is matched whatever its case; the user\'s id (the OIDC sub) works too.';
+
+export const userCommands: Command[] = [
+  {
+    path: ['users', 'create'],
+    summary: 'create a user account; the password comes from standard input',
+    usage: '--username USERNAME --password-stdin [--email EMAIL [--email-verified]] [--name NAME] [--claim KEY=VALUE]…',
+    help: [
+      '  --username USERNAME    the login name; unique whatever its case ("Alice" and "alice" are one account)',
+      ...PASSWORD_STDIN_HELP,
+      '  --email EMAIL          the email claim',
+      '  --email-verified       also set email_verified: true (the address is known to be the user\'s)',
+      '  --name NAME            the name claim (full name, for display)',
+      '  --claim KEY=VALUE      another OIDC standard claim: given_name=Alice, locale=fr-FR, phone_number=…,',
+      '                         address.country=FR, …; repeat for several',
+    ].join('\n'),
+    notes: [
+      'The user\'s id, the OIDC sub, is random, assigned here, and never changes. Example:',
+      '  printf \'%s\' "$PASSWORD" | latchkey users create --username alice --email alice@example.com --password-stdin',
+    ].join('\n'),
+    options: {
+      username: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      password: { type: 'string' },
+      email: { type: 'string' },
+      'email-verified': { type: 'boolean' },
+      name: { type: 'string' },
+      claim: { type: 'string', multiple: true },
+    },
+    async run(s, values) {
+      refusePasswordArgument(values);
+      const username = parseUsername(str(values, 'username'));
+      const claims = buildClaims(values);
+      requirePasswordStdin(values);
+      const users = usersRepository(await s.db());
+      // Checked before asking for the password: on a terminal, nobody types one in vain.
+      const existing = await users.findByUsername(username);
+      if (existing) throw alreadyExists(username, existing);
+      const passwordHash = await hashPassword(await readPassword(s, `Password for ${username}: `));
+      const user = await users.insert(username, passwordHash, claims);
+      if (!user) throw alreadyExists(username, await users.findByUsername(username)); // created meanwhile
+      if (s.json) return s.printJson(userView(user));
+      s.print(`Created user "${user.username}".\n`);
+      s.print(describeUser(user));
+    },
+  },
+  {
+    path: ['users', 'list'],
+    summary: 'list user accounts',
+    usage: '',
+    async run(s) {
+      const users = await usersRepository(await s.db()).list();
+      if (s.json) return s.printJson(users.map(userView));
+      if (users.length === 0) return s.print('No users.');
+      s.print(
+        table(
+          ['USERNAME', 'ID (SUB)', 'EMAIL', 'CREATED_AT', 'NAME'],
+          users.map((u) => [u.username, u.id, u.claims.email ?? '', iso(u.createdAt), u.claims.name ?? '']),
+        ),
+      );
+    },
+  },
+  {
+    path: ['users', 'show'],
+    summary: "show a user's id and claims (never the password hash)",
+    usage: 'USERNAME',
+    args: ['USERNAME'],
+    notes: lookupNote,
+    async run(s, _values, [name]) {
+      const user = await findOrFail(await s.db(), name!);
+      if (s.json) return s.printJson(userView(user));
+      s.print(describeUser(user));
+    },
+  },
+  {
+    path: ['users', 'delete'],
+    summary: 'delete a user with their sessions, grants and consents',
+    usage: 'USERNAME',
+    args: ['USERNAME'],
+    notes: lookupNote,
+    async run(s, _values, [name]) {
+      const db = await s.db();
+      const user = await findOrFail(db, name!);
+      if (!(await usersRepository(db).delete(user.id))) throw new CliError(`no user named "${name}"`);
+      if (s.json) return s.printJson({ id: user.id, username: user.username, deleted: true });
+      s.print(`Deleted user "${user.username}" (id ${user.id}) with their sessions, grants and remembered consents.`);
+    },
+  },
+  {
+    path: ['users', 'set-password'],
+    summary: "replace a user's password (from standard input) and log them out everywhere",
+    usage: 'USERNAME --password-stdin',
+    args: ['USERNAME'],
+    help: PASSWORD_STDIN_HELP.join('\n'),
+    notes: `${lookupNote}\nThe user's browser sessions end: they log in again with the new password.`,
+    options: { 'password-stdin': { type: 'boolean' }, password: { type: 'string' } },
+    async run(s, values, [name]) {
+      refusePasswordArgument(values);
+      requirePasswordStdin(values);
+      const db = await s.db();
+      const user = await findOrFail(db, name!);
+      const passwordHash = await hashPassword(await readPassword(s, `New password for ${user.username}: `));
+      const sessionsEnded = await db.transaction(async (tx) => {
+        const users = usersRepository(tx);
+        if (!(await users.update(user.id, { passwordHash }))) throw new CliError(`no user named "${name}"`);
+        return users.endSessions(user.id);
+      });
+      if (s.json) return s.printJson({ id: user.id, username: user.username, password_changed: true, sessions_ended: sessionsEnded });
+      s.print(`Changed the password of "${user.username}"; ended ${sessionsEnded} browser session${sessionsEnded === 1 ? '' : 's'}.`);
+    },
+  },
+];

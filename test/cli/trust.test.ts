@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { exportJWK, generateKeyPair } from 'jose';
+import pg from 'pg';
+
+/**
+ * `latchkey trust add|list|remove` and trusted issuers in `latchkey import`, spawned as an
+ * operator runs them (as test/cli/cli.test.ts does), on one database for the sequential suite.
+ */
+
+const BIN = fileURLToPath(new URL('../../bin/latchkey.mjs', import.meta.url));
+const TEST_SECRET = 'cli-test-secret-cli-test-secret-0123456789';
+const SPAWN_TIMEOUT_MS = 60_000;
+const T = { timeout: 180_000 };
+const PARTNER = 'https://idp.partner.example';
+const OTHER = 'https://other-idp.example';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let env: Record<string, string>;
+let cwd: string;
+let cleanup: () => Promise<void>;
+
+function run(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`latchkey ${args.join(' ')} did not finish within ${SPAWN_TIMEOUT_MS} ms`));
+    }, SPAWN_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function runJson<R = any>(args: string[]): Promise<{ value: R; stderr: string }> {
+  const r = await run([...args, '--json']);
+  assert.equal(r.code, 0, `latchkey ${args.join(' ')} failed: ${r.stderr}`);
+  return { value: JSON.parse(r.stdout) as R, stderr: r.stderr };
+}
+
+/** Fails with exactly one `latchkey: …` line on stderr, no stack trace, nothing on stdout. */
+function assertOneLineFailure(r: Run, pattern: RegExp): void {
+  assert.notEqual(r.code, 0, `expected failure, got exit 0: ${r.stdout}`);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
+  assert.match(lines[0]!, /^latchkey: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+  assert.equal(r.stdout, '');
+}
+
+let jwksFile: string;
+let privateJwkFile: string;
+
+before(async () => {
+  cwd = mkdtempSync(join(tmpdir(), 'latchkey-trust-cwd-'));
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(DATABASE_URL|DATA_DIR|LATCHKEY_|ISSUER$|PORT$)/.test(k)) base[k] = v;
+  }
+  if (process.env.DATABASE_URL) {
+    const name = `latchkey_trust_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    env = { ...base, DATABASE_URL: url.toString(), LATCHKEY_SECRET: process.env.LATCHKEY_SECRET ?? TEST_SECRET };
+    cleanup = async () => {
+      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    };
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-trust-data-'));
+    env = { ...base, DATA_DIR: dir };
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+  jwksFile = join(cwd, 'partner.jwk.json');
+  writeFileSync(jwksFile, JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'partner-1', alg: 'ES256' }));
+  privateJwkFile = join(cwd, 'private.jwk.json');
+  writeFileSync(privateJwkFile, JSON.stringify({ keys: [await exportJWK(privateKey)] }));
+});
+
+after(async () => {
+  await cleanup?.();
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('latchkey trust', () => {
+  it('has --help for the group and every subcommand', T, async () => {
+    const main = await run(['--help']);
+    assert.equal(main.code, 0, main.stderr);
+    for (const c of ['trust add', 'trust list', 'trust remove']) assert.ok(main.stdout.includes(c), c);
+    for (const args of [['trust', '--help'], ['trust', 'add', '--help'], ['trust', 'list', '-h'], ['help', 'trust', 'remove']]) {
+      const r = await run(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /^Usage: latchkey trust/);
+    }
+    const add = await run(['trust', 'add', '--help']);
+    assert.match(add.stdout, /--any-subject/);
+    assert.match(add.stdout, /JWKS_URI_ALLOW_PRIVATE/);
+    assertOneLineFailure(await run(['trust', 'frobnicate']), /unknown subcommand "frobnicate"/);
+  });
+
+  it('add refuses incomplete or invalid entries before touching the database, in one line', T, async () => {
+    const base = ['trust', 'add', '--issuer', PARTNER, '--jwks-file', jwksFile, '--any-subject', '--client-id', 'svc'];
+    const without = (flag: string, n = 1) => {
+      const i = base.indexOf(flag);
+      return [...base.slice(0, i), ...base.slice(i + 1 + n)];
+    };
+    assertOneLineFailure(await run(without('--issuer')), /--issuer is required/);
+    assertOneLineFailure(await run(without('--client-id')), /--client-id is required/);
+    assertOneLineFailure(await run(without('--jwks-file')), /public keys are required/);
+    assertOneLineFailure(await run(without('--any-subject', 0)), /--subject USERNAME.*--any-subject/);
+    assertOneLineFailure(await run([...base, '--subject', 'alice']), /either --subject or --any-subject/);
+    assertOneLineFailure(await run([...base, '--jwks-uri', 'https://idp.partner.example/jwks']), /either --jwks-file or --jwks-uri/);
+    assertOneLineFailure(await run([...without('--jwks-file'), '--jwks-file', privateJwkFile]), /public keys only/);
+    assertOneLineFailure(await run([...without('--jwks-file'), '--jwks-uri', 'ftp://idp.partner.example/jwks']), /jwks_uri/);
+    assertOneLineFailure(await run([...base, '--scope', 'bad"scope']), /scope must be space-separated scope tokens/);
+    assertOneLineFailure(await run(['trust', 'add', '--issuer', 'http://localhost:3000', '--jwks-file', jwksFile, '--any-subject', '--client-id', 'svc']), /this server's own issuer/);
+  });
+
+  it('add, list, add again (refused, or --replace), remove', T, async () => {
+    const created = await runJson(['trust', 'add', '--issuer', PARTNER, '--jwks-file', jwksFile, '--subject', 'alice', '--scope', 'api:read  api:write', '--client-id', 'partner-svc', '--client-id', 'partner-svc']);
+    assert.equal(created.value.result, 'created');
+    assert.equal(created.value.issuer, PARTNER);
+    assert.equal(created.value.subject, 'alice');
+    assert.equal(created.value.allow_any_subject, false);
+    assert.equal(created.value.scope, 'api:read api:write');
+    assert.deepEqual(created.value.client_ids, ['partner-svc']);
+    assert.equal(created.value.jwks.keys[0].kid, 'partner-1');
+    assert.match(created.stderr, /client "partner-svc" does not exist/);
+
+    assertOneLineFailure(await run(['trust', 'add', '--issuer', PARTNER, '--jwks-file', jwksFile, '--any-subject', '--client-id', 'x']), /already trusted; use --replace/);
+    const replaced = await runJson(['trust', 'add', '--replace', '--issuer', PARTNER, '--jwks-file', jwksFile, '--subject', 'alice', '--scope', 'api:read', '--client-id', 'partner-svc']);
+    assert.equal(replaced.value.result, 'updated');
+    const same = await runJson(['trust', 'add', '--replace', '--issuer', PARTNER, '--jwks-file', jwksFile, '--subject', 'alice', '--scope', 'api:read', '--client-id', 'partner-svc']);
+    assert.equal(same.value.result, 'unchanged');
+
+    const other = await runJson(['trust', 'add', '--issuer', OTHER, '--jwks-uri', 'https://other-idp.example/jwks', '--any-subject', '--client-id', 'svc']);
+    assert.equal(other.value.allow_any_subject, true);
+    assert.equal(other.value.subject, undefined);
+
+    const list = await runJson<any[]>(['trust', 'list']);
+    assert.deepEqual(list.value.map((t) => t.issuer), [PARTNER, OTHER].sort());
+    assert.ok(list.value.every((t) => t.created_at && t.updated_at));
+    const text = await run(['trust', 'list']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^ISSUER\s+KEYS\s+SUBJECT\s+SCOPE\s+CLIENTS/);
+    assert.match(text.stdout, /https:\/\/idp\.partner\.example\s+1 key\(s\): partner-1\s+alice\s+api:read\s+partner-svc/);
+    assert.match(text.stdout, /https:\/\/other-idp\.example\s+https:\/\/other-idp\.example\/jwks\s+\(any\)\s+-\s+svc/);
+
+    const removed = await runJson(['trust', 'remove', OTHER]);
+    assert.deepEqual(removed.value, { issuer: OTHER, removed: true });
+    assertOneLineFailure(await run(['trust', 'remove', OTHER]), /issuer "https:\/\/other-idp\.example" is not trusted/);
+    assertOneLineFailure(await run(['trust', 'remove']), /missing ISSUER/);
+    assert.deepEqual((await runJson<any[]>(['trust', 'list'])).value.map((t) => t.issuer), [PARTNER]);
+  });
+
+  it('import applies trusted_issuers idempotently and refuses invalid ones naming the field', T, async () => {
+    const file = join(cwd, 'bootstrap.json');
+    const entry = { issuer: 'https://bootstrap-idp.example', jwks_uri: 'https://bootstrap-idp.example/jwks', allow_any_subject: true, scope: 'api:read', client_ids: ['partner-svc'] };
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [entry] }));
+    assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'created' });
+    assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'unchanged' });
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [{ ...entry, scope: 'api:read api:write' }] }));
+    assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'updated' });
+
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [{ ...entry, subject: 'alice' }] }));
+    assertOneLineFailure(await run(['import', file]), /trusted_issuers\[0\]\.subject: give either subject or allow_any_subject/);
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [{ ...entry, client_ids: [] }] }));
+    assertOneLineFailure(await run(['import', file]), /trusted_issuers\[0\]\.client_ids/);
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [entry, entry] }));
+    assertOneLineFailure(await run(['import', file]), /issuer "https:\/\/bootstrap-idp\.example" appears twice/);
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [{ ...entry, audience: 'x' }] }));
+    assertOneLineFailure(await run(['import', file]), /unknown field\(s\) "audience"/);
+  });
+});
