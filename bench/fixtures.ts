@@ -1,8 +1,8 @@
 /**
  * What the targets must be provisioned with, in one neutral form. Each scenario declares the
- * clients and resources it needs; the runner merges them and each target translates the result
- * into its own configuration (Latchkey: a bootstrap file; oidc-provider: its `clients` and
- * resource-indicator callbacks; the bare route ignores it).
+ * clients, resources, users and trusted issuers it needs; the runner merges them and each target
+ * translates the result into its own configuration (Latchkey: a bootstrap file; oidc-provider:
+ * its `clients` and resource-indicator callbacks; the bare route ignores it).
  */
 
 export interface BenchClient {
@@ -13,6 +13,10 @@ export interface BenchClient {
   scope: string;
   /** Resource indicators the client may get tokens for; the first is its default. */
   audiences: string[];
+  /** For the authorization_code grant. */
+  redirect_uris?: string[];
+  /** A first-party client: no consent page (Latchkey). oidc-provider is consented to once. */
+  skip_consent?: boolean;
 }
 
 export interface BenchResource {
@@ -20,28 +24,50 @@ export interface BenchResource {
   scopes: string[];
 }
 
+export interface BenchUser {
+  username: string;
+  password: string;
+}
+
+/** CONTRACT.md `trusted_issuers` (Latchkey only: oidc-provider has no JWT-bearer grant). */
+export interface BenchTrustedIssuer {
+  issuer: string;
+  jwks: { keys: Record<string, unknown>[] };
+  subject: string;
+  scope: string;
+  client_ids: string[];
+}
+
 export interface Fixtures {
   clients: BenchClient[];
   resources: BenchResource[];
+  users?: BenchUser[];
+  trusted_issuers?: BenchTrustedIssuer[];
+}
+
+function mergeBy<T>(out: Map<string, T>, list: readonly T[] | undefined, key: (t: T) => string, what: string): void {
+  for (const item of list ?? []) {
+    const seen = out.get(key(item));
+    if (seen && JSON.stringify(seen) !== JSON.stringify(item)) throw new Error(`two scenarios define ${what} "${key(item)}" differently`);
+    out.set(key(item), item);
+  }
 }
 
 export function mergeFixtures(list: Fixtures[]): Fixtures {
   const clients = new Map<string, BenchClient>();
   const resources = new Map<string, BenchResource>();
+  const users = new Map<string, BenchUser>();
+  const issuers = new Map<string, BenchTrustedIssuer>();
   for (const f of list) {
-    for (const c of f.clients) {
-      const seen = clients.get(c.client_id);
-      if (seen && JSON.stringify(seen) !== JSON.stringify(c)) {
-        throw new Error(`two scenarios define client "${c.client_id}" differently`);
-      }
-      clients.set(c.client_id, c);
-    }
+    mergeBy(clients, f.clients, (c) => c.client_id, 'client');
+    mergeBy(users, f.users, (u) => u.username, 'user');
+    mergeBy(issuers, f.trusted_issuers, (t) => t.issuer, 'trusted issuer');
     for (const r of f.resources) {
       const seen = resources.get(r.identifier);
       resources.set(r.identifier, seen ? { identifier: r.identifier, scopes: [...new Set([...seen.scopes, ...r.scopes])] } : r);
     }
   }
-  return { clients: [...clients.values()], resources: [...resources.values()] };
+  return { clients: [...clients.values()], resources: [...resources.values()], users: [...users.values()], trusted_issuers: [...issuers.values()] };
 }
 
 /** Latchkey's bootstrap file (CONTRACT.md "Bootstrap file"). */
@@ -52,11 +78,21 @@ export function toLatchkeyBootstrap(f: Fixtures): unknown {
       client_secret: c.client_secret,
       client_name: `bench ${c.client_id}`,
       grant_types: c.grant_types,
-      response_types: [],
+      redirect_uris: c.redirect_uris ?? [],
+      response_types: c.grant_types.includes('authorization_code') ? ['code'] : [],
       token_endpoint_auth_method: c.token_endpoint_auth_method,
       scope: c.scope,
       audiences: c.audiences,
+      ...(c.skip_consent !== undefined ? { skip_consent: c.skip_consent } : {}),
     })),
     resources: f.resources.map((r) => ({ identifier: r.identifier, scopes: r.scopes })),
+    users: (f.users ?? []).map((u) => ({ username: u.username, password: u.password })),
+    trusted_issuers: (f.trusted_issuers ?? []).map((t) => ({
+      issuer: t.issuer,
+      jwks: t.jwks,
+      subject: t.subject,
+      scope: t.scope,
+      client_ids: t.client_ids,
+    })),
   };
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the token endpoint of Latchkey (on PostgreSQL), node-oidc-provider and a bare
- * Fastify route, measured with the same autocannon settings.
+ * `npm run bench`: the token endpoint (and the sign-in POST) of Latchkey (on PostgreSQL),
+ * node-oidc-provider and a bare Fastify route, measured with the same autocannon settings.
  *
  * All targets run at once, each in its own child process. Per scenario, every target is verified
  * with one request and warmed up once; then the targets are measured in interleaved rounds, one
@@ -9,24 +9,44 @@
  * always goes first. Ratios between targets are taken within each round; the report gives their
  * median (the number to compare) and min–max, and per target the median requests/s.
  *
+ * Scenarios (bench/scenarios/, in report order): client_credentials; authorization_code (a fresh
+ * code per request); refresh_token (a fresh refresh token per request, rotation on); jwt_bearer
+ * (a fresh assertion per request); login (the argon2-bound sign-in POST, Latchkey only).
+ *
+ * Scenarios whose requests each spend a credential (codes, refresh tokens, assertions, pending
+ * sign-ins) make them ahead ("stock" them: over HTTP for codes and sign-ins, in the bench process
+ * for assertions) before the warm-up and before each measured run, never during one. Such a run
+ * sends a fixed number of requests — the target's last measured rate × the round length — so it
+ * cannot run out; requests/s is then the count over the time to the last answer. The stocking
+ * time is logged and is not part of any number.
+ *
  * Environment:
  *   BENCH_ROUNDS         interleaved rounds per scenario (default 3)
- *   BENCH_DURATION       seconds measured per target in each round (default 5; 10 when BENCH_ROUNDS=1)
+ *   BENCH_DURATION       seconds measured per target in each round (default: 5, or the
+ *                        scenario's own — authorization_code 3; doubled when BENCH_ROUNDS=1)
  *   BENCH_WARMUP         seconds of discarded warm-up per target and scenario, before round 1 (default 3)
- *   BENCH_CONNECTIONS    concurrent connections (default 20)
+ *   BENCH_CONNECTIONS    concurrent connections (default 20; login 4)
  *   BENCH_DATABASE_URL   PostgreSQL admin URL; a database latchkey_bench_<random> is created on
  *                        that server and dropped at the end (default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_SCENARIOS      comma-separated scenario ids (default: all)
  *   BENCH_TARGETS        comma-separated target ids (default: all a scenario lists)
  *   BENCH_STRICT=1       also exit non-zero when a performance goal is missed (goals use the
  *                        median ratio across rounds and the p99 of the median round)
+ *   BENCH_REFRESH_SINGLE_USE=1  refresh_token: one code-flow refresh token per request instead of
+ *                        rotation chains (see scenarios/refresh-token.ts; minting then takes minutes)
  *
- * A default run (one scenario, three targets) takes about 1 to 1.5 minutes: start-up, 3 × 3 s of
- * warm-up and 3 rounds × 3 targets × 5 s.
+ * Latchkey runs with AUTHORIZATION_CODE_TTL=600 (default 60 s), so that codes minted before a round
+ * are still valid when it runs; node-oidc-provider likewise with 600 s codes.
+ *
+ * A default run (five scenarios) takes about 4 minutes on an idle 2-CPU machine: start-up, and per
+ * scenario and target a 3 s warm-up and 3 rounds of 3–5 s, plus minting codes (about as long
+ * again as exchanging them) for authorization_code and 1,000 seed refresh tokens per target.
+ * On a busy machine everything, minting included, slows down alike.
  *
  * Exit code: 0 when every request succeeded; 1 when a target failed to start or verify, died, or
- * any request got a non-2xx answer, an error or a timeout (warm-up included); 2 in strict mode
- * when a goal is missed; 130 on Ctrl-C.
+ * any request got an answer other than the scenario's expected status (2xx; 303 for login), an
+ * error or a timeout (warm-up included), or minting failed; 2 in strict mode when a goal is
+ * missed; 130 on Ctrl-C.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -36,10 +56,10 @@ import { indent } from './lib/child.js';
 import { installSignalHandlers, isInterrupted, onCleanup, runCleanup } from './lib/cleanup.js';
 import { describeProblems, hasProblems, runLoad, type Measurement } from './lib/load.js';
 import { DEFAULT_ADMIN_URL, redact } from './lib/postgres.js';
-import { evaluateGoals, markdownSection, textTable, type ScenarioResult, type TargetRuns } from './lib/report.js';
+import { evaluateGoals, fmtRate, markdownSection, textTable, type ScenarioResult, type TargetRuns } from './lib/report.js';
 import { mergeFixtures } from './fixtures.js';
 import { SCENARIOS, type Scenario } from './scenarios/index.js';
-import type { RequestSpec } from './scenarios/types.js';
+import type { RequestSpec, Workload } from './scenarios/types.js';
 import { TARGETS, targetById, type RunningTarget, type TargetId } from './targets.js';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -71,9 +91,11 @@ function listEnv(name: string, known: readonly string[]): string[] | undefined {
 const rounds = intEnv('BENCH_ROUNDS', 3, 1, 100);
 const settings = {
   rounds,
-  durationSec: intEnv('BENCH_DURATION', rounds > 1 ? 5 : 10, 1, 3600),
+  /** Set: every scenario uses it; unset: each scenario's own default (5 s unless it says; doubled for one round). */
+  durationSec: process.env.BENCH_DURATION ? intEnv('BENCH_DURATION', 5, 1, 3600) : undefined,
   warmupSec: intEnv('BENCH_WARMUP', 3, 0, 600),
-  connections: intEnv('BENCH_CONNECTIONS', 20, 1, 10_000),
+  /** Set: every scenario uses it; unset: each scenario's own default (20 unless it says). */
+  connections: process.env.BENCH_CONNECTIONS ? intEnv('BENCH_CONNECTIONS', 20, 1, 10_000) : undefined,
   adminDatabaseUrl: process.env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
   strict: ['1', 'true', 'yes'].includes(process.env.BENCH_STRICT ?? ''),
 };
@@ -86,10 +108,22 @@ async function verifyOnce(scenario: Scenario, id: TargetId, running: RunningTarg
     method: req.method,
     headers: req.headers,
     ...(req.body !== undefined ? { body: req.body } : {}),
+    redirect: 'manual',
     signal: AbortSignal.timeout(10_000),
   });
-  return scenario.verify(id, { status: res.status, headers: res.headers, body: await res.text() });
+  return scenario.verify(id, { status: res.status, headers: res.headers, body: await res.text(), request: req });
 }
+
+/**
+ * A pooled workload (a fresh credential per request) is measured on a fixed number of requests
+ * rather than a fixed time, so that it can never run out mid-run: its latest rate × the round's
+ * length, made just before the run. The round then lasts about that long; requests/s is the
+ * count over the time to the last answer.
+ */
+const pooledAmount = (rate: number, connections: number, durationSec: number) => Math.max(connections * 3, Math.ceil(rate * durationSec));
+
+const connectionsFor = (scenario: Scenario) => settings.connections ?? scenario.connections ?? 20;
+const durationFor = (scenario: Scenario) => settings.durationSec ?? (scenario.durationSec ?? 5) * (settings.rounds > 1 ? 1 : 2);
 
 const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
@@ -111,7 +145,8 @@ function rotated<T>(list: readonly T[], round: number): T[] {
 
 const fmtRps = (n: number) => Math.round(n).toLocaleString('en-US');
 const measurementLine = (m: Measurement) =>
-  `${fmtRps(m.rps)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${fmtRps(m.completed)} requests`;
+  `${fmtRate(m.rps)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${fmtRps(m.completed)} requests` +
+  (m.cpuSec !== undefined ? `, ${m.cpuSec.toFixed(1)} CPU-s` : '');
 
 async function main(): Promise<number> {
   installSignalHandlers();
@@ -124,10 +159,15 @@ async function main(): Promise<number> {
 
   const started = new Date();
   const machine = machineLines();
+  const span = (xs: number[]) => {
+    const lo = Math.min(...xs);
+    const hi = Math.max(...xs);
+    return lo === hi ? String(lo) : `${lo}–${hi}`;
+  };
   const settingsLine =
-    `Load: autocannon (in the bench process), ${settings.connections} connections. All targets run at once, each in its own process; ` +
+    `Load: autocannon (in the bench process), ${span(scenarios.map(connectionsFor))} connections (per scenario). All targets run at once, each in its own process; ` +
     `per scenario each target gets ${settings.warmupSec ? `one ${settings.warmupSec} s warm-up (discarded), then ` : ''}` +
-    `${settings.rounds} interleaved round(s) of ${settings.durationSec} s, one target at a time, in an order rotated each round`;
+    `${settings.rounds} interleaved round(s) of ${span(scenarios.map(durationFor))} s (per scenario), one target at a time, in an order rotated each round`;
   log('Latchkey token endpoint benchmark');
   for (const l of machine) log(l);
   log(settingsLine);
@@ -154,11 +194,41 @@ async function main(): Promise<number> {
 
   const running = new Map<TargetId, RunningTarget>();
 
-  /** Verification, one warm-up per target, then the interleaved rounds. */
+  /**
+   * Verification, one warm-up per target, then the interleaved rounds. A pooled workload (fresh
+   * credential per request) is stocked before its warm-up and before each of its measured runs,
+   * never during one.
+   */
   async function runScenario(r: ScenarioResult): Promise<void> {
     const sid = r.scenario.id;
-    log(`== [${sid}] ${r.scenario.title}`);
+    const scenario = r.scenario;
+    const connections = connectionsFor(scenario);
+    const durationSec = durationFor(scenario);
+    const loadOpts = (id: TargetId) => ({ connections, expectStatus: scenario.expectStatus, pid: running.get(id)?.child.pid });
+    const pooled = scenario.workload !== undefined;
+    log(`== [${sid}] ${scenario.title}`);
+    log(`   ${connections} connections; rounds of ${pooled ? `about ${durationSec} s (a fixed number of requests: the last rate × ${durationSec} s)` : `${durationSec} s`}`);
     const active: TargetId[] = [];
+    const loads = new Map<TargetId, RequestSpec | Workload>();
+    /** Latest requests/s of each pooled target: sizes its next run. */
+    const rate = new Map<TargetId, number>();
+
+    /** Tops up a pooled workload; false (and the target marked failed) when minting failed. */
+    async function stock(id: TargetId, w: Workload, count: number, when: string): Promise<boolean> {
+      const label = targetById(id).label;
+      const t = performance.now();
+      const before = w.available();
+      try {
+        await w.stock(count);
+      } catch (err) {
+        fail(`${label} / ${sid}: making credentials ${when} failed: ${(err as Error).message}`, r.byTarget.get(id));
+        return false;
+      }
+      const ms = performance.now() - t;
+      if (ms > 1000) log(`     ${label}: stocked ${fmtRps(w.available() - before)} more ${when} in ${(ms / 1000).toFixed(1)} s (unmeasured)`);
+      return true;
+    }
+
     for (const [id, runs] of r.byTarget) {
       if (isInterrupted()) return;
       const rt = running.get(id);
@@ -168,21 +238,64 @@ async function main(): Promise<number> {
         continue;
       }
       try {
-        log(`   ${label}: verify: ${await verifyOnce(r.scenario, id, rt, r.scenario.request(id))}`);
+        let req: RequestSpec | undefined;
+        if (scenario.workload) {
+          const w = await scenario.workload(id, { baseUrl: rt.baseUrl, connections });
+          await w.stock(1);
+          req = w.next();
+          if (!req) throw new Error('the workload made no request');
+          loads.set(id, w);
+        } else {
+          req = scenario.request(id);
+          loads.set(id, req);
+        }
+        log(`   ${label}: verify: ${await verifyOnce(scenario, id, rt, req)}`);
         active.push(id);
       } catch (err) {
-        fail(`${label} / ${sid}: verification request failed: ${(err as Error).message}`, runs);
+        fail(`${label} / ${sid}: verification failed: ${(err as Error).message}`, runs);
       }
     }
-    if (settings.warmupSec > 0) {
-      for (const id of active) {
-        if (isInterrupted()) return;
-        const label = targetById(id).label;
-        const w = await runLoad(running.get(id)!.baseUrl, r.scenario.request(id), { connections: settings.connections, durationSec: settings.warmupSec });
+
+    for (const id of [...active]) {
+      if (isInterrupted()) return;
+      const label = targetById(id).label;
+      const load = loads.get(id)!;
+      const baseUrl = running.get(id)!.baseUrl;
+      if ('path' in load) {
+        if (settings.warmupSec === 0) continue;
+        const w = await runLoad(baseUrl, load, { ...loadOpts(id), durationSec: settings.warmupSec });
         log(`   ${label}: warm-up: ${fmtRps(w.rps)} req/s`);
         if (hasProblems(w)) fail(`${label} / ${sid}: warm-up had ${describeProblems(w)}`, r.byTarget.get(id));
+        continue;
       }
+      // The rate is not known yet: warm up on fixed amounts, each sized from the last one's rate,
+      // until the warm-up time is spent (at least one amount, to learn the rate).
+      let spentMs = 0;
+      let amount = connections * 2;
+      let completed = 0;
+      let ok = true;
+      for (let pass = 0; pass === 0 || (spentMs < settings.warmupSec * 1000 && pass < 8); pass++) {
+        if (!(await stock(id, load, amount, 'for the warm-up'))) {
+          ok = false;
+          break;
+        }
+        const w = await runLoad(baseUrl, load, { ...loadOpts(id), durationSec: 0, amount });
+        completed += w.completed;
+        spentMs += (w.completed / Math.max(w.rps, 1e-9)) * 1000;
+        rate.set(id, w.rps);
+        if (hasProblems(w)) {
+          fail(`${label} / ${sid}: warm-up had ${describeProblems(w)}`, r.byTarget.get(id));
+          break;
+        }
+        amount = Math.max(connections * 2, Math.ceil(w.rps * Math.max(0.5, settings.warmupSec - spentMs / 1000)));
+      }
+      if (!ok) {
+        active.splice(active.indexOf(id), 1);
+        continue;
+      }
+      log(`   ${label}: warm-up: ${fmtRate(rate.get(id) ?? 0)} req/s (${fmtRps(completed)} requests in ${(spentMs / 1000).toFixed(1)} s)`);
     }
+
     const width = Math.max(0, ...active.map((id) => targetById(id).label.length));
     for (let round = 0; round < settings.rounds; round++) {
       if (isInterrupted()) return;
@@ -201,13 +314,27 @@ async function main(): Promise<number> {
           fail(`${label} ${dead} before its turn in round ${round + 1}:\n${indent(rt.child.output())}`, runs);
           continue;
         }
-        const m = await runLoad(rt.baseUrl, r.scenario.request(id), { connections: settings.connections, durationSec: settings.durationSec });
+        const load = loads.get(id)!;
+        let m: Measurement;
+        if ('path' in load) {
+          m = await runLoad(rt.baseUrl, load, { ...loadOpts(id), durationSec });
+        } else {
+          const amount = pooledAmount(rate.get(id) ?? 0, connections, durationSec);
+          if (!(await stock(id, load, amount, `for round ${round + 1}`))) continue;
+          m = await runLoad(rt.baseUrl, load, { ...loadOpts(id), durationSec: 0, amount });
+          if (!hasProblems(m)) rate.set(id, m.rps);
+        }
         runs.rounds[round] = m;
         log(`     ${label.padEnd(width)}  ${measurementLine(m)}`);
         if (hasProblems(m)) fail(`${label} / ${sid}: ${describeProblems(m)} in measured round ${round + 1}`, runs);
         const exit = rt.child.exitInfo();
         if (exit) fail(`${label} ${exit} during round ${round + 1}:\n${indent(rt.child.output())}`, runs);
       }
+    }
+    for (const id of active) {
+      const load = loads.get(id)!;
+      const line = 'path' in load ? undefined : load.describeStocking?.();
+      if (line) log(`   ${targetById(id).label}: ${line}`);
     }
   }
 
@@ -272,7 +399,7 @@ async function main(): Promise<number> {
     log();
     md.push('', markdownSection(r));
   }
-  const goalsMissed = results.flatMap((r) => evaluateGoals(r)).filter((g) => g.met === false);
+  const goalsMissed = results.flatMap((r) => evaluateGoals(r).filter((g) => g.met === false).map((g) => ({ ...g, label: `${r.scenario.id}: ${g.label}` })));
   if (failures.length) {
     md.push('', '**This run had errors; its numbers are not valid:**', '', ...failures.map((f) => `- ${f.split('\n')[0]}`));
   }

@@ -44,8 +44,11 @@ export interface TargetSummary {
   medianRound: Measurement;
   medianRoundIndex: number;
   completed: number;
-  non2xx: number;
+  /** Answers other than the scenario's expected status. */
+  unexpected: number;
   errors: number;
+  /** Requests per CPU-second of the target's process, over all rounds; undefined when unreadable. */
+  perCpuSecond: number | undefined;
   timeouts: number;
   problems: boolean;
 }
@@ -85,7 +88,10 @@ export function summarize(runs: TargetRuns | undefined): TargetSummary | undefin
     medianRound: mid.m,
     medianRoundIndex: mid.round,
     completed: sum((m) => m.completed),
-    non2xx: sum((m) => m.non2xx),
+    unexpected: sum((m) => m.unexpected),
+    perCpuSecond: list.every((x) => x.m.cpuSec !== undefined) && sum((m) => m.cpuSec ?? 0) > 0
+      ? sum((m) => m.completed) / sum((m) => m.cpuSec ?? 0)
+      : undefined,
     errors: sum((m) => m.errors),
     timeouts: sum((m) => m.timeouts),
     problems: list.some((x) => hasProblems(x.m)),
@@ -119,6 +125,8 @@ export function ratioPairs(r: ScenarioResult): [TargetId, TargetId][] {
 }
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** Requests/s: whole numbers, except below 100 (logins) where a decimal matters. */
+export const fmtRate = (n: number) => (n < 100 ? n.toFixed(1) : fmtInt(n));
 const fmtMs = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
 const fmtX = (n: number) => n.toFixed(2);
 const ratioLabel = (a: TargetId, b: TargetId) => `${targetById(a).label} / ${targetById(b).label}`;
@@ -142,31 +150,35 @@ type Table = { header: string[]; rows: string[][]; align?: ('l' | 'r' | 'c')[] }
 
 function summaryTable(r: ScenarioResult): Table {
   const n = r.orders.length;
+  const cpu = r.scenario.perCpuSecond === true;
+  const expected = r.scenario.expectStatus !== undefined ? String(r.scenario.expectStatus) : '2xx';
   const header = [
     'Target',
     `Requests/s (median of ${n})`,
     'min–max',
+    ...(cpu ? ['Per CPU-second'] : []),
     'p50 ms',
     'p99 ms',
     'Requests',
-    'Non-2xx',
+    `Non-${expected}`,
     'Errors',
   ];
   const rows = r.scenario.targets.filter((id) => r.byTarget.has(id)).map((id) => {
     const runs = r.byTarget.get(id)!;
     const s = summarize(runs);
     const label = targetById(id).label;
-    if (!s) return [label, 'FAILED', '–', '–', '–', '–', '–', '–'];
+    if (!s) return [label, 'FAILED', ...header.slice(2).map(() => '–')];
     const errors = fmtInt(s.errors) + (s.timeouts ? ` (+${fmtInt(s.timeouts)} timeouts)` : '');
     const partial = s.rounds < n ? ` [${s.rounds}/${n} rounds]` : '';
     return [
       label + (s.problems || runs.failed ? ' ⚠' : '') + partial,
-      fmtInt(s.rpsMedian),
-      `${fmtInt(s.rpsMin)}–${fmtInt(s.rpsMax)}`,
+      fmtRate(s.rpsMedian),
+      `${fmtRate(s.rpsMin)}–${fmtRate(s.rpsMax)}`,
+      ...(cpu ? [s.perCpuSecond !== undefined ? s.perCpuSecond.toFixed(1) : 'n/a'] : []),
       fmtMs(s.medianRound.p50),
       fmtMs(s.medianRound.p99),
       fmtInt(s.completed),
-      fmtInt(s.non2xx),
+      fmtInt(s.unexpected),
       errors,
     ];
   });
@@ -196,7 +208,7 @@ function roundsTable(r: ScenarioResult): Table {
     order.join(' → '),
     ...ids.map((id) => {
       const m = r.byTarget.get(id)!.rounds[i];
-      return m ? fmtInt(m.rps) + (hasProblems(m) ? ' ⚠' : '') : '–';
+      return m ? fmtRate(m.rps) + (hasProblems(m) ? ' ⚠' : '') : '–';
     }),
   ]);
   return { header, rows, align: ['r', 'l'] };
@@ -213,8 +225,15 @@ const verdict = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ?
 function note(r: ScenarioResult): string {
   const n = r.orders.length;
   return (
+    (r.scenario.workload
+      ? 'Each request spends its own credential, made before the round (not measured); each round sends a fixed number of ' +
+        "requests (the target's last rate × the round length) and its requests/s is that number over the time to the last answer. "
+      : '') +
     `Requests/s: median over ${n} interleaved round(s) (min–max across rounds). p50/p99: from each target's ` +
-    `median round${n % 2 ? '' : ' (the lower middle one)'}, not pooled. Requests, non-2xx, errors: summed over all rounds. ` +
+    `median round${n % 2 ? '' : ' (the lower middle one)'}, not pooled. Requests, non-${r.scenario.expectStatus ?? '2xx'}, errors: summed over all rounds. ` +
+    (r.scenario.perCpuSecond
+      ? 'Per CPU-second: requests completed over the user + system CPU time of the target\'s process during the rounds (/proc), i.e. per core. '
+      : '') +
     `Ratios: computed within each round, then the median and min–max across rounds.`
   );
 }

@@ -1,7 +1,6 @@
-import type { BenchClient, BenchResource } from '../fixtures.js';
-import type { Scenario, VerifyInput } from './types.js';
-
-const API = 'https://api.example.com';
+import type { BenchClient } from '../fixtures.js';
+import { API, apiResource, basicAuth, decodeJwtPart, parseTokenResponse } from './common.js';
+import type { Scenario } from './types.js';
 
 const client: BenchClient = {
   client_id: 'bench-svc',
@@ -13,39 +12,12 @@ const client: BenchClient = {
   audiences: [API],
 };
 
-const resource: BenchResource = { identifier: API, scopes: ['api:read', 'api:write'] };
-
-/** RFC 6749 §2.3.1: client_id and secret are form-urlencoded before base64. */
-export function basicAuth(id: string, secret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
-}
-
-function decodeJwtPart(part: string | undefined): Record<string, unknown> {
-  if (!part) throw new Error('access_token is not a JWT (expected three dot-separated parts)');
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function parseTokenResponse(res: VerifyInput): Record<string, unknown> {
-  if (res.status !== 200) throw new Error(`expected HTTP 200, got ${res.status}: ${res.body.slice(0, 500)}`);
-  let json: Record<string, unknown>;
-  try {
-    json = JSON.parse(res.body) as Record<string, unknown>;
-  } catch {
-    throw new Error(`response is not JSON: ${res.body.slice(0, 500)}`);
-  }
-  if (typeof json.access_token !== 'string' || !json.access_token) {
-    throw new Error(`no access_token in ${res.body.slice(0, 500)}`);
-  }
-  return json;
-}
-
 /** RFC 6749 §4.4 with client_secret_basic: the machine-to-machine hot path. */
 export const clientCredentials: Scenario = {
   id: 'client_credentials',
   title: 'client_credentials, client_secret_basic',
   description: 'POST /token, Authorization: Basic, grant_type=client_credentials&scope=api:read → ES256 JWT access token',
-  fixtures: { clients: [client], resources: [resource] },
+  fixtures: { clients: [client], resources: [apiResource] },
   targets: ['latchkey', 'oidc-provider', 'bare-fastify'],
   request: () => ({
     method: 'POST',

@@ -14,6 +14,8 @@ export interface VerifyInput {
   status: number;
   headers: Headers;
   body: string;
+  /** The request that got this answer. */
+  request: RequestSpec;
 }
 
 /** A pass/fail line under a scenario's table. */
@@ -22,23 +24,64 @@ export type Goal =
   | { kind: 'p99-below'; target: TargetId; ms: number };
 
 /**
- * A scenario: one request measured against several targets. Scenarios whose requests change
- * state between calls (refresh rotation, one-time codes) need a fresh credential per request and
- * will want a `requests()` generator instead of a fixed `request()`; add it when the first such
- * scenario arrives.
+ * What a scenario sends to one target when every request must carry a credential of its own
+ * (a one-time code, a rotating refresh token, an assertion with a new `jti`, an interaction).
+ * Credentials are made ahead ("stocked") while nothing is being measured; during a measurement
+ * `next()` only takes one from the stock, so making them never counts.
  */
-export interface Scenario {
+export interface Workload {
+  /** The next request, taking one credential from the stock; undefined when the stock is empty. */
+  next(): RequestSpec | undefined;
+  /** Makes sure at least `count` requests are in stock (unmeasured; may take a while). */
+  stock(count: number): Promise<void>;
+  /** Requests in stock now. */
+  available(): number;
+  /**
+   * Sees every answer during a run (autocannon's onResponse), for workloads whose answers feed
+   * the stock — e.g. a rotated refresh token, itself never presented yet.
+   */
+  answer?(status: number, body: string): void;
+  /** A line for the log about what stocking has cost so far, e.g. "12,000 codes in 8.1 s". */
+  describeStocking?(): string | undefined;
+}
+
+/** What the runner hands a scenario to set up a target's workload. */
+export interface WorkloadContext {
+  baseUrl: string;
+  connections: number;
+}
+
+interface ScenarioBase {
   /** Short, stable id: used in BENCH_SCENARIOS and in the results file. */
   readonly id: string;
   readonly title: string;
   /** The request, in words, for the report. */
   readonly description: string;
-  /** Clients and resources the targets must know. */
+  /** Clients, resources, users and trusted issuers the targets must know. */
   readonly fixtures: Fixtures;
   /** Targets to measure, in the order of the results table. */
   readonly targets: readonly TargetId[];
-  request(target: TargetId): RequestSpec;
+  /** The status every answer must have; default: any 2xx. */
+  readonly expectStatus?: number;
+  /**
+   * Seconds per measured run when BENCH_DURATION is not set (default 5). For a scenario whose
+   * credentials are minted over HTTP beforehand, minting costs about as long again.
+   */
+  readonly durationSec?: number;
+  /** Concurrent connections when BENCH_CONNECTIONS is not set (default 20). */
+  readonly connections?: number;
+  /** Also report requests per CPU-second of the target's process (read from /proc). */
+  readonly perCpuSecond?: boolean;
   /** Checks one answer before the load starts; throws if wrong, else returns a short summary. */
   verify(target: TargetId, res: VerifyInput): string;
   readonly goals: readonly Goal[];
 }
+
+/**
+ * A scenario: one kind of request measured against several targets. Either every request is the
+ * same (`request`), or each needs a fresh credential and the scenario builds a `workload` per
+ * target, once the targets are up.
+ */
+export type Scenario =
+  | (ScenarioBase & { request(target: TargetId): RequestSpec; workload?: undefined })
+  | (ScenarioBase & { workload(target: TargetId, ctx: WorkloadContext): Promise<Workload>; request?: undefined });

@@ -15,6 +15,20 @@ declare module 'autocannon' {
       pipelining?: number;
       timeout?: number;
       title?: string;
+      /** Send exactly this many requests, then stop; duration is ignored. */
+      amount?: number;
+      /** Milliseconds between samples (default 1000); a fixed-amount run ends at the next one. */
+      sampleInt?: number;
+      /** Per-request hooks; setupRequest is called once per request sent. */
+      requests?: RequestDef[];
+    }
+    interface RequestDef {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      body?: string | Buffer;
+      setupRequest?: (req: RequestDef, context: Record<string, unknown>) => RequestDef | undefined;
+      onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
     }
     interface Histogram {
       average: number;
