@@ -1,5 +1,6 @@
 import { describeIssues } from '../oauth/client-metadata.js';
 import type { Db } from '../store/db.js';
+import { consentsRepository } from '../store/repositories/consents.js';
 import { usersRepository, type User } from '../store/repositories/users.js';
 import { userClaimsSchema, type UserClaims } from '../users/claims.js';
 import { MAX_PASSWORD_LENGTH, hashPassword } from '../users/password.js';
@@ -230,6 +231,22 @@ export const userCommands: Command[] = [
       if (!(await usersRepository(db).delete(user.id))) throw new CliError(`no user named "${name}"`);
       if (s.json) return s.printJson({ id: user.id, username: user.username, deleted: true });
       s.print(`Deleted user "${user.username}" (id ${user.id}) with their sessions, grants and remembered consents.`);
+    },
+  },
+  {
+    path: ['users', 'revoke-consent'],
+    summary: "withdraw a user's consent to a client and revoke the tokens they gave it",
+    usage: 'USERNAME CLIENT_ID',
+    args: ['USERNAME', 'CLIENT_ID'],
+    notes: `${lookupNote}\nEvery grant the user gave the client is revoked: its refresh tokens stop working at once, its access tokens introspect as inactive, and the consent page is shown again next time.`,
+    async run(s, _values, [name, clientId]) {
+      const db = await s.db();
+      const user = await findOrFail(db, name!);
+      const hadConsent = await consentsRepository(db).revoke(user.id, clientId!);
+      if (s.json) return s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
+      s.print(hadConsent
+        ? `Withdrew ${user.username}'s consent to "${clientId}" and revoked the grants they gave it.`
+        : `${user.username} had no remembered consent for "${clientId}"; any grants to it are revoked all the same.`);
     },
   },
   {
