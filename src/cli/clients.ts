@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hashClientSecret } from '../keys/secret.js';
 import {
   clientMetadataSchema,
@@ -10,7 +9,7 @@ import {
   type StoredClientMetadata,
 } from '../oauth/client-metadata.js';
 import { clientsRepository, type ClientRecord } from '../store/repositories/clients.js';
-import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, iso, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -50,26 +49,6 @@ function generateClientId(name: string, type: string): string {
     .slice(0, 40)
     .replace(/^-+|-+$/g, '');
   return `${slug || type}-${randomBytes(6).toString('hex')}`;
-}
-
-function readJwksFile(path: string): unknown {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --jwks-file ${path}: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new UsageError(`--jwks-file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  // Accept a bare JWK as well as a JWK Set: exporting one public key is the common case.
-  if (json && typeof json === 'object' && !Array.isArray(json) && 'kty' in json && !('keys' in json)) json = { keys: [json] };
-  const keys = (json as { keys?: unknown } | null)?.keys;
-  if (Array.isArray(keys) && keys.length === 0) throw new UsageError(`--jwks-file ${path} holds no keys`);
-  return json;
 }
 
 /** Arguments -> validated metadata; everything is checked before the database is opened. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { ServerSecrets } from '../keys/secret.js';
 import type { Db } from '../store/db.js';
@@ -83,3 +84,24 @@ export function table(headers: string[], rows: string[][]): string {
 }
 
 export const iso = (d: Date | null | undefined): string => (d ? d.toISOString() : '-');
+
+/** A --jwks-file: a JWK Set, or a bare public JWK (exporting one key is the common case). */
+export function readJwksFile(path: string): unknown {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --jwks-file ${path}: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new UsageError(`--jwks-file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (json && typeof json === 'object' && !Array.isArray(json) && 'kty' in json && !('keys' in json)) json = { keys: [json] };
+  const keys = (json as { keys?: unknown } | null)?.keys;
+  if (Array.isArray(keys) && keys.length === 0) throw new UsageError(`--jwks-file ${path} holds no keys`);
+  return json;
+}
+

@@ -1,32 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { describeIssues } from '../oauth/client-metadata.js';
 import { clientsRepository } from '../store/repositories/clients.js';
 import { trustedIssuersRepository, type TrustedIssuerRecord } from '../store/repositories/trusted-issuers.js';
 import { trustedIssuerSchema, type TrustedIssuer, type TrustedIssuerInput } from '../trust/schema.js';
-import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, iso, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-
-function readJwksFile(path: string): unknown {
-  let raw: string;
-  try {
-    raw = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --jwks-file ${path}: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new UsageError(`--jwks-file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  // A bare JWK as well as a JWK Set: exporting one public key is the common case.
-  if (json && typeof json === 'object' && !Array.isArray(json) && 'kty' in json && !('keys' in json)) json = { keys: [json] };
-  const keys = (json as { keys?: unknown } | null)?.keys;
-  if (Array.isArray(keys) && keys.length === 0) throw new UsageError(`--jwks-file ${path} holds no keys`);
-  return json;
-}
 
 /** Arguments -> a validated trusted issuer; everything is checked before the database is opened. */
 function buildTrustedIssuer(s: Session, v: Values): TrustedIssuer {

@@ -35,6 +35,12 @@ const publicJwk = z
     }
   });
 
+/** Where a party publishes its public keys (fetched by keys/remote-jwks.ts, SSRF-safe). */
+export const jwksUriSchema = z
+  .string()
+  .url('jwks_uri must be an absolute https URL')
+  .refine((u) => u.startsWith('https://') || u.startsWith('http://'), 'jwks_uri must be an http(s) URL');
+
 export const jwksSchema = z.object({ keys: z.array(publicJwk).max(20, 'jwks may hold at most 20 keys') }).strict();
 
 /**
@@ -81,11 +87,7 @@ export const clientMetadataSchema = z
     token_endpoint_auth_signing_alg: z.enum(ASYMMETRIC_ALGS, { error: `token_endpoint_auth_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` }).optional(),
     id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'id_token_signed_response_alg must be RS256 or ES256' }).optional(),
     jwks: jwksSchema.optional(),
-    jwks_uri: z
-      .string()
-      .url('jwks_uri must be an absolute https URL')
-      .refine((u) => u.startsWith('https://') || u.startsWith('http://'), 'jwks_uri must be an http(s) URL')
-      .optional(),
+    jwks_uri: jwksUriSchema.optional(),
     scope: z
       .string()
       .refine((s) => s === '' || s.split(' ').every(isScopeToken), 'scope must be space-separated scope tokens (RFC 6749 §3.3)')

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jwksSchema } from '../oauth/client-metadata.js';
+import { jwksSchema, jwksUriSchema } from '../oauth/client-metadata.js';
 import { isScopeToken } from '../oauth/scopes.js';
 
 /** How long an issuer identifier, a client_id or an asserted subject may be. */
@@ -22,11 +22,7 @@ export const trustedIssuerSchema = z
     /** The `iss` value of its JWTs, compared exactly (RFC 7519 §4.1.1: case-sensitive). */
     issuer: identifier('issuer'),
     jwks: jwksSchema.optional(),
-    jwks_uri: z
-      .string()
-      .url('jwks_uri must be an absolute https URL')
-      .refine((u) => u.startsWith('https://') || u.startsWith('http://'), 'jwks_uri must be an http(s) URL')
-      .optional(),
+    jwks_uri: jwksUriSchema.optional(),
     /** The one subject it may assert: a Latchkey username, or any other identifier. */
     subject: z.string().min(1, 'subject must not be empty').max(MAX_ID, `subject must be at most ${MAX_ID} characters`).optional(),
     allow_any_subject: z.boolean({ error: 'allow_any_subject must be true or false' }).default(false),
