@@ -27,7 +27,13 @@ import { NoResponseError, rawRequest, socketRequest, type RawRequest, type RawRe
 import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
 import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
 
-const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
+// A fresh seed every local run finds new inputs; CI uses a fixed one so a landing is repeatable
+// (run locally, or with FUZZ_SEED, to explore further).
+const SEED = process.env.FUZZ_SEED
+  ? Number(process.env.FUZZ_SEED)
+  : process.env.CI
+    ? 20261121
+    : (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
 const SCALE = Number(process.env.FUZZ_SCALE ?? '1') || 1;
 // The bugs below were found by this file and fixed; a response matching one fails naming it.
 const STRICT = true;
@@ -463,6 +469,9 @@ function pct(ch: string): string {
   }
 }
 
+/** pct for a whole string (code point by code point), so random text with lone surrogates encodes too. */
+const encodeAny = (s: string): string => [...s].map(pct).join('');
+
 /** A query string node:http will put on the wire: every char U+0021–U+00FF (latin1 bytes), else %-encoded. */
 function encodeQuery(pairs: Pairs, enc: Encoding): string {
   if (enc === 'urlencoded') {
@@ -484,7 +493,7 @@ function authorizationArb(): fc.Arbitrary<string> {
   const scheme = fc.oneof(fc.constantFrom('Basic', 'basic', 'BASIC', 'Bearer', 'bearer', 'DPoP', 'Digest', 'Negotiate', 'MAC', 'Token', 'Basic\t', ''), tokenChars);
   return fc.oneof(
     fc.tuple(fc.oneof(fromPool('clientIds'), valueArb()), fc.oneof(fromPool('secrets'), valueArb()), fc.boolean()).map(([id, secret, encode]) =>
-      `Basic ${b64(encode ? `${encodeURIComponent(id)}:${encodeURIComponent(secret)}` : `${id}:${secret}`)}`),
+      `Basic ${b64(encode ? `${encodeAny(id)}:${encodeAny(secret)}` : `${id}:${secret}`)}`),
     fc.uint8Array({ maxLength: 64 }).map((b) => `Basic ${Buffer.from(b).toString('base64')}`),
     fc.base64String({ maxLength: 80 }).map((s) => `Basic ${s}`),
     fromPool('tokens').map((t) => `Bearer ${t}`),
