@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { freshDatabaseEnv } from '../helpers/server.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { resolveSecret } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { hashClientSecret } from '../../src/keys/secret.js';
@@ -21,7 +21,6 @@ import { verifyPassword } from '../../src/users/password.js';
 
 const BIN = fileURLToPath(new URL('../../bin/latchkey.mjs', import.meta.url));
 const SRC = new URL('../../src/', import.meta.url).href;
-const TEST_SECRET = 'cli-test-secret-cli-test-secret-0123456789';
 const SPAWN_TIMEOUT_MS = 60_000;
 const T = { timeout: 180_000 };
 
@@ -94,27 +93,10 @@ before(async () => {
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(DATABASE_URL|DATA_DIR|LATCHKEY_|ISSUER$|PORT$)/.test(k)) base[k] = v;
   }
-  if (process.env.DATABASE_URL) {
-    // A database of our own on that server, so counts of keys and clients are exact.
-    const name = `latchkey_cli_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    env = { ...base, DATABASE_URL: url.toString(), LATCHKEY_SECRET: process.env.LATCHKEY_SECRET ?? TEST_SECRET };
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-data-'));
-    env = { ...base, DATA_DIR: dir };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  // A database of our own (PostgreSQL with DATABASE_URL, else a data dir), so counts are exact.
+  const fresh = await freshDatabaseEnv();
+  env = { ...base, ...fresh.env };
+  cleanup = fresh.drop;
 });
 
 after(async () => {

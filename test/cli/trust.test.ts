@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
+import { freshDatabaseEnv } from '../helpers/server.js';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
-import pg from 'pg';
 
 /**
  * `latchkey trust add|list|remove` and trusted issuers in `latchkey import`, spawned as an
@@ -15,7 +14,6 @@ import pg from 'pg';
  */
 
 const BIN = fileURLToPath(new URL('../../bin/latchkey.mjs', import.meta.url));
-const TEST_SECRET = 'cli-test-secret-cli-test-secret-0123456789';
 const SPAWN_TIMEOUT_MS = 60_000;
 const T = { timeout: 180_000 };
 const PARTNER = 'https://idp.partner.example';
@@ -76,26 +74,10 @@ before(async () => {
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !/^(DATABASE_URL|DATA_DIR|LATCHKEY_|ISSUER$|PORT$)/.test(k)) base[k] = v;
   }
-  if (process.env.DATABASE_URL) {
-    const name = `latchkey_trust_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = new URL(process.env.DATABASE_URL);
-    url.pathname = `/${name}`;
-    env = { ...base, DATABASE_URL: url.toString(), LATCHKEY_SECRET: process.env.LATCHKEY_SECRET ?? TEST_SECRET };
-    cleanup = async () => {
-      const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    };
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'latchkey-trust-data-'));
-    env = { ...base, DATA_DIR: dir };
-    cleanup = async () => rmSync(dir, { recursive: true, force: true });
-  }
+  // A database of our own (PostgreSQL with DATABASE_URL, else a data dir), so counts are exact.
+  const fresh = await freshDatabaseEnv();
+  env = { ...base, ...fresh.env };
+  cleanup = fresh.drop;
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
   jwksFile = join(cwd, 'partner.jwk.json');
   writeFileSync(jwksFile, JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'partner-1', alg: 'ES256' }));
