@@ -1,3 +1,4 @@
+import { plainTable } from '../bench/lib/report.js';
 /**
  * What the soak records: per endpoint, every response's end time and latency (so any time window's
  * percentiles can be computed afterwards), and every unexpected outcome by kind.
@@ -156,14 +157,8 @@ export interface Table {
   align?: ('l' | 'r')[];
 }
 
-export function textTable(t: Table): string {
-  const all = [t.header, ...t.rows];
-  const widths = t.header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  const align = (i: number) => t.align?.[i] ?? (i === 0 ? 'l' : 'r');
-  const line = (row: string[]) =>
-    row.map((c, i) => (align(i) === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(t.header), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)].join('\n');
-}
+/** Same layout as the bench's tables. */
+export const textTable = (t: Table): string => plainTable(t);
 
 export function markdownTable(t: Table): string {
   const md = (row: string[]) => `| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;

@@ -146,7 +146,7 @@ export function evaluateGoals(r: ScenarioResult): GoalOutcome[] {
   });
 }
 
-type Table = { header: string[]; rows: string[][]; align?: ('l' | 'r' | 'c')[] };
+export type Table = { header: string[]; rows: string[][]; align?: ('l' | 'r' | 'c')[] };
 
 function summaryTable(r: ScenarioResult): Table {
   const n = r.orders.length;
@@ -250,7 +250,8 @@ function wrap(s: string, width: number): string {
   return [...lines, line].join('\n');
 }
 
-function text(t: Table): string {
+/** A plain-text table: columns padded, a dashed rule under the header (also used by soak/). */
+export function plainTable(t: Table): string {
   const all = [t.header, ...t.rows];
   const widths = t.header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   const align = (i: number) => t.align?.[i] ?? (i === 0 ? 'l' : 'r');
@@ -279,7 +280,7 @@ function sections(r: ScenarioResult): { title?: string; table: Table }[] {
 }
 
 export function textTable(r: ScenarioResult): string {
-  const parts = sections(r).map((s) => (s.title ? `${s.title}:\n` : '') + text(s.table));
+  const parts = sections(r).map((s) => (s.title ? `${s.title}:\n` : '') + plainTable(s.table));
   parts.splice(1, 0, wrap(note(r), 100));
   return parts.join('\n\n');
 }
