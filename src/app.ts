@@ -1,3 +1,5 @@
+// Before anything signs: a native toBase64 for jose (see the module).
+import './platform/uint8array-base64.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
