@@ -6,6 +6,7 @@ import { OAuthError } from './oauth/errors.js';
 import { FormTooLargeError, NulCharacterError, parseForm } from './oauth/form.js';
 import { isDatabaseUnavailable } from './store/db.js';
 import { loggerOptions } from './observability/logger.js';
+import { requestLoggerFactory } from './observability/request-logger.js';
 import { discoveryEndpoints } from './endpoints/discovery.js';
 import { jwksEndpoint } from './endpoints/jwks.js';
 import { tokenEndpoint } from './endpoints/token.js';
@@ -101,6 +102,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     http: { requireHostHeader: false },
     // One log line per request (onResponse below), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: requestLoggerFactory,
   });
 
   await app.register(formbody, {
@@ -115,11 +117,12 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   app.addHook('preClose', async () => {
     draining = true;
   });
-  app.addHook('onRequest', async (req, reply) => {
+  // The hooks below run on every request: callback style, so no promise is made for them.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
-    if (/%00/i.test(req.url)) throw new NulCharacterError();
+    done(/%00/i.test(req.url) ? new NulCharacterError() : undefined);
   });
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     // API responses: nothing to frame, nothing to load, nothing to sniff (SECURITY.md item 10).
     reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('content-security-policy')) {
@@ -129,13 +132,14 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     reply.header('referrer-policy', 'no-referrer');
     if (draining) reply.header('connection', 'close');
     if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     metrics.duration.observe({ route }, reply.elapsedTime / 1000);
     req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip }, 'request');
+    done();
   });
 
   app.setErrorHandler((error: FastifyError | OAuthError | Error, req, reply) => {
