@@ -39,9 +39,11 @@ export function resolveTarget(t: TargetInput): Target {
   }
   const allowed = new Set(t.clientAudiences);
   for (const r of t.requestedResources) {
-    const problem = resourceIndicatorProblem(r);
-    if (problem) throw invalidTarget(`resource ${problem}`);
+    // A registered audience was checked as a resource indicator when it was registered; only an
+    // unknown value needs the (URL-parsing) check, to say precisely what is wrong with it.
     if (!allowed.has(r)) {
+      const problem = resourceIndicatorProblem(r);
+      if (problem) throw invalidTarget(`resource ${problem}`);
       throw invalidTarget(
         `client "${t.clientId}" may not obtain tokens for resource "${r}"` +
           (t.clientAudiences.length ? `; its audiences are: ${t.clientAudiences.join(', ')}` : '; it has no audiences registered'),
