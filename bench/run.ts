@@ -146,7 +146,9 @@ function rotated<T>(list: readonly T[], round: number): T[] {
 const fmtRps = (n: number) => Math.round(n).toLocaleString('en-US');
 const measurementLine = (m: Measurement) =>
   `${fmtRate(m.rps)} req/s, p50 ${m.p50.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${fmtRps(m.completed)} requests` +
-  (m.cpuSec !== undefined ? `, ${m.cpuSec.toFixed(1)} CPU-s` : '');
+  (m.cpuSec !== undefined ? `, ${m.cpuSec.toFixed(1)} CPU-s` : '') +
+  (m.dbCpuSec !== undefined && m.dbCpuSec >= 0.05 ? ` (+ PostgreSQL ${m.dbCpuSec.toFixed(1)})` : '') +
+  (m.loadCpuSec !== undefined ? `; load generator ${m.loadCpuSec.toFixed(1)} CPU-s` : '');
 
 async function main(): Promise<number> {
   installSignalHandlers();

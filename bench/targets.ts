@@ -61,7 +61,7 @@ const latchkey: Target = {
     const bootstrap = join(ctx.tmpDir, 'latchkey-bootstrap.json');
     writeFileSync(bootstrap, JSON.stringify(toLatchkeyBootstrap(ctx.fixtures), null, 2), { mode: 0o600 });
     const port = await freePort();
-    const child = spawnChild('Latchkey', ['--import', 'tsx', 'src/main.ts'], {
+    const child = spawnChild('Latchkey', [...(process.env.BENCH_LATCHKEY_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'], {
       cwd: ctx.repoRoot,
       env: childEnv({
         PORT: String(port),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import type { RequestSpec, Workload } from '../scenarios/types.js';
 
@@ -34,6 +34,13 @@ export interface Measurement {
   statusCodes: Record<string, number>;
   /** CPU seconds (user + system) the target's process used during the run, when readable. */
   cpuSec?: number;
+  /**
+   * CPU seconds all PostgreSQL server processes on this machine used during the run (backends,
+   * WAL writer, …), when readable: the database's share of the target's cost, on the same cores.
+   */
+  dbCpuSec?: number;
+  /** CPU seconds the bench process itself (autocannon, the load generator) used during the run. */
+  loadCpuSec?: number;
   /** Requests that found the workload's stock empty (each was sent with an invalid credential). */
   starved?: number;
 }
@@ -77,6 +84,36 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+/**
+ * user + system CPU seconds of every process named `postgres` (the server and its backends), from
+ * /proc; undefined where unavailable. A backend that exits during a run takes its time with it, so
+ * this can only under-count; the pool keeps its connections open through a run.
+ */
+export function postgresCpuSeconds(): number | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  let found = false;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    found = true;
+  }
+  return found ? total : undefined;
+}
+
 /** USER_HZ: 100 on every mainstream Linux build (sysconf(_SC_CLK_TCK)). */
 const CLOCK_TICKS = 100;
 
@@ -94,6 +131,8 @@ export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opt
   const workload = fixed ? undefined : (load as Workload);
   const first = fixed ?? STARVED;
   const cpuBefore = processCpuSeconds(opts.pid);
+  const dbBefore = postgresCpuSeconds();
+  const loadBefore = process.cpuUsage();
   const started = performance.now();
   const instance = autocannon({
     url: baseUrl + first.path,
@@ -135,6 +174,8 @@ export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opt
   });
   const r = await instance;
   const cpuAfter = processCpuSeconds(opts.pid);
+  const dbAfter = postgresCpuSeconds();
+  const loadUsage = process.cpuUsage(loadBefore);
   const sorted = times.subarray(0, n).sort();
   const statusCodes: Record<string, number> = {};
   for (const [code, s] of Object.entries(r.statusCodeStats)) statusCodes[code] = s.count;
@@ -153,6 +194,8 @@ export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opt
     timeouts: r.timeouts,
     statusCodes,
     ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuSec: cpuAfter - cpuBefore } : {}),
+    ...(dbBefore !== undefined && dbAfter !== undefined ? { dbCpuSec: dbAfter - dbBefore } : {}),
+    loadCpuSec: (loadUsage.user + loadUsage.system) / 1e6,
     ...(starved ? { starved } : {}),
   };
 }

@@ -255,4 +255,32 @@ describe('refresh tokens across two processes on one PostgreSQL', { skip: !proce
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => refresh(i % 2 ? a : b, t.refresh_token!)));
     assert.equal(results.filter((r) => r.status === 200).length, 1);
   });
+
+  // The hot statements run as prepared statements (src/store/db.ts); one that selected `*` would
+  // fail with "cached plan must not change result type" in every running server once a rolling
+  // upgrade's migration adds a column.
+  it('servers keep working when a migration adds columns under them (prepared statements)', async () => {
+    const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+    // Prepare the statements on every pooled connection of both servers.
+    let t = await tokensFor(a, web);
+    for (let i = 0; i < 12; i++) {
+      const r = await refresh(i % 2 ? a : b, t.refresh_token!);
+      assert.equal(r.status, 200);
+      t = { ...t, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof t;
+    }
+    await a.ctx.db.exec('ALTER TABLE refresh_tokens ADD COLUMN upgrade_probe text; ALTER TABLE authorization_codes ADD COLUMN upgrade_probe text; ALTER TABLE grants ADD COLUMN upgrade_probe text');
+    try {
+      for (const server of [a, b]) {
+        const config = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+        let fresh = await tokensFor(server, config);
+        for (let i = 0; i < 12; i++) {
+          const r = await refresh(server, fresh.refresh_token!);
+          assert.equal(r.status, 200, JSON.stringify(r.body));
+          fresh = { ...fresh, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof fresh;
+        }
+      }
+    } finally {
+      await a.ctx.db.exec('ALTER TABLE refresh_tokens DROP COLUMN upgrade_probe; ALTER TABLE authorization_codes DROP COLUMN upgrade_probe; ALTER TABLE grants DROP COLUMN upgrade_probe');
+    }
+  });
 });

@@ -30,6 +30,9 @@ interface Row {
   consumed_at: Date | null;
 }
 
+/** The columns of Row, spelled out for the prepared statement (which must not use `*`). */
+const COLUMNS = 'code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, consumed_at';
+
 const toCode = (r: Row): AuthorizationCode => ({
   codeHash: r.code_hash,
   grantId: r.grant_id,
@@ -54,6 +57,7 @@ export function codesRepository(db: Queryable) {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [c.codeHash, c.grantId, c.clientId, c.userId, c.redirectUri, JSON.stringify(c.scopes), JSON.stringify(c.resources),
           c.nonce, c.codeChallenge, c.authTime, c.expiresAt],
+        { name: 'codes.create' },
       );
     },
 
@@ -65,8 +69,9 @@ export function codesRepository(db: Queryable) {
       const r = await db.query<Row>(
         `UPDATE authorization_codes SET consumed_at = $3
           WHERE code_hash = $1 AND client_id = $2 AND consumed_at IS NULL AND expires_at > $3
-          RETURNING *`,
+          RETURNING ${COLUMNS}`,
         [codeHash, clientId, now],
+        { name: 'codes.consume' },
       );
       return r.rows[0] ? toCode(r.rows[0]) : undefined;
     },

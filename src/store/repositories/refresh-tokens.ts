@@ -32,6 +32,10 @@ interface Row {
   revoked_at: Date | null;
 }
 
+/** The columns of Row, spelled out for prepared statements (which must not use `*`). */
+const COLUMNS = ['token_hash', 'grant_id', 'client_id', 'user_id', 'scopes', 'resources', 'auth_time', 'nonce', 'created_at', 'expires_at', 'rotated_at', 'successor_hash', 'revoked_at'] as const;
+const columnsOf = (alias: string) => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+
 const toToken = (r: Row): RefreshToken => ({
   tokenHash: r.token_hash,
   grantId: r.grant_id,
@@ -86,6 +90,7 @@ export function refreshTokensRepository(db: Db) {
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, LEAST($9::timestamptz + make_interval(secs => $10::double precision), g.expires_at) FROM g`,
         [t.tokenHash, t.grantId, t.clientId, t.userId, JSON.stringify(t.scopes), JSON.stringify(t.resources), t.authTime, t.nonce, t.createdAt, idleSeconds, grantExpiresAt],
+        { name: 'refresh_tokens.start_family' },
       );
     },
 
@@ -102,7 +107,7 @@ export function refreshTokensRepository(db: Db) {
              FROM grants g
             WHERE t.token_hash = $1 AND t.client_id = $2 AND t.rotated_at IS NULL AND t.revoked_at IS NULL
               AND t.expires_at > $3 AND g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > $3
-           RETURNING t.*, g.expires_at AS grant_expires_at
+           RETURNING ${columnsOf('t')}, g.expires_at AS grant_expires_at
          ), successor AS (
            INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
            SELECT $4, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, $3,
@@ -110,8 +115,9 @@ export function refreshTokensRepository(db: Db) {
              FROM old
            RETURNING 1
          )
-         SELECT old.* FROM old`,
+         SELECT ${columnsOf('old')} FROM old`,
         [tokenHash, clientId, now, successorHash, idleSeconds],
+        { name: 'refresh_tokens.rotate_live' },
       );
       return r.rows[0] ? toToken(r.rows[0]) : undefined;
     },

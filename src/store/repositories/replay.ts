@@ -14,6 +14,7 @@ export function replayRepository(db: Queryable) {
            WHERE replay.expires_at <= $3
          RETURNING 1`,
         [key, expiresAt, now],
+        { name: 'replay.first_use' },
       );
       return r.rowCount > 0;
     },
