@@ -21,17 +21,17 @@ const bootstrap = {
     { client_id: 'other', client_secret: SECRET, redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', skip_consent: true },
     { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', skip_consent: true },
   ],
-  users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }],
+  users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }, { username: 'bob', password: PASSWORD }],
 };
 
 /** Signs alice in and returns the token response. */
-async function tokensFor(server: TestServer, config: oidc.Configuration, scope = 'openid offline_access api:read api:write', extra: Record<string, string> = {}) {
+async function tokensFor(server: TestServer, config: oidc.Configuration, scope = 'openid offline_access api:read api:write', extra: Record<string, string> = {}, username = 'alice') {
   const verifier = oidc.randomPKCECodeVerifier();
   const url = oidc.buildAuthorizationUrl(config, { redirect_uri: CB, scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra });
   const ua = new UserAgent();
   let r = await ua.follow(await ua.get(url.toString()), server.url);
   const html = await r.text();
-  r = await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
+  r = await ua.post(formAction(html, server.url), { username, password: PASSWORD, csrf: hiddenField(html, 'csrf') });
   assert.equal(r.status, 303);
   return oidc.authorizationCodeGrant(config, new URL(r.headers.get('location')!), { pkceCodeVerifier: verifier });
 }
@@ -173,6 +173,20 @@ describe('refresh tokens', () => {
     server.ctx.registry.invalidate();
     const r = await server.ctx.repos.refreshTokens.find((await import('../../src/tokens/opaque.js')).hashToken(o.refresh_token!));
     assert.equal(r?.grantRevoked, true);
+  });
+
+  it('deleting a user deletes their refresh tokens and unused codes (through their grants)', async () => {
+    const t = await tokensFor(server, web, undefined, {}, 'bob');
+    const bob = (await server.ctx.repos.users.findByUsername('bob'))!;
+    const count = async (table: string) => Number((await server.ctx.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE user_id = $1`, [bob.id])).rows[0]!.n);
+    assert.ok((await count('refresh_tokens')) > 0);
+    assert.ok(await server.ctx.repos.users.delete(bob.id));
+    assert.equal(await count('refresh_tokens'), 0);
+    assert.equal(await count('authorization_codes'), 0);
+    assert.equal(await count('grants'), 0);
+    const r = await refresh(server, t.refresh_token!);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error, 'invalid_grant');
   });
 
   it('a public client always rotates', async () => {
