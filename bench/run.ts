@@ -34,6 +34,11 @@
  *                        median ratio across rounds and the p99 of the median round)
  *   BENCH_REFRESH_SINGLE_USE=1  refresh_token: one code-flow refresh token per request instead of
  *                        rotation chains (see scenarios/refresh-token.ts; minting then takes minutes)
+ *   BENCH_LATCHKEY_NODE_ARGS  extra node flags for the Latchkey child, space-separated (e.g.
+ *                        "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load)
+ *
+ * Each measured run also reports the CPU seconds of the target's process, of every PostgreSQL
+ * process on the machine (Latchkey's database works on the same cores) and of the load generator.
  *
  * Latchkey runs with AUTHORIZATION_CODE_TTL=600 (default 60 s), so that codes minted before a round
  * are still valid when it runs; node-oidc-provider likewise with 600 s codes.
