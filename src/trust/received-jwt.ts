@@ -57,6 +57,24 @@ export interface ReceivedJwtPolicy {
   mismatch?(claim: 'iss' | 'sub'): string;
 }
 
+/**
+ * One jose key set per JWK Set object. jose imports a JWK into a CryptoKey once per key set
+ * instance, so a key set made per request imported the key on every request: ~13% of the
+ * JWT-bearer grant's main-thread time (WebCrypto's EC import). The JWK Sets come from the client,
+ * trusted-issuer and remote-JWKS caches, so each is one object until its record is re-read; a
+ * re-read record is a new object and gets a new key set, and the old one is collected with it.
+ */
+const keySets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
+
+function keySetOf(jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
+  let set = keySets.get(jwks);
+  if (!set) {
+    set = createLocalJWKSet(jwks);
+    keySets.set(jwks, set);
+  }
+  return set;
+}
+
 /** A received JWT that passed every check; `jti` and `exp` are present. */
 export interface VerifiedJwt {
   header: ProtectedHeaderParameters;
@@ -104,7 +122,7 @@ export async function verifyReceivedJwt(jwt: string, policy: ReceivedJwtPolicy):
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), {
+    ({ payload } = await jwtVerify(jwt, keySetOf(jwks), {
       algorithms: [...policy.algorithms],
       ...(policy.issuer !== undefined ? { issuer: policy.issuer } : {}),
       ...(policy.subject !== undefined ? { subject: policy.subject } : {}),
