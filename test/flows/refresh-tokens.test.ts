@@ -282,7 +282,8 @@ describe('refresh tokens across two processes on one PostgreSQL', { skip: !proce
       assert.equal(r.status, 200);
       t = { ...t, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof t;
     }
-    await a.ctx.db.exec('ALTER TABLE refresh_tokens ADD COLUMN upgrade_probe text; ALTER TABLE authorization_codes ADD COLUMN upgrade_probe text; ALTER TABLE grants ADD COLUMN upgrade_probe text');
+    const tables = ['refresh_tokens', 'authorization_codes', 'grants', 'users', 'sessions'];
+    await a.ctx.db.exec(tables.map((t) => `ALTER TABLE ${t} ADD COLUMN upgrade_probe text;`).join(' '));
     try {
       for (const server of [a, b]) {
         const config = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
@@ -294,7 +295,7 @@ describe('refresh tokens across two processes on one PostgreSQL', { skip: !proce
         }
       }
     } finally {
-      await a.ctx.db.exec('ALTER TABLE refresh_tokens DROP COLUMN upgrade_probe; ALTER TABLE authorization_codes DROP COLUMN upgrade_probe; ALTER TABLE grants DROP COLUMN upgrade_probe');
+      await a.ctx.db.exec(tables.map((t) => `ALTER TABLE ${t} DROP COLUMN upgrade_probe;`).join(' '));
     }
   });
 });

@@ -19,7 +19,7 @@ const toSession = (r: Row): Session => ({ idHash: r.id_hash, userId: r.user_id, 
 export function sessionsRepository(db: Queryable) {
   return {
     async find(idHash: string, now: Date): Promise<Session | undefined> {
-      const r = await db.query<Row>('SELECT * FROM sessions WHERE id_hash = $1 AND expires_at > $2', [idHash, now]);
+      const r = await db.query<Row>('SELECT id_hash, user_id, auth_time, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2', [idHash, now], { name: 'sessions.find' });
       return r.rows[0] ? toSession(r.rows[0]) : undefined;
     },
 

@@ -20,6 +20,9 @@ interface Row {
   updated_at: Date;
 }
 
+/** The columns of Row, spelled out for the prepared statements (which must not use `*`). */
+const COLUMNS = 'id, username, password_hash, claims, created_at, updated_at';
+
 const toUser = (r: Row): User => ({
   id: r.id,
   username: r.username,
@@ -35,12 +38,12 @@ export const newUserId = (): string => randomBytes(16).toString('base64url');
 export function usersRepository(db: Queryable) {
   return {
     async findByUsername(username: string): Promise<User | undefined> {
-      const r = await db.query<Row>('SELECT * FROM users WHERE lower(username) = lower($1)', [username]);
+      const r = await db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`, [username], { name: 'users.find_by_username' });
       return r.rows[0] ? toUser(r.rows[0]) : undefined;
     },
 
     async findById(id: string): Promise<User | undefined> {
-      const r = await db.query<Row>('SELECT * FROM users WHERE id = $1', [id]);
+      const r = await db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id], { name: 'users.find_by_id' });
       return r.rows[0] ? toUser(r.rows[0]) : undefined;
     },
 
