@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { freshDatabaseEnv } from '../helpers/server.js';
+import { runCli, SPAWN_TIMEOUT_MS, type CliRun } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,17 +20,10 @@ import { verifyPassword } from '../../src/users/password.js';
  * (sequential) suite because every spawn pays for starting the embedded database.
  */
 
-const BIN = fileURLToPath(new URL('../../bin/latchkey.mjs', import.meta.url));
 const SRC = new URL('../../src/', import.meta.url).href;
-const SPAWN_TIMEOUT_MS = 60_000;
 const T = { timeout: 180_000 };
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
+type Run = CliRun;
 
 let env: Record<string, string>;
 let cwd: string;
@@ -37,25 +31,7 @@ let cleanup: () => Promise<void>;
 
 /** `input`, when given, is piped to the CLI's standard input; otherwise stdin is empty. */
 function run(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin.on('error', () => {}); // EPIPE when the CLI exits without reading its input
-    child.stdin.end(input);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`latchkey ${args.join(' ')} did not finish within ${SPAWN_TIMEOUT_MS} ms`));
-    }, SPAWN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  return runCli(args, { cwd, env: { ...env, ...extraEnv }, input });
 }
 
 /** Succeeds and returns the parsed --json output. */

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { freshDatabaseEnv } from '../helpers/server.js';
-import { spawn } from 'node:child_process';
+import { runCli, type CliRun } from '../helpers/cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
 
@@ -13,39 +12,18 @@ import { exportJWK, generateKeyPair } from 'jose';
  * operator runs them (as test/cli/cli.test.ts does), on one database for the sequential suite.
  */
 
-const BIN = fileURLToPath(new URL('../../bin/latchkey.mjs', import.meta.url));
-const SPAWN_TIMEOUT_MS = 60_000;
 const T = { timeout: 180_000 };
 const PARTNER = 'https://idp.partner.example';
 const OTHER = 'https://other-idp.example';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 let env: Record<string, string>;
 let cwd: string;
 let cleanup: () => Promise<void>;
 
 function run(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`latchkey ${args.join(' ')} did not finish within ${SPAWN_TIMEOUT_MS} ms`));
-    }, SPAWN_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { cwd, env: { ...env, ...extraEnv } });
 }
 
 async function runJson<R = any>(args: string[]): Promise<{ value: R; stderr: string }> {
