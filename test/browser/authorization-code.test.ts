@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
 import {
   CallbackTrap,
   captureCallback,
@@ -85,21 +86,8 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
     return { context, page, rec, trap };
   }
 
-  async function authUrl(extra: Record<string, string> = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(web, {
-      redirect_uri: CB,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      ...extra,
-    });
-    return { url, verifier, nonce, state };
-  }
+  const authUrl = (extra: Record<string, string> = {}) => pkceAuthorizationUrl(web, CB, extra);
+
 
   /** The login form: the form holding the password field. */
   const loginForm = (page: Page) => page.locator('form').filter({ has: page.locator('input[name="password"]') });

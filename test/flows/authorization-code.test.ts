@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import { ManualClock } from '../../src/clock.js';
 import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
 import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
 
 const API = 'https://api.example.com';
 const CB = 'http://127.0.0.1:8080/cb';
@@ -41,21 +42,8 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   });
   after(() => server.close());
 
-  async function authUrl(config: oidc.Configuration, extra: Record<string, string> = {}) {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const nonce = oidc.randomNonce();
-    const state = oidc.randomState();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: CB,
-      scope: 'openid profile email',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      nonce,
-      state,
-      ...extra,
-    });
-    return { url, verifier, nonce, state };
-  }
+  const authUrl = (config: oidc.Configuration, extra: Record<string, string> = {}) => pkceAuthorizationUrl(config, CB, extra);
+
 
   /** Signs in on the login page (and allows on the consent page when shown); returns the callback URL. */
   async function signIn(ua: UserAgent, url: URL | string, opts: { username?: string; consent?: 'allow' | 'deny' } = {}): Promise<string> {
