@@ -235,7 +235,9 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
 
     // Signed in and consented: /authorize answers the auto-submitting page itself.
     const b = await authUrl({ response_mode: 'form_post' });
-    const cb2 = await captureCallback(trap, () => page.goto(b.url.href));
+    // The page submits itself at once, often before its load event, which would interrupt a
+    // goto waiting for "load": wait only until the navigation commits.
+    const cb2 = await captureCallback(trap, () => page.goto(b.url.href, { waitUntil: 'commit' }));
     assert.equal(cb2.method, 'POST');
     assert.equal(cb2.params.get('state'), b.state);
     assert.equal(cb2.params.get('iss'), server.issuer);
