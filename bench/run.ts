@@ -194,7 +194,7 @@ async function main(): Promise<number> {
   /** Records a fatal problem; with `runs`, also marks that target as failed (its first failure is kept). */
   const fail = (msg: string, runs?: TargetRuns) => {
     failures.push(msg);
-    if (runs) runs.failed ??= msg.split('\n')[0];
+    if (runs) runs.failed ??= msg.split('\n')[0] ?? msg;
     // After Ctrl-C the targets are being stopped under the load generator: those errors are expected.
     if (!isInterrupted()) process.stderr.write(`\n${LOUD}\n${msg}\n${LOUD}\n\n`);
   };

@@ -9,7 +9,7 @@ export interface LoadOptions {
   /** Send exactly this many requests, then stop (used to warm up on a limited stock). */
   amount?: number;
   /** The status every answer must have; default: any 2xx. */
-  expectStatus?: number;
+  expectStatus?: number | undefined;
   /** The target's process id, to read its CPU time before and after (Linux /proc). */
   pid?: number | undefined;
 }

@@ -186,5 +186,10 @@ function publicJwk(row: KeyRow): PublicJwk {
   // Rebuild from public members only: whatever else is in the row never reaches /jwks.
   const j = row.public_jwk;
   const base = j.kty === 'RSA' ? { kty: j.kty, n: j.n, e: j.e } : { kty: j.kty, crv: j.crv, x: j.x, y: j.y };
-  return { ...base, kid: row.kid, alg: row.alg, use: 'sig' };
+  return { ...presentMembers(base), kid: row.kid, alg: row.alg, use: 'sig' };
+}
+
+/** The members that have a value, in order: a JWK leaves a member out rather than setting it to undefined. */
+function presentMembers<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

@@ -5,7 +5,7 @@ export interface PostgresOptions {
   url: string;
   poolMax: number;
   statementTimeoutMs: number;
-  onError?: (err: Error) => void;
+  onError?: ((err: Error) => void) | undefined;
 }
 
 /** Db over a pg.Pool, bounded in size and time so a sick database answers fast, not never. */

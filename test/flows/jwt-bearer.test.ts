@@ -10,6 +10,9 @@ import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 import { basic, freePort, postForm, startServer, type TestServer } from '../helpers/server.js';
 
+/** Claims over an assertion's defaults; a claim set to undefined is left out of the token. */
+type ClaimOverrides = { [K in keyof JWTPayload]?: JWTPayload[K] | undefined };
+
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const PARTNER = 'https://idp.partner.example';
@@ -71,9 +74,11 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
   const config = () => oidc.discovery(new URL(server.issuer), 'partner-svc', undefined, oidc.ClientSecretBasic(SECRET), insecure);
 
   /** A valid assertion from PARTNER for alice, unless the claims or options say otherwise. */
-  const assertion = (claims: JWTPayload = {}, opts: { alg?: string; header?: Record<string, unknown>; key?: SignKey } = {}) => {
+  const assertion = (claims: ClaimOverrides = {}, opts: { alg?: string; header?: Record<string, unknown>; key?: SignKey } = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: PARTNER, sub: 'alice', aud: server.issuer, jti: randomUUID(), iat: now, exp: now + 120, ...claims })
+    // JSON leaves out the claims set to undefined.
+    const payload: Record<string, unknown> = { iss: PARTNER, sub: 'alice', aud: server.issuer, jti: randomUUID(), iat: now, exp: now + 120, ...claims };
+    return new SignJWT(payload)
       .setProtectedHeader({ alg: opts.alg ?? 'ES256', kid: 'partner-1', ...opts.header })
       .sign(opts.key ?? partner.privateKey);
   };

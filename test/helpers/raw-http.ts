@@ -19,7 +19,7 @@ export interface RawRequest {
   path: string;
   /** Values are sent as latin1 bytes; U+0000–U+001F (but tab) and U+007F are refused by node. */
   headers?: Record<string, string>;
-  body?: Buffer | string;
+  body?: Buffer | string | undefined;
 }
 
 /** A request that has not finished after `timeoutMs` fails: a hang is a bug, not a slow answer. */

@@ -369,7 +369,7 @@ async function property(name: string, numRuns: number, prop: fc.IAsyncProperty<a
 // ---------------------------------------------------------------------------------------------
 
 /** Known values: real ids, secrets, tokens and codes of this server, so random input reaches deep. */
-const pool: Record<string, string[]> = {
+const pool: Record<'clientIds' | 'secrets' | 'tokens' | 'interactionIds' | 'cookies' | 'csrf' | 'userCodes' | 'etags', string[]> = {
   clientIds: ['web', 'spa', 'tv', 'svc', 'nobody', ''],
   secrets: [SECRET, `${SECRET}x`, 'short'],
   tokens: [],
@@ -412,7 +412,7 @@ const headerChar = fc.oneof(fc.constant('\t'), fc.integer({ min: 0x20, max: 0x7e
 const headerValue = fc.string({ unit: headerChar, maxLength: 60 });
 const tokenChars = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,24}$/);
 
-const fromPool = (key: keyof typeof pool) => fc.constant(null).chain(() => (pool[key]!.length ? fc.constantFrom(...pool[key]!) : fc.constant('')));
+const fromPool = (key: keyof typeof pool) => fc.constant(null).chain(() => (pool[key].length ? fc.constantFrom(...pool[key]) : fc.constant('')));
 
 function valueArb(): fc.Arbitrary<string> {
   return fc.oneof(

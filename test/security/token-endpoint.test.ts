@@ -4,6 +4,9 @@ import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { API, OTHER_API, SECRET, clientKeyPair, standardBootstrap, type ClientKeys } from '../helpers/fixtures.js';
 import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
 
+/** Claims over an assertion's defaults; a claim set to undefined is left out of the token. */
+type ClaimOverrides = { [K in keyof JWTPayload]?: JWTPayload[K] | undefined };
+
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 describe('token endpoint refuses bad input with precise RFC errors', () => {
@@ -30,9 +33,11 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   const cc = (extra: Record<string, string | string[]> = {}, headers: Record<string, string> = { authorization: basic('svc-basic', SECRET) }) =>
     postForm(token, { grant_type: 'client_credentials', ...extra }, headers);
 
-  const assertion = async (claims: JWTPayload, opts: { alg?: string; header?: Record<string, unknown>; key?: Parameters<SignJWT['sign']>[0] } = {}) => {
+  const assertion = async (claims: ClaimOverrides, opts: { alg?: string; header?: Record<string, unknown>; key?: Parameters<SignJWT['sign']>[0] } = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ iss: 'svc-jwt', sub: 'svc-jwt', aud: server.issuer, jti: crypto.randomUUID(), iat: now, exp: now + 60, ...claims })
+    // JSON leaves out the claims set to undefined.
+    const payload: Record<string, unknown> = { iss: 'svc-jwt', sub: 'svc-jwt', aud: server.issuer, jti: crypto.randomUUID(), iat: now, exp: now + 60, ...claims };
+    return new SignJWT(payload)
       .setProtectedHeader({ alg: opts.alg ?? 'ES256', kid: 'client-key-1', ...opts.header })
       .sign(opts.key ?? jwtKey.privateKey);
   };
