@@ -67,7 +67,12 @@ export function mergeFixtures(list: Fixtures[]): Fixtures {
       resources.set(r.identifier, seen ? { identifier: r.identifier, scopes: [...new Set([...seen.scopes, ...r.scopes])] } : r);
     }
   }
-  return { clients: [...clients.values()], resources: [...resources.values()], users: [...users.values()], trusted_issuers: [...issuers.values()] };
+  return {
+    clients: [...clients.values()],
+    resources: [...resources.values()],
+    users: [...users.values()],
+    trusted_issuers: [...issuers.values()],
+  };
 }
 
 /** Latchkey's bootstrap file (CONTRACT.md "Bootstrap file"). */

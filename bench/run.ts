@@ -84,7 +84,10 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 function listEnv(name: string, known: readonly string[]): string[] | undefined {
   const raw = process.env[name]?.trim();
   if (!raw) return undefined;
-  const ids = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = ids.filter((id) => !known.includes(id));
   if (unknown.length) {
     process.stderr.write(`bench: ${name}: unknown id(s) ${unknown.join(', ')}; known: ${known.join(', ')}\n`);
@@ -130,7 +133,11 @@ const pooledAmount = (rate: number, connections: number, durationSec: number) =>
 const connectionsFor = (scenario: Scenario) => settings.connections ?? scenario.connections ?? 20;
 const durationFor = (scenario: Scenario) => settings.durationSec ?? (scenario.durationSec ?? 5) * (settings.rounds > 1 ? 1 : 2);
 
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 function machineLines(): string[] {
   const cpus = os.cpus();
@@ -158,8 +165,14 @@ const measurementLine = (m: Measurement) =>
 async function main(): Promise<number> {
   installSignalHandlers();
   const t0 = Date.now();
-  const scenarioIds = listEnv('BENCH_SCENARIOS', SCENARIOS.map((s) => s.id));
-  const targetIds = listEnv('BENCH_TARGETS', TARGETS.map((t) => t.id));
+  const scenarioIds = listEnv(
+    'BENCH_SCENARIOS',
+    SCENARIOS.map((s) => s.id),
+  );
+  const targetIds = listEnv(
+    'BENCH_TARGETS',
+    TARGETS.map((t) => t.id),
+  );
   const scenarios = SCENARIOS.filter((s) => !scenarioIds || scenarioIds.includes(s.id));
   const wanted = (id: TargetId) => (!targetIds || targetIds.includes(id)) && scenarios.some((s) => s.targets.includes(id));
   const targets = TARGETS.filter((t) => wanted(t.id));
@@ -189,7 +202,9 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     scenario,
     orders: [],
-    byTarget: new Map(scenario.targets.filter((id) => targets.some((t) => t.id === id)).map((id): [TargetId, TargetRuns] => [id, { rounds: [] }])),
+    byTarget: new Map(
+      scenario.targets.filter((id) => targets.some((t) => t.id === id)).map((id): [TargetId, TargetRuns] => [id, { rounds: [] }]),
+    ),
   }));
   /** Records a fatal problem; with `runs`, also marks that target as failed (its first failure is kept). */
   const fail = (msg: string, runs?: TargetRuns) => {
@@ -214,7 +229,9 @@ async function main(): Promise<number> {
     const loadOpts = (id: TargetId) => ({ connections, expectStatus: scenario.expectStatus, pid: running.get(id)?.child.pid });
     const pooled = scenario.workload !== undefined;
     log(`== [${sid}] ${scenario.title}`);
-    log(`   ${connections} connections; rounds of ${pooled ? `about ${durationSec} s (a fixed number of requests: the last rate × ${durationSec} s)` : `${durationSec} s`}`);
+    log(
+      `   ${connections} connections; rounds of ${pooled ? `about ${durationSec} s (a fixed number of requests: the last rate × ${durationSec} s)` : `${durationSec} s`}`,
+    );
     const active: TargetId[] = [];
     const loads = new Map<TargetId, RequestSpec | Workload>();
     /** Latest requests/s of each pooled target: sizes its next run. */
@@ -232,7 +249,8 @@ async function main(): Promise<number> {
         return false;
       }
       const ms = performance.now() - t;
-      if (ms > 1000) log(`     ${label}: stocked ${fmtRps(w.available() - before)} more ${when} in ${(ms / 1000).toFixed(1)} s (unmeasured)`);
+      if (ms > 1000)
+        log(`     ${label}: stocked ${fmtRps(w.available() - before)} more ${when} in ${(ms / 1000).toFixed(1)} s (unmeasured)`);
       return true;
     }
 
@@ -406,7 +424,11 @@ async function main(): Promise<number> {
     log();
     md.push('', markdownSection(r));
   }
-  const goalsMissed = results.flatMap((r) => evaluateGoals(r).filter((g) => g.met === false).map((g) => ({ ...g, label: `${r.scenario.id}: ${g.label}` })));
+  const goalsMissed = results.flatMap((r) =>
+    evaluateGoals(r)
+      .filter((g) => g.met === false)
+      .map((g) => ({ ...g, label: `${r.scenario.id}: ${g.label}` })),
+  );
   if (failures.length) {
     md.push('', '**This run had errors; its numbers are not valid:**', '', ...failures.map((f) => `- ${f.split('\n')[0]}`));
   }

@@ -61,20 +61,24 @@ const latchkey: Target = {
     const bootstrap = join(ctx.tmpDir, 'latchkey-bootstrap.json');
     writeFileSync(bootstrap, JSON.stringify(toLatchkeyBootstrap(ctx.fixtures), null, 2), { mode: 0o600 });
     const port = await freePort();
-    const child = spawnChild('Latchkey', [...(process.env.BENCH_LATCHKEY_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'], {
-      cwd: ctx.repoRoot,
-      env: childEnv({
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATABASE_URL: db.url,
-        LATCHKEY_SECRET: randomBytes(36).toString('base64url'), // 48 characters
-        LATCHKEY_BOOTSTRAP: bootstrap,
-        LOG_LEVEL: 'warn',
-        // The code and refresh scenarios mint their codes before measuring; the default 60 s
-        // lifetime would expire them before the last round. 600 s is the most Latchkey allows.
-        AUTHORIZATION_CODE_TTL: '600',
-      }),
-    });
+    const child = spawnChild(
+      'Latchkey',
+      [...(process.env.BENCH_LATCHKEY_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'],
+      {
+        cwd: ctx.repoRoot,
+        env: childEnv({
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATABASE_URL: db.url,
+          LATCHKEY_SECRET: randomBytes(36).toString('base64url'), // 48 characters
+          LATCHKEY_BOOTSTRAP: bootstrap,
+          LOG_LEVEL: 'warn',
+          // The code and refresh scenarios mint their codes before measuring; the default 60 s
+          // lifetime would expire them before the last round. 600 s is the most Latchkey allows.
+          AUTHORIZATION_CODE_TTL: '600',
+        }),
+      },
+    );
     onCleanup('stop Latchkey', () => child.stop());
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHttp200(`${baseUrl}/readyz`, child);

@@ -225,7 +225,10 @@ const pathOf = (location: string, baseUrl: string): string => {
 function htmlField(html: string, name: string): string {
   const m = new RegExp(`name="${name}"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="${name}"`).exec(html);
   if (!m) throw new Error(`no field ${name} in the login page:\n${html.slice(0, 1000)}`);
-  return (m[1] ?? m[2])!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+  return (m[1] ?? m[2])!
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 }
 
 function formAction(html: string, baseUrl: string): string {
@@ -251,9 +254,15 @@ export async function signIn(client: HttpClient, baseUrl: string, creds: Credent
   for (let i = 0; i < 5 && r.status >= 300 && r.status < 400 && r.headers.location?.startsWith(baseUrl); i++) {
     r = await get(pathOf(r.headers.location, baseUrl));
   }
-  if (r.status !== 200 || !r.body.includes('name="password"')) throw new Error(`expected the login page, got HTTP ${r.status}: ${r.body.slice(0, 500)}`);
+  if (r.status !== 200 || !r.body.includes('name="password"'))
+    throw new Error(`expected the login page, got HTTP ${r.status}: ${r.body.slice(0, 500)}`);
   const body = form({ username: creds.user.username, password: creds.user.password, csrf: htmlField(r.body, 'csrf') });
-  r = await client.request('POST', formAction(r.body, baseUrl), { 'content-type': 'application/x-www-form-urlencoded', ...jar.header() }, body);
+  r = await client.request(
+    'POST',
+    formAction(r.body, baseUrl),
+    { 'content-type': 'application/x-www-form-urlencoded', ...jar.header() },
+    body,
+  );
   jar.store(r.headers);
   const got = codeFromRedirect(r, state);
   if ('problem' in got) throw new Error(`sign-in did not end at the callback: ${got.problem}`);
@@ -261,7 +270,11 @@ export async function signIn(client: HttpClient, baseUrl: string, creds: Credent
 }
 
 /** Mints one code with prompt=none on the signed-in session. */
-export async function mintCode(client: HttpClient, jar: CookieJar, clientId: string): Promise<{ minted?: MintedCode; ms: number; outcome: Outcome }> {
+export async function mintCode(
+  client: HttpClient,
+  jar: CookieJar,
+  clientId: string,
+): Promise<{ minted?: MintedCode; ms: number; outcome: Outcome }> {
   const pkce = newPkce();
   const state = b64url(randomBytes(12));
   let r: HttpResult;
@@ -273,7 +286,8 @@ export async function mintCode(client: HttpClient, jar: CookieJar, clientId: str
   jar.store(r.headers);
   const got = codeFromRedirect(r, state);
   if ('problem' in got) {
-    const outcome: Outcome = r.status === 303 ? { kind: 'invalid', reason: got.problem } : { kind: 'status', status: r.status, body: r.body };
+    const outcome: Outcome =
+      r.status === 303 ? { kind: 'invalid', reason: got.problem } : { kind: 'status', status: r.status, body: r.body };
     return { ms: r.ms, outcome };
   }
   return { minted: { code: got.code, verifier: pkce.verifier, mintedAt: performance.now() }, ms: r.ms, outcome: { kind: 'ok' } };

@@ -18,7 +18,11 @@ export class HttpClient {
   private readonly host: string;
   private readonly port: number;
 
-  constructor(baseUrl: string, maxSockets: number, private readonly timeoutMs = 10_000) {
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    private readonly timeoutMs = 10_000,
+  ) {
     const u = new URL(baseUrl);
     this.host = u.hostname;
     this.port = Number(u.port || 80);
@@ -35,10 +39,17 @@ export class HttpClient {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(Object.assign(err, { elapsedMs: performance.now() - t0 })));
         res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - t0 });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - t0,
+          });
         });
       });
-      req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), { code: 'TIMEOUT' })));
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), { code: 'TIMEOUT' })),
+      );
       const fail = (err: Error) => reject(Object.assign(err, { elapsedMs: performance.now() - t0 }));
       req.on('error', fail);
       req.end(body);

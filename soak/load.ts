@@ -21,19 +21,30 @@ export const OP_LABELS: Record<OpId | 'authorize', string> = {
   authorize: 'GET /authorize prompt=none (minter)',
 };
 
-export const DEFAULT_MIX: Record<OpId, number> = { client_credentials: 40, authorization_code: 15, refresh_token: 15, introspect: 20, jwks: 10 };
+export const DEFAULT_MIX: Record<OpId, number> = {
+  client_credentials: 40,
+  authorization_code: 15,
+  refresh_token: 15,
+  introspect: 20,
+  jwks: 10,
+};
 
 /** "client_credentials=40,authorization_code=15,…" (short names cc, code, refresh accepted). */
 export function parseMix(raw: string | undefined): Record<OpId, number> {
   if (!raw?.trim()) return { ...DEFAULT_MIX };
   const alias: Record<string, OpId> = { cc: 'client_credentials', code: 'authorization_code', refresh: 'refresh_token' };
   const mix = Object.fromEntries(OPERATIONS.map((o) => [o, 0])) as Record<OpId, number>;
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=').map((s) => s.trim());
     const id = (alias[k ?? ''] ?? k) as OpId;
     const n = Number(v);
     if (!OPERATIONS.includes(id) || !Number.isFinite(n) || n < 0) {
-      throw new Error(`SOAK_MIX: bad entry "${part}"; expected name=weight with name one of ${OPERATIONS.join(', ')} (or cc, code, refresh)`);
+      throw new Error(
+        `SOAK_MIX: bad entry "${part}"; expected name=weight with name one of ${OPERATIONS.join(', ')} (or cc, code, refresh)`,
+      );
     }
     mix[id] = n;
   }
@@ -67,7 +78,8 @@ function expectJson(r: HttpResult, fields: string[]): Json | Outcome {
   return j;
 }
 
-const isOutcome = (x: Json | Outcome): x is Outcome => typeof (x as { kind?: unknown }).kind === 'string' && ['ok', 'status', 'transport', 'invalid'].includes(String((x as Outcome).kind));
+const isOutcome = (x: Json | Outcome): x is Outcome =>
+  typeof (x as { kind?: unknown }).kind === 'string' && ['ok', 'status', 'transport', 'invalid'].includes(String((x as Outcome).kind));
 
 export interface MixContext {
   client: HttpClient;
@@ -99,7 +111,14 @@ export async function exchangeCode(ctx: MixContext, c: MintedCode): Promise<Resu
   return { ms: r.ms, outcome: { kind: 'ok' } };
 }
 
-async function send(ctx: MixContext, method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: string | undefined, check: (r: HttpResult) => Outcome): Promise<Result> {
+async function send(
+  ctx: MixContext,
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  check: (r: HttpResult) => Outcome,
+): Promise<Result> {
   let r: HttpResult;
   try {
     r = await ctx.client.request(method, path, headers, body);
@@ -131,14 +150,21 @@ export function operations(ctx: MixContext): Record<OpId, () => Promise<Result |
     async refresh_token() {
       const chain = await ctx.chains.take();
       if (!chain) return undefined;
-      const res = await send(ctx, 'POST', '/token', { authorization: webAuth, 'content-type': FORM, accept: 'application/json' }, form({ grant_type: 'refresh_token', refresh_token: chain.token }), (r) => {
-        const j = expectJson(r, ['access_token', 'refresh_token']);
-        if (isOutcome(j)) return j;
-        if (j.refresh_token === chain.token) return { kind: 'invalid', reason: 'the refresh token was not rotated' };
-        ctx.ring.add(j.access_token as string);
-        ctx.chains.advance(chain, j.refresh_token as string);
-        return { kind: 'ok' };
-      });
+      const res = await send(
+        ctx,
+        'POST',
+        '/token',
+        { authorization: webAuth, 'content-type': FORM, accept: 'application/json' },
+        form({ grant_type: 'refresh_token', refresh_token: chain.token }),
+        (r) => {
+          const j = expectJson(r, ['access_token', 'refresh_token']);
+          if (isOutcome(j)) return j;
+          if (j.refresh_token === chain.token) return { kind: 'invalid', reason: 'the refresh token was not rotated' };
+          ctx.ring.add(j.access_token as string);
+          ctx.chains.advance(chain, j.refresh_token as string);
+          return { kind: 'ok' };
+        },
+      );
       if (res.outcome.kind !== 'ok') ctx.chains.lose();
       return res;
     },
@@ -146,16 +172,23 @@ export function operations(ctx: MixContext): Record<OpId, () => Promise<Result |
     async introspect() {
       const token = ctx.ring.pick();
       if (!token) return undefined;
-      return send(ctx, 'POST', '/introspect', { authorization: svcAuth, 'content-type': FORM, accept: 'application/json' }, form({ token, token_type_hint: 'access_token' }), (r) => {
-        if (r.status !== 200) return { kind: 'status', status: r.status, body: r.body };
-        const j = json(r);
-        if (typeof j === 'string') return { kind: 'invalid', reason: j };
-        // Every access token the soak got is live (10-minute lifetime, nothing revoked).
-        if (j.active !== true) return { kind: 'invalid', reason: `an issued access token introspected as ${r.body.slice(0, 200)}` };
-        const aud = Array.isArray(j.aud) ? j.aud : [j.aud];
-        if (!aud.includes(API)) return { kind: 'invalid', reason: `aud ${JSON.stringify(j.aud)} lacks ${API}` };
-        return { kind: 'ok' };
-      });
+      return send(
+        ctx,
+        'POST',
+        '/introspect',
+        { authorization: svcAuth, 'content-type': FORM, accept: 'application/json' },
+        form({ token, token_type_hint: 'access_token' }),
+        (r) => {
+          if (r.status !== 200) return { kind: 'status', status: r.status, body: r.body };
+          const j = json(r);
+          if (typeof j === 'string') return { kind: 'invalid', reason: j };
+          // Every access token the soak got is live (10-minute lifetime, nothing revoked).
+          if (j.active !== true) return { kind: 'invalid', reason: `an issued access token introspected as ${r.body.slice(0, 200)}` };
+          const aud = Array.isArray(j.aud) ? j.aud : [j.aud];
+          if (!aud.includes(API)) return { kind: 'invalid', reason: `aud ${JSON.stringify(j.aud)} lacks ${API}` };
+          return { kind: 'ok' };
+        },
+      );
     },
 
     jwks: () =>
@@ -173,7 +206,12 @@ export function operations(ctx: MixContext): Record<OpId, () => Promise<Result |
 export function picker(mix: Record<OpId, number>): () => OpId {
   const ops = OPERATIONS.filter((o) => mix[o] > 0);
   const total = ops.reduce((s, o) => s + mix[o], 0);
-  const cumulative = ops.map(((acc) => (o: OpId) => (acc += mix[o] / total))(0));
+  const cumulative = ops.map(
+    (
+      (acc) => (o: OpId) =>
+        (acc += mix[o] / total)
+    )(0),
+  );
   return () => {
     const x = Math.random();
     const i = cumulative.findIndex((c) => x < c);

@@ -61,7 +61,12 @@ function intEnv(name: string, def: number, min: number, max: number): number {
 
 const durationSec = intEnv('SOAK_DURATION', 300, 10, 7 * 86400);
 const connections = intEnv('SOAK_CONNECTIONS', 16, 1, 1000);
-const warmupSec = intEnv('SOAK_WARMUP', Math.min(Math.max(30, Math.round(durationSec / 10)), Math.floor(durationSec / 2)), 0, durationSec - 4);
+const warmupSec = intEnv(
+  'SOAK_WARMUP',
+  Math.min(Math.max(30, Math.round(durationSec / 10)), Math.floor(durationSec / 2)),
+  0,
+  durationSec - 4,
+);
 const minters = intEnv('SOAK_MINTERS', Math.max(4, Math.ceil(connections / 2)), 1, 1000);
 const chainCap = intEnv('SOAK_CHAINS', 4 * connections, 1, 100_000);
 const adminDatabaseUrl = process.env.SOAK_DATABASE_URL || DEFAULT_ADMIN_URL;
@@ -77,14 +82,21 @@ const intervalSec = Math.min(60, (durationSec - warmupSec) / 2);
 
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const LOUD = '!'.repeat(78);
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+const loadAverage = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 // ---- interruption: stop everything, clean up, exit 128+signal
 
 let interrupted = false;
 function installSignalHandlers(): void {
   let first = 0;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(signal, () => {
       // One Ctrl-C arrives several times (terminal process group, npm and tsx relay it).
       if (interrupted) {
@@ -138,7 +150,9 @@ async function main(): Promise<number> {
     `${[...new Set(cpus.map((c) => c.model.trim()))].join(' / ') || 'unknown CPU'}, ${cpus.length} logical CPU(s), ` +
     `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; ${os.type()} ${os.release()}; Node ${process.version}`;
   const loadAtStart = loadAverage();
-  const mixLine = OPERATIONS.filter((o) => mix[o] > 0).map((o) => `${o} ${mix[o]}`).join(' / ');
+  const mixLine = OPERATIONS.filter((o) => mix[o] > 0)
+    .map((o) => `${o} ${mix[o]}`)
+    .join(' / ');
   const settingsLine =
     `${durationSec} s of load (warm-up ${warmupSec} s), ${connections} keep-alive connections, mix ${mixLine}; ` +
     `code minter ${minters} loop(s) keeping ${2 * connections} codes ready; at most ${chainCap} refresh chains`;
@@ -204,13 +218,15 @@ async function main(): Promise<number> {
       await seed(m.minted);
     }
     // Codes ready before the clock starts, so the first requests do not wait for the minter.
-    await Promise.all(Array.from({ length: minters }, async () => {
-      while (codes.size < 2 * connections) {
-        const m = await mintCode(minterClient, jar, server.creds.web.id);
-        if (!m.minted) throw new Error(`setup: minting a code failed: ${JSON.stringify(m.outcome).slice(0, 500)}`);
-        codes.put(m.minted);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: minters }, async () => {
+        while (codes.size < 2 * connections) {
+          const m = await mintCode(minterClient, jar, server.creds.web.id);
+          if (!m.minted) throw new Error(`setup: minting a code failed: ${JSON.stringify(m.outcome).slice(0, 500)}`);
+          codes.put(m.minted);
+        }
+      }),
+    );
     log(`Signed in once; ${chains.live} refresh chains started, ${codes.size} codes ready. Running ${durationSec} s…`);
 
     // ---- the run
@@ -239,11 +255,23 @@ async function main(): Promise<number> {
       const total = OPERATIONS.reduce((s, o) => s + stats[o].requests, 0);
       const errs = OPERATIONS.reduce((s, o) => s + stats[o].unexpected, 0) + minterStats.unexpected;
       const kb = rss.at(-1)?.kb;
-      log(`  ${Math.round(t)} s: ${fmtInt(total - lastTotal)} requests in the last 10 s, ${fmtInt(total)} in all, ${errs} unexpected error(s), RSS ${fmtMiB(kb)}, load average ${loadAverage()}`);
+      log(
+        `  ${Math.round(t)} s: ${fmtInt(total - lastTotal)} requests in the last 10 s, ${fmtInt(total)} in all, ${errs} unexpected error(s), RSS ${fmtMiB(kb)}, load average ${loadAverage()}`,
+      );
       lastTotal = total;
     }, 10_000);
 
-    const minter = startMinter({ client: minterClient, jar, clientId: server.creds.web.id, pool: codes, target: 2 * connections, concurrency: minters, stats: minterStats, now, stopped: () => stopMinter || stopped() });
+    const minter = startMinter({
+      client: minterClient,
+      jar,
+      clientId: server.creds.web.id,
+      pool: codes,
+      target: 2 * connections,
+      concurrency: minters,
+      stats: minterStats,
+      now,
+      stopped: () => stopMinter || stopped(),
+    });
     const endTimer = setTimeout(() => {
       rssEnd = server.rssKb();
       endedAt = performance.now();
@@ -292,23 +320,55 @@ async function main(): Promise<number> {
   const endpointRows = all.map((e) => {
     const l = e.latency(warmupSec, Infinity);
     const share = e.id === 'authorize' ? '(extra)' : mixTotal ? `${((100 * e.requests) / mixTotal).toFixed(1)} %` : '–';
-    return [e.label, fmtInt(e.requests), share, ranSec ? fmtInt(e.requests / ranSec) : '–', e.unexpected ? `${fmtInt(e.unexpected)} (${e.describeUnexpected()})` : '0', fmtMs(l.p50), fmtMs(l.p99), fmtMs(l.max)];
+    return [
+      e.label,
+      fmtInt(e.requests),
+      share,
+      ranSec ? fmtInt(e.requests / ranSec) : '–',
+      e.unexpected ? `${fmtInt(e.unexpected)} (${e.describeUnexpected()})` : '0',
+      fmtMs(l.p50),
+      fmtMs(l.p99),
+      fmtMs(l.max),
+    ];
   });
-  endpointRows.push(['mix total', fmtInt(mixTotal), '100 %', ranSec ? fmtInt(mixTotal / ranSec) : '–', fmtInt(unexpected - minterStats.unexpected), '', '', '']);
+  endpointRows.push([
+    'mix total',
+    fmtInt(mixTotal),
+    '100 %',
+    ranSec ? fmtInt(mixTotal / ranSec) : '–',
+    fmtInt(unexpected - minterStats.unexpected),
+    '',
+    '',
+    '',
+  ]);
   sections.push({
     title: 'Requests and latency per endpoint',
-    lines: [`Requests and unexpected errors: the whole run. Latency (ms, from sending to the last byte of the answer): after warm-up (${warmupSec}–${durationSec} s).`],
+    lines: [
+      `Requests and unexpected errors: the whole run. Latency (ms, from sending to the last byte of the answer): after warm-up (${warmupSec}–${durationSec} s).`,
+    ],
     table: { header: ['Endpoint', 'Requests', 'Share', 'req/s', 'Unexpected errors', 'p50 ms', 'p99 ms', 'max ms'], rows: endpointRows },
   });
 
   const rssAt = (t: number) => rss.filter((s) => s.t <= t + 0.5).at(-1)?.kb;
-  const shortName: Record<string, string> = { client_credentials: 'client_cred.', authorization_code: 'code exch.', refresh_token: 'refresh', introspect: 'introspect', jwks: 'jwks', authorize: 'minter' };
+  const shortName: Record<string, string> = {
+    client_credentials: 'client_cred.',
+    authorization_code: 'code exch.',
+    refresh_token: 'refresh',
+    introspect: 'introspect',
+    jwks: 'jwks',
+    authorize: 'minter',
+  };
   const windowRow = (w: Window) => {
     const n = all.filter((e) => e.id !== 'authorize').reduce((s, e) => s + e.countIn(w.from, w.to), 0);
-    return [w.label, fmtInt(n / (w.to - w.from)), ...all.map((e) => {
-      const l = e.latency(w.from, w.to);
-      return l.count ? `${fmtMs(l.p50)} / ${fmtMs(l.p99)}` : '–';
-    }), fmtMiB(rssAt(w.to))];
+    return [
+      w.label,
+      fmtInt(n / (w.to - w.from)),
+      ...all.map((e) => {
+        const l = e.latency(w.from, w.to);
+        return l.count ? `${fmtMs(l.p50)} / ${fmtMs(l.p99)}` : '–';
+      }),
+      fmtMiB(rssAt(w.to)),
+    ];
   };
   sections.push({
     title: `p50 / p99 latency (ms) per ${intervalSec === 60 ? 'minute' : `${intervalSec} s window`}`,
@@ -316,9 +376,13 @@ async function main(): Promise<number> {
     table: { header: ['Window', 'mix req/s', ...all.map((e) => shortName[e.id]!), 'RSS at end'], rows: windows.map(windowRow) },
   });
 
-  const peak = Math.max(0, ...rss.map((s) => s.kb), ...[rssStart, rssWarm, rssEnd].filter((x): x is number => x !== undefined)) || undefined;
+  const peak =
+    Math.max(0, ...rss.map((s) => s.kb), ...[rssStart, rssWarm, rssEnd].filter((x): x is number => x !== undefined)) || undefined;
   const medianRss = (w: Window) => {
-    const xs = rss.filter((s) => s.t >= w.from && s.t < w.to + 0.5).map((s) => s.kb).sort((a, b) => a - b);
+    const xs = rss
+      .filter((s) => s.t >= w.from && s.t < w.to + 0.5)
+      .map((s) => s.kb)
+      .sort((a, b) => a - b);
     return xs.length ? xs[(xs.length - 1) >> 1] : undefined;
   };
   const growthPct = rssWarm && rssEnd ? ((rssEnd - rssWarm) / rssWarm) * 100 : undefined;
@@ -355,7 +419,11 @@ async function main(): Promise<number> {
   type Verdict = { label: string; measured: string; met: boolean };
   const verdicts: Verdict[] = [];
   verdicts.push({ label: 'zero unexpected errors', measured: fmtInt(unexpected), met: unexpected === 0 });
-  verdicts.push({ label: `RSS growth after warm-up < ${RSS_GROWTH_LIMIT_PCT} %`, measured: growthPct === undefined ? 'n/a' : `${fmtMiB(rssWarm)} → ${fmtMiB(rssEnd)} (${fmtPct(growthPct)})`, met: growthPct !== undefined && growthPct < RSS_GROWTH_LIMIT_PCT });
+  verdicts.push({
+    label: `RSS growth after warm-up < ${RSS_GROWTH_LIMIT_PCT} %`,
+    measured: growthPct === undefined ? 'n/a' : `${fmtMiB(rssWarm)} → ${fmtMiB(rssEnd)} (${fmtPct(growthPct)})`,
+    met: growthPct !== undefined && growthPct < RSS_GROWTH_LIMIT_PCT,
+  });
   for (const o of OPERATIONS.filter((x) => mix[x] > 0)) {
     const a = stats[o].latency(first.from, first.to);
     const b = stats[o].latency(last.from, last.to);
@@ -363,17 +431,34 @@ async function main(): Promise<number> {
     const ratio = b.p99 / a.p99;
     verdicts.push({
       label: `p99 steady, ${OP_LABELS[o]}: last ${intervalSec} s ≤ ${P99_RATIO_LIMIT}× first ${intervalSec} s after warm-up`,
-      measured: enough ? `${fmtMs(a.p99)} → ${fmtMs(b.p99)} ms (${ratio.toFixed(2)}×)` : `too few requests (${a.count}, ${b.count}; need ${MIN_SAMPLES_FOR_P99})`,
+      measured: enough
+        ? `${fmtMs(a.p99)} → ${fmtMs(b.p99)} ms (${ratio.toFixed(2)}×)`
+        : `too few requests (${a.count}, ${b.count}; need ${MIN_SAMPLES_FOR_P99})`,
       met: enough && ratio <= P99_RATIO_LIMIT,
     });
   }
-  if (failures.length) verdicts.push({ label: 'the run completed (server up, setup worked)', measured: failures.map((f) => f.split('\n')[0]).join('; '), met: false });
+  if (failures.length)
+    verdicts.push({
+      label: 'the run completed (server up, setup worked)',
+      measured: failures.map((f) => f.split('\n')[0]).join('; '),
+      met: false,
+    });
   const passed = verdicts.every((v) => v.met);
-  sections.push({ title: 'Targets', table: { header: ['Target', 'Measured', 'Met'], rows: verdicts.map((v) => [v.label, v.measured, v.met ? 'yes' : 'NO']), align: ['l', 'r', 'l'] } });
+  sections.push({
+    title: 'Targets',
+    table: {
+      header: ['Target', 'Measured', 'Met'],
+      rows: verdicts.map((v) => [v.label, v.measured, v.met ? 'yes' : 'NO']),
+      align: ['l', 'r', 'l'],
+    },
+  });
 
   const samples = all.filter((e) => e.samples.length);
   if (samples.length) {
-    sections.push({ title: 'First unexpected answers', lines: samples.flatMap((e) => e.samples.map((s) => `- ${e.label}: ${s.replace(/\s+/g, ' ')}`)) });
+    sections.push({
+      title: 'First unexpected answers',
+      lines: samples.flatMap((e) => e.samples.map((s) => `- ${e.label}: ${s.replace(/\s+/g, ' ')}`)),
+    });
   }
 
   const when = started.toISOString().replace('T', ' ').slice(0, 16);
@@ -391,12 +476,26 @@ async function main(): Promise<number> {
   log();
   log(verdictLine);
 
-  const md = [`## Soak (\`npm run soak\`)`, '', ...preamble.flatMap((p) => [p, '']), render(sections, true), '', `**${verdictLine}**`, ''].join('\n');
+  const md = [
+    `## Soak (\`npm run soak\`)`,
+    '',
+    ...preamble.flatMap((p) => [p, '']),
+    render(sections, true),
+    '',
+    `**${verdictLine}**`,
+    '',
+  ].join('\n');
   const resultsDir = join(soakDir, 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, 'latest.md'), md);
   log(`Markdown written to soak/results/latest.md`);
-  if (!passed) process.stderr.write(`\nSOAK FAILED: ${verdicts.filter((v) => !v.met).map((v) => v.label).join('; ')}\n`);
+  if (!passed)
+    process.stderr.write(
+      `\nSOAK FAILED: ${verdicts
+        .filter((v) => !v.met)
+        .map((v) => v.label)
+        .join('; ')}\n`,
+    );
   return passed ? 0 : 1;
 }
 

@@ -47,7 +47,10 @@ export class EndpointStats {
   private readonly ends = new Growable();
   private readonly lats = new Growable();
 
-  constructor(readonly id: string, readonly label: string) {}
+  constructor(
+    readonly id: string,
+    readonly label: string,
+  ) {}
 
   record(endSec: number, ms: number, outcome: Outcome): void {
     this.requests++;
@@ -110,7 +113,12 @@ export class EndpointStats {
       if (t >= fromSec && t < toSec) xs.push(this.lats.get(i));
     }
     const sorted = Float64Array.from(xs).sort();
-    return { count: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1]! : NaN };
+    return {
+      count: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+    };
   }
 }
 
@@ -132,7 +140,11 @@ export interface Window {
  * warm-up (the last one may be shorter), and — when it is not already a row — the last
  * `intervalSec` of the run, which the steadiness check compares with the first post-warm-up one.
  */
-export function reportWindows(durationSec: number, warmupSec: number, intervalSec: number): { rows: Window[]; first: Window; last: Window } {
+export function reportWindows(
+  durationSec: number,
+  warmupSec: number,
+  intervalSec: number,
+): { rows: Window[]; first: Window; last: Window } {
   const fmt = (s: number) => (Number.isInteger(s) ? String(s) : s.toFixed(1));
   const rows: Window[] = [];
   if (warmupSec > 0) rows.push({ label: `warm-up ${fmt(0)}–${fmt(warmupSec)} s`, from: 0, to: warmupSec });
@@ -141,8 +153,15 @@ export function reportWindows(durationSec: number, warmupSec: number, intervalSe
     const to = Math.min(durationSec, t + intervalSec);
     rows.push({ label: `${fmt(t)}–${fmt(to)} s${to - t < intervalSec - 1e-9 ? ' (partial)' : ''}`, from: t, to });
   }
-  const first: Window = { ...rows[warmupSec > 0 ? 1 : 0]!, label: `first after warm-up (${fmt(warmupSec)}–${fmt(warmupSec + intervalSec)} s)` };
-  const last: Window = { label: `last ${fmt(intervalSec)} s (${fmt(durationSec - intervalSec)}–${fmt(durationSec)} s)`, from: durationSec - intervalSec, to: durationSec };
+  const first: Window = {
+    ...rows[warmupSec > 0 ? 1 : 0]!,
+    label: `first after warm-up (${fmt(warmupSec)}–${fmt(warmupSec + intervalSec)} s)`,
+  };
+  const last: Window = {
+    label: `last ${fmt(intervalSec)} s (${fmt(durationSec - intervalSec)}–${fmt(durationSec)} s)`,
+    from: durationSec - intervalSec,
+    to: durationSec,
+  };
   const lastRow = rows[rows.length - 1]!;
   if (Math.abs(lastRow.from - last.from) > 1e-9 || lastRow.to !== last.to) rows.push(last);
   return { rows, first, last };

@@ -125,7 +125,11 @@ export async function createAppContext(
         replay: repos.replay,
         remoteJwks: new RemoteJwksCache(clock, config.jwksUriAllowPrivate),
         issuer: config.issuer,
-        audiences: [`${config.issuer}${ENDPOINT_PATHS.token}`, `${config.issuer}${ENDPOINT_PATHS.introspection}`, `${config.issuer}${ENDPOINT_PATHS.revocation}`],
+        audiences: [
+          `${config.issuer}${ENDPOINT_PATHS.token}`,
+          `${config.issuer}${ENDPOINT_PATHS.introspection}`,
+          `${config.issuer}${ENDPOINT_PATHS.revocation}`,
+        ],
         clockSkew: config.clockSkew,
         assertionMaxLifetime: config.assertionMaxLifetime,
       },

@@ -24,7 +24,11 @@ export const bootstrapSchema = z
     b.clients.forEach((c, i) => {
       const m = c.token_endpoint_auth_method;
       if ((m === 'client_secret_basic' || m === 'client_secret_post') && !c.client_secret) {
-        ctx.addIssue({ code: 'custom', path: ['clients', i, 'client_secret'], message: `a client using ${m} needs a client_secret of at least 32 characters` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clients', i, 'client_secret'],
+          message: `a client using ${m} needs a client_secret of at least 32 characters`,
+        });
       }
     });
     const dup = (list: string[], what: string, path: string) => {
@@ -34,10 +38,26 @@ export const bootstrapSchema = z
         seen.add(v);
       });
     };
-    dup(b.clients.map((c) => c.client_id), 'client_id', 'clients');
-    dup(b.resources.map((r) => r.identifier), 'resource', 'resources');
-    dup(b.users.map((u) => u.username.toLowerCase()), 'username', 'users');
-    dup(b.trusted_issuers.map((t) => t.issuer), 'issuer', 'trusted_issuers');
+    dup(
+      b.clients.map((c) => c.client_id),
+      'client_id',
+      'clients',
+    );
+    dup(
+      b.resources.map((r) => r.identifier),
+      'resource',
+      'resources',
+    );
+    dup(
+      b.users.map((u) => u.username.toLowerCase()),
+      'username',
+      'users',
+    );
+    dup(
+      b.trusted_issuers.map((t) => t.issuer),
+      'issuer',
+      'trusted_issuers',
+    );
   });
 
 export type Bootstrap = z.output<typeof bootstrapSchema>;
@@ -86,7 +106,11 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
     for (const r of b.resources) result.resources[r.identifier] = await resources.upsert(r);
     for (const c of b.clients) {
       const { client_secret, ...metadata } = c;
-      result.clients[c.client_id] = await clients.upsert(c.client_id, metadata, client_secret ? hashClientSecret(secrets, client_secret) : null);
+      result.clients[c.client_id] = await clients.upsert(
+        c.client_id,
+        metadata,
+        client_secret ? hashClientSecret(secrets, client_secret) : null,
+      );
     }
     for (const u of b.users) {
       const existing = await users.findByUsername(u.username);
@@ -115,7 +139,11 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (v && typeof v === 'object') {
-    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    );
   }
   return v;
 }

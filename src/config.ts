@@ -36,10 +36,7 @@ const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
       .optional(),
     DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
-    LATCHKEY_SECRET: z
-      .string()
-      .min(32, 'LATCHKEY_SECRET must be at least 32 characters (use e.g. `openssl rand -base64 48`)')
-      .optional(),
+    LATCHKEY_SECRET: z.string().min(32, 'LATCHKEY_SECRET must be at least 32 characters (use e.g. `openssl rand -base64 48`)').optional(),
     LATCHKEY_BOOTSTRAP: z.string().min(1).optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -49,9 +46,7 @@ const envSchema = z
     /** Lifetime of access tokens when the resource does not set its own. */
     ACCESS_TOKEN_TTL: seconds('ACCESS_TOKEN_TTL', 600, 30, 86400),
     /** ES256 is the default for access tokens: ~10x cheaper to sign than RS256 (see README). */
-    ACCESS_TOKEN_SIGNING_ALG: z
-      .enum(['ES256', 'RS256'], { error: 'ACCESS_TOKEN_SIGNING_ALG must be ES256 or RS256' })
-      .default('ES256'),
+    ACCESS_TOKEN_SIGNING_ALG: z.enum(['ES256', 'RS256'], { error: 'ACCESS_TOKEN_SIGNING_ALG must be ES256 or RS256' }).default('ES256'),
     /** How long a rotated-in key is published before it signs (resource servers' JWKS caches). */
     KEY_ROTATION_DELAY: seconds('KEY_ROTATION_DELAY', 600, 0, 7 * 86400),
     /** How often each process re-reads the key table (so rotation through one reaches all). */
@@ -98,7 +93,12 @@ const envSchema = z
     TRUST_PROXY: z.string().default('false'),
     /** Allow jwks_uri on private/loopback addresses (off: jwks_uri is no SSRF lever). */
     JWKS_URI_ALLOW_PRIVATE: bool(false),
-    BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    BODY_LIMIT: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024),
     DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
     DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
     /** Longest lifetime a trusted issuer's JWT may have (JWT-bearer assertions, token-exchange JWTs). */
@@ -106,14 +106,17 @@ const envSchema = z
   })
   .superRefine((env, ctx) => {
     if (env.REFRESH_TOKEN_IDLE_TTL > env.REFRESH_TOKEN_ABSOLUTE_TTL) {
-      ctx.addIssue({ code: 'custom', path: ['REFRESH_TOKEN_IDLE_TTL'], message: 'REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['REFRESH_TOKEN_IDLE_TTL'],
+        message: 'REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL',
+      });
     }
     if (env.DATABASE_URL && !env.LATCHKEY_SECRET) {
       ctx.addIssue({
         code: 'custom',
         path: ['LATCHKEY_SECRET'],
-        message:
-          'LATCHKEY_SECRET is required when DATABASE_URL is set: every process sharing the database must use the same value',
+        message: 'LATCHKEY_SECRET is required when DATABASE_URL is set: every process sharing the database must use the same value',
       });
     }
   });
@@ -192,7 +195,10 @@ function parseTrustProxy(raw: string): boolean | string[] {
   const v = raw.trim().toLowerCase();
   if (v === 'false' || v === '0' || v === '' || v === 'no') return false;
   if (v === 'true' || v === '1' || v === 'yes') return true;
-  return raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /** Reads the environment into a frozen Config, or throws ConfigError naming every bad variable. */

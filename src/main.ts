@@ -32,9 +32,15 @@ async function main(): Promise<void> {
     }
   }
   ctx.keystore.startReloading(config.keyReloadInterval);
-  const cleanup = startCleanup(ctx.db, ctx.clock, config.cleanupInterval, (err) => log.error({ err }, 'cleanup of expired rows failed'), (counts) => {
-    if (Object.values(counts).some((n) => n > 0)) log.info({ deleted: counts }, 'purged expired rows');
-  });
+  const cleanup = startCleanup(
+    ctx.db,
+    ctx.clock,
+    config.cleanupInterval,
+    (err) => log.error({ err }, 'cleanup of expired rows failed'),
+    (counts) => {
+      if (Object.values(counts).some((n) => n > 0)) log.info({ deleted: counts }, 'purged expired rows');
+    },
+  );
   let app;
   try {
     app = await buildServer(ctx, { logger: log });
@@ -69,7 +75,10 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info({ issuer: config.issuer, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` }, `Latchkey listening on http://${config.host}:${port} (issuer ${config.issuer})`);
+  log.info(
+    { issuer: config.issuer, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` },
+    `Latchkey listening on http://${config.host}:${port} (issuer ${config.issuer})`,
+  );
 }
 
 main().catch((err) => {

@@ -47,7 +47,10 @@ export interface BuildOptions {
 
 function sendError(reply: FastifyReply, err: OAuthError, metrics: AppContext['metrics']): FastifyReply {
   metrics.errors.inc({ error: err.code });
-  return reply.code(err.status).headers({ 'cache-control': 'no-store', ...err.headers }).send(err.toJSON());
+  return reply
+    .code(err.status)
+    .headers({ 'cache-control': 'no-store', ...err.headers })
+    .send(err.toJSON());
 }
 
 /** Registers plugins and endpoints on a new Fastify instance. No module-level state. */
@@ -71,10 +74,16 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       const browser = BROWSER_PATH.test(req.url);
       reply.code(400).header('cache-control', 'no-store');
       if (browser) {
-        return reply.header('content-type', 'text/html; charset=utf-8').header('content-security-policy', "default-src 'none'; style-src 'self'; frame-ancestors 'none'").send(BAD_URL_PAGE);
+        return reply
+          .header('content-type', 'text/html; charset=utf-8')
+          .header('content-security-policy', "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
+          .send(BAD_URL_PAGE);
       }
       metrics.errors.inc({ error: 'invalid_request' });
-      return reply.send({ error: 'invalid_request', error_description: `the request path is not valid percent-encoding (${error.message})` });
+      return reply.send({
+        error: 'invalid_request',
+        error_description: `the request path is not valid percent-encoding (${error.message})`,
+      });
     },
     // Requests Node's HTTP parser refuses (oversized headers, bad bytes) still get an RFC-style
     // answer, and the connection is closed since the request could not be framed.
@@ -138,30 +147,67 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
     metrics.duration.observe({ route }, reply.elapsedTime / 1000);
-    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip }, 'request');
+    req.log.info(
+      {
+        method: req.method,
+        path: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        ip: req.ip,
+      },
+      'request',
+    );
     done();
   });
 
   app.setErrorHandler((error: FastifyError | OAuthError | Error, req, reply) => {
     if (error instanceof OAuthError) return sendError(reply, error, metrics);
-    if (error instanceof FormTooLargeError) return sendError(reply, new OAuthError('invalid_request', error.message, { status: 413 }), metrics);
+    if (error instanceof FormTooLargeError)
+      return sendError(reply, new OAuthError('invalid_request', error.message, { status: 413 }), metrics);
     if (error instanceof NulCharacterError) return sendError(reply, new OAuthError('invalid_request', error.message), metrics);
     const fe = error as FastifyError;
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(reply, new OAuthError('invalid_request', `the request body is larger than ${config.bodyLimit} bytes`, { status: 413 }), metrics);
+      return sendError(
+        reply,
+        new OAuthError('invalid_request', `the request body is larger than ${config.bodyLimit} bytes`, { status: 413 }),
+        metrics,
+      );
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return sendError(reply, new OAuthError('invalid_request', `content type ${req.headers['content-type'] ?? '(none)'} is not accepted; send application/x-www-form-urlencoded`, { status: 415 }), metrics);
+      return sendError(
+        reply,
+        new OAuthError(
+          'invalid_request',
+          `content type ${req.headers['content-type'] ?? '(none)'} is not accepted; send application/x-www-form-urlencoded`,
+          { status: 415 },
+        ),
+        metrics,
+      );
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return sendError(reply, new OAuthError('invalid_request', `the request could not be read: ${fe.message}`, { status: fe.statusCode }), metrics);
+      return sendError(
+        reply,
+        new OAuthError('invalid_request', `the request could not be read: ${fe.message}`, { status: fe.statusCode }),
+        metrics,
+      );
     }
     if (isDatabaseUnavailable(error)) {
       req.log.error({ err: error }, 'database unavailable');
-      return sendError(reply, new OAuthError('temporarily_unavailable', 'the server cannot reach its database right now; retry shortly', { status: 503, headers: { 'retry-after': '5' } }), metrics);
+      return sendError(
+        reply,
+        new OAuthError('temporarily_unavailable', 'the server cannot reach its database right now; retry shortly', {
+          status: 503,
+          headers: { 'retry-after': '5' },
+        }),
+        metrics,
+      );
     }
     req.log.error({ err: error }, 'unexpected error');
-    return sendError(reply, new OAuthError('server_error', `an unexpected error occurred; quote request id ${req.id} to the operator`), metrics);
+    return sendError(
+      reply,
+      new OAuthError('server_error', `an unexpected error occurred; quote request id ${req.id} to the operator`),
+      metrics,
+    );
   });
 
   // Every route's path as a pattern, to tell "wrong method" (405) from "no such path" (404).
@@ -177,15 +223,39 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     const path = req.url.split('?')[0]!;
     const allowed = routes.find((r) => r.pattern.test(path))?.methods;
     if (allowed) {
-      return sendError(reply, new OAuthError('invalid_request', `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, { status: 405, headers: { allow: allowed.join(', ') } }), metrics);
+      return sendError(
+        reply,
+        new OAuthError('invalid_request', `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, {
+          status: 405,
+          headers: { allow: allowed.join(', ') },
+        }),
+        metrics,
+      );
     }
-    return sendError(reply, new OAuthError('invalid_request', `there is no endpoint at ${path}; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`, { status: 404 }), metrics);
+    return sendError(
+      reply,
+      new OAuthError(
+        'invalid_request',
+        `there is no endpoint at ${path}; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`,
+        { status: 404 },
+      ),
+      metrics,
+    );
   });
 
   // An Expect header we do not understand gets a JSON 417, not Node's empty one (RFC 9110 §10.1.1).
   app.server.on('checkExpectation', (_req, res) => {
-    const body = JSON.stringify({ error: 'invalid_request', error_description: 'the Expect header is not supported; only 100-continue is' });
-    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body);
+    const body = JSON.stringify({
+      error: 'invalid_request',
+      error_description: 'the Expect header is not supported; only 100-continue is',
+    });
+    res
+      .writeHead(417, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      })
+      .end(body);
   });
   await registerPages(app);
   await corsEndpoints(app);

@@ -40,7 +40,10 @@ export const isInterrupted = () => interrupted;
  */
 export function installSignalHandlers(): void {
   let first = 0;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     process.on(signal, () => {
       if (interrupted) {
         if (Date.now() - first > 2000) {

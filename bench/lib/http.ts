@@ -175,7 +175,12 @@ export class CookieJar {
 }
 
 /** One request without following redirects, cookies from and into `jar`. */
-export async function browse(baseUrl: string, jar: CookieJar, path: string, init: { method?: 'GET' | 'POST'; form?: Record<string, string> } = {}): Promise<Response> {
+export async function browse(
+  baseUrl: string,
+  jar: CookieJar,
+  path: string,
+  init: { method?: 'GET' | 'POST'; form?: Record<string, string> } = {},
+): Promise<Response> {
   const url = path.startsWith('http') ? path : baseUrl + path;
   const res = await fetch(url, {
     method: init.method ?? (init.form ? 'POST' : 'GET'),

@@ -89,9 +89,10 @@ export function summarize(runs: TargetRuns | undefined): TargetSummary | undefin
     medianRoundIndex: mid.round,
     completed: sum((m) => m.completed),
     unexpected: sum((m) => m.unexpected),
-    perCpuSecond: list.every((x) => x.m.cpuSec !== undefined) && sum((m) => m.cpuSec ?? 0) > 0
-      ? sum((m) => m.completed) / sum((m) => m.cpuSec ?? 0)
-      : undefined,
+    perCpuSecond:
+      list.every((x) => x.m.cpuSec !== undefined) && sum((m) => m.cpuSec ?? 0) > 0
+        ? sum((m) => m.completed) / sum((m) => m.cpuSec ?? 0)
+        : undefined,
     errors: sum((m) => m.errors),
     timeouts: sum((m) => m.timeouts),
     problems: list.some((x) => hasProblems(x.m)),
@@ -163,25 +164,27 @@ function summaryTable(r: ScenarioResult): Table {
     `Non-${expected}`,
     'Errors',
   ];
-  const rows = r.scenario.targets.filter((id) => r.byTarget.has(id)).map((id) => {
-    const runs = r.byTarget.get(id)!;
-    const s = summarize(runs);
-    const label = targetById(id).label;
-    if (!s) return [label, 'FAILED', ...header.slice(2).map(() => '–')];
-    const errors = fmtInt(s.errors) + (s.timeouts ? ` (+${fmtInt(s.timeouts)} timeouts)` : '');
-    const partial = s.rounds < n ? ` [${s.rounds}/${n} rounds]` : '';
-    return [
-      label + (s.problems || runs.failed ? ' ⚠' : '') + partial,
-      fmtRate(s.rpsMedian),
-      `${fmtRate(s.rpsMin)}–${fmtRate(s.rpsMax)}`,
-      ...(cpu ? [s.perCpuSecond !== undefined ? s.perCpuSecond.toFixed(1) : 'n/a'] : []),
-      fmtMs(s.medianRound.p50),
-      fmtMs(s.medianRound.p99),
-      fmtInt(s.completed),
-      fmtInt(s.unexpected),
-      errors,
-    ];
-  });
+  const rows = r.scenario.targets
+    .filter((id) => r.byTarget.has(id))
+    .map((id) => {
+      const runs = r.byTarget.get(id)!;
+      const s = summarize(runs);
+      const label = targetById(id).label;
+      if (!s) return [label, 'FAILED', ...header.slice(2).map(() => '–')];
+      const errors = fmtInt(s.errors) + (s.timeouts ? ` (+${fmtInt(s.timeouts)} timeouts)` : '');
+      const partial = s.rounds < n ? ` [${s.rounds}/${n} rounds]` : '';
+      return [
+        label + (s.problems || runs.failed ? ' ⚠' : '') + partial,
+        fmtRate(s.rpsMedian),
+        `${fmtRate(s.rpsMin)}–${fmtRate(s.rpsMax)}`,
+        ...(cpu ? [s.perCpuSecond !== undefined ? s.perCpuSecond.toFixed(1) : 'n/a'] : []),
+        fmtMs(s.medianRound.p50),
+        fmtMs(s.medianRound.p99),
+        fmtInt(s.completed),
+        fmtInt(s.unexpected),
+        errors,
+      ];
+    });
   return { header, rows };
 }
 
@@ -189,10 +192,11 @@ function ratioTable(r: ScenarioResult): Table | undefined {
   const rows = ratioPairs(r).flatMap(([a, b]) => {
     const s = ratio(r, a, b);
     if (!s) return [[ratioLabel(a, b), 'n/a', '–', '–']];
-    const bad = (i: number) => [a, b].some((id) => {
-      const m = r.byTarget.get(id)?.rounds[i];
-      return m !== undefined && hasProblems(m);
-    });
+    const bad = (i: number) =>
+      [a, b].some((id) => {
+        const m = r.byTarget.get(id)?.rounds[i];
+        return m !== undefined && hasProblems(m);
+      });
     const per = s.perRound.map((v, i) => (v === undefined ? '–' : fmtX(v) + (bad(i) ? ' ⚠' : ''))).join(', ');
     return [[ratioLabel(a, b), `${fmtX(s.median)}×`, `${fmtX(s.min)}–${fmtX(s.max)}×`, per]];
   });
@@ -232,7 +236,7 @@ function note(r: ScenarioResult): string {
     `Requests/s: median over ${n} interleaved round(s) (min–max across rounds). p50/p99: from each target's ` +
     `median round${n % 2 ? '' : ' (the lower middle one)'}, not pooled. Requests, non-${r.scenario.expectStatus ?? '2xx'}, errors: summed over all rounds. ` +
     (r.scenario.perCpuSecond
-      ? 'Per CPU-second: requests completed over the user + system CPU time of the target\'s process during the rounds (/proc), i.e. per core. '
+      ? "Per CPU-second: requests completed over the user + system CPU time of the target's process during the rounds (/proc), i.e. per core. "
       : '') +
     `Ratios: computed within each round, then the median and min–max across rounds.`
   );
@@ -256,7 +260,10 @@ export function plainTable(t: Table): string {
   const widths = t.header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
   const align = (i: number) => t.align?.[i] ?? (i === 0 ? 'l' : 'r');
   const line = (row: string[]) =>
-    row.map((c, i) => (align(i) === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    row
+      .map((c, i) => (align(i) === 'l' ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(t.header), widths.map((w) => '-'.repeat(w)).join('  '), ...t.rows.map(line)].join('\n');
 }
 

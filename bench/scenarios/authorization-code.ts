@@ -1,7 +1,20 @@
 import type { BenchClient } from '../fixtures.js';
 import { Stock } from '../lib/http.js';
 import { codeExchangeBody, MINT_CONNECTIONS, mintCodes, signIn, type MintedCode } from './code-flow.js';
-import { API, apiResource, basicAuth, BENCH_USER, checkAccessToken, decodeJwt, failOn, FORM_HEADERS, isBare, random, REDIRECT_URI, verifyBare } from './common.js';
+import {
+  API,
+  apiResource,
+  basicAuth,
+  BENCH_USER,
+  checkAccessToken,
+  decodeJwt,
+  failOn,
+  FORM_HEADERS,
+  isBare,
+  random,
+  REDIRECT_URI,
+  verifyBare,
+} from './common.js';
 import type { TargetId } from '../targets.js';
 import type { RequestSpec, Scenario, Workload } from './types.js';
 
@@ -24,7 +37,13 @@ const CODE_MAX_AGE_MS = 480_000;
  * A stock of codes, or for the bare route of look-alike random strings, and the token request
  * that spends one each.
  */
-function codeWorkload(target: TargetId, baseUrl: string, client: BenchClient, scope: string, then: (c: MintedCode) => RequestSpec): Workload {
+function codeWorkload(
+  target: TargetId,
+  baseUrl: string,
+  client: BenchClient,
+  scope: string,
+  then: (c: MintedCode) => RequestSpec,
+): Workload {
   const stock = new Stock<MintedCode>(CODE_MAX_AGE_MS);
   let cookie: string | undefined;
   return {
@@ -77,7 +96,10 @@ export const authorizationCode: Scenario = {
     else {
       const id = decodeJwt(json.id_token, 'id_token');
       if (id.header.alg !== 'RS256') problems.push(`id_token alg is ${String(id.header.alg)}, expected RS256`);
-      if (id.payload.aud !== authorizationCodeClient.client_id && !(Array.isArray(id.payload.aud) && id.payload.aud.includes(authorizationCodeClient.client_id))) {
+      if (
+        id.payload.aud !== authorizationCodeClient.client_id &&
+        !(Array.isArray(id.payload.aud) && id.payload.aud.includes(authorizationCodeClient.client_id))
+      ) {
         problems.push(`id_token aud is ${JSON.stringify(id.payload.aud)}`);
       }
       if (typeof id.payload.nonce !== 'string') problems.push('id_token has no nonce');

@@ -34,7 +34,13 @@ export interface MintedCode {
 export const authorizePath = (t: TargetId) => (t === 'oidc-provider' ? '/auth' : '/authorize');
 
 /** An authorization request of `client` for `scope` and the API as resource, with PKCE. */
-export function authorizeUrl(t: TargetId, client: BenchClient, scope: string, challenge: string, extra: Record<string, string> = {}): string {
+export function authorizeUrl(
+  t: TargetId,
+  client: BenchClient,
+  scope: string,
+  challenge: string,
+  extra: Record<string, string> = {},
+): string {
   const q = new URLSearchParams({
     response_type: 'code',
     client_id: client.client_id,
@@ -78,28 +84,45 @@ export function csrfField(html: string): string | undefined {
 export async function signIn(t: TargetId, baseUrl: string, client: BenchClient, scope: string): Promise<string> {
   const jar = new CookieJar();
   const { challenge } = pkcePair();
-  const start = await expectRedirect(await browse(baseUrl, jar, authorizeUrl(t, client, scope, challenge)), 'authorize', /^\/interaction\//);
+  const start = await expectRedirect(
+    await browse(baseUrl, jar, authorizeUrl(t, client, scope, challenge)),
+    'authorize',
+    /^\/interaction\//,
+  );
   if (t === 'latchkey') {
     const page = await browse(baseUrl, jar, start);
     const csrf = csrfField(await page.text());
     if (page.status !== 200 || !csrf) throw new Error(`login page: HTTP ${page.status}, no csrf field`);
-    const done = await browse(baseUrl, jar, `${start}/login`, { form: { csrf, username: BENCH_USER.username, password: BENCH_USER.password } });
+    const done = await browse(baseUrl, jar, `${start}/login`, {
+      form: { csrf, username: BENCH_USER.username, password: BENCH_USER.password },
+    });
     if (!codeFrom(done.headers.get('location') ?? undefined)) {
-      throw new Error(`login: expected a 303 to the client with a code (skip_consent), got HTTP ${done.status} ${done.headers.get('location') ?? ''}`);
+      throw new Error(
+        `login: expected a 303 to the client with a code (skip_consent), got HTTP ${done.status} ${done.headers.get('location') ?? ''}`,
+      );
     }
     const session = jar.get('lk_session');
     if (!session) throw new Error('login: no lk_session cookie');
     return `lk_session=${session}`;
   }
   if (t === 'oidc-provider') {
-    const resume1 = await expectRedirect(await browse(baseUrl, jar, start, { form: { prompt: 'login', login: BENCH_USER.username, password: BENCH_USER.password } }), 'login', /^\/auth\//);
+    const resume1 = await expectRedirect(
+      await browse(baseUrl, jar, start, { form: { prompt: 'login', login: BENCH_USER.username, password: BENCH_USER.password } }),
+      'login',
+      /^\/auth\//,
+    );
     const consent = await expectRedirect(await browse(baseUrl, jar, resume1), 'resume after login', /^\/interaction\//);
     const resume2 = await expectRedirect(await browse(baseUrl, jar, consent, { form: { prompt: 'consent' } }), 'consent', /^\/auth\//);
     const done = await browse(baseUrl, jar, resume2);
     if (!codeFrom(done.headers.get('location') ?? undefined)) {
-      throw new Error(`consent: expected a redirect to the client with a code, got HTTP ${done.status} ${done.headers.get('location') ?? ''}: ${(await done.text()).slice(0, 300)}`);
+      throw new Error(
+        `consent: expected a redirect to the client with a code, got HTTP ${done.status} ${done.headers.get('location') ?? ''}: ${(await done.text()).slice(0, 300)}`,
+      );
     }
-    const cookies = jar.header().split('; ').filter((c) => c.startsWith('_session'));
+    const cookies = jar
+      .header()
+      .split('; ')
+      .filter((c) => c.startsWith('_session'));
     if (!cookies.length) throw new Error('consent: no _session cookie');
     return cookies.join('; ');
   }

@@ -32,7 +32,14 @@ async function makePendingLogins(baseUrl: string, n: number, push: (p: PendingLo
       // The browser cookie binds the interaction to "this browser" (one per sign-in here).
       const browser = random(32);
       const { challenge } = pkcePair();
-      return { req: { method: 'GET', path: authorizeUrl('latchkey', authorizationCodeClient, SCOPE, challenge), headers: { cookie: `lk_browser=${browser}` } }, value: browser };
+      return {
+        req: {
+          method: 'GET',
+          path: authorizeUrl('latchkey', authorizationCodeClient, SCOPE, challenge),
+          headers: { cookie: `lk_browser=${browser}` },
+        },
+        value: browser,
+      };
     },
     (browser, a) => {
       if (a.status !== 303) return false;
@@ -82,12 +89,14 @@ export const login: Scenario = {
     return {
       next(): RequestSpec | undefined {
         const p = stock.take();
-        return p && {
-          method: 'POST',
-          path: `/interaction/${p.id}/login`,
-          headers: { cookie: `lk_browser=${p.browser}`, 'content-type': 'application/x-www-form-urlencoded' },
-          body: body(p),
-        };
+        return (
+          p && {
+            method: 'POST',
+            path: `/interaction/${p.id}/login`,
+            headers: { cookie: `lk_browser=${p.browser}`, 'content-type': 'application/x-www-form-urlencoded' },
+            body: body(p),
+          }
+        );
       },
       available: () => stock.size,
       stock: (count) => stock.fill(count, (n) => makePendingLogins(ctx.baseUrl, n, (p) => stock.push(p))),
@@ -101,9 +110,11 @@ export const login: Scenario = {
     }
     const session = res.headers.getSetCookie().find((c) => c.startsWith('lk_session='));
     if (!session) throw new Error('no lk_session cookie set');
-    return `HTTP 303 to the client with a code, session cookie set (${session.split(';').slice(1).map((s) => s.trim()).join('; ')})`;
+    return `HTTP 303 to the client with a code, session cookie set (${session
+      .split(';')
+      .slice(1)
+      .map((s) => s.trim())
+      .join('; ')})`;
   },
   goals: [],
 };
-
-

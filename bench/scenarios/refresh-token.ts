@@ -19,7 +19,13 @@ const SCOPE = 'openid offline_access api:read';
 const authorization = basicAuth(offlineClient.client_id, offlineClient.client_secret);
 
 /** Codes minted for refresh tokens are exchanged right away, in the same stocking step. */
-async function mintRefreshTokens(target: 'latchkey' | 'oidc-provider', baseUrl: string, cookie: string, n: number, push: (rt: string) => void): Promise<void> {
+async function mintRefreshTokens(
+  target: 'latchkey' | 'oidc-provider',
+  baseUrl: string,
+  cookie: string,
+  n: number,
+  push: (rt: string) => void,
+): Promise<void> {
   const codes: MintedCode[] = [];
   await mintCodes(target, baseUrl, cookie, offlineClient, SCOPE, n, MINT_CONNECTIONS, (c) => codes.push(c));
   let i = 0;
@@ -27,7 +33,10 @@ async function mintRefreshTokens(target: 'latchkey' | 'oidc-provider', baseUrl: 
     baseUrl,
     codes.length,
     MINT_CONNECTIONS,
-    () => ({ req: { method: 'POST', path: '/token', headers: { authorization, ...FORM_HEADERS }, body: codeExchangeBody(codes[i++]!) }, value: null }),
+    () => ({
+      req: { method: 'POST', path: '/token', headers: { authorization, ...FORM_HEADERS }, body: codeExchangeBody(codes[i++]!) },
+      value: null,
+    }),
     (_v, a) => {
       if (a.status !== 200) return false;
       const rt = (JSON.parse(a.body) as { refresh_token?: unknown }).refresh_token;
@@ -65,11 +74,11 @@ export const refreshToken: Scenario = {
     'a new refresh token (rotation on every use in both servers; the presented one stops working). Every request presents a ' +
     `refresh token never presented before. The first ${SEED.toLocaleString('en-US')} per target come from the code flow ` +
     `(scope "${SCOPE}", each code minted with prompt=none on a signed-in session and exchanged once, before the measurement); ` +
-    'after that each answer\'s new refresh token joins the back of the queue, so the tokens form rotation chains, as real ' +
-    'clients\' do (BENCH_REFRESH_SINGLE_USE=1: one code-flow token per request instead). Latchkey: PostgreSQL, a grant (family) per ' +
+    "after that each answer's new refresh token joins the back of the queue, so the tokens form rotation chains, as real " +
+    "clients' do (BENCH_REFRESH_SINGLE_USE=1: one code-flow token per request instead). Latchkey: PostgreSQL, a grant (family) per " +
     'code. oidc-provider: in memory, rotateRefreshToken: true; it drops offline_access from prompt=none requests, so its bench ' +
     'config issues refresh tokens to clients allowed the refresh_token grant (issueRefreshToken) that outlive the browser ' +
-    'session (expiresWithSession: false), as offline_access does on Latchkey; all its tokens share the session\'s one Grant.',
+    "session (expiresWithSession: false), as offline_access does on Latchkey; all its tokens share the session's one Grant.",
   fixtures: { clients: [offlineClient], resources: [apiResource], users: [BENCH_USER] },
   targets: ['latchkey', 'oidc-provider'],
   async workload(target, ctx) {

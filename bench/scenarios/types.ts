@@ -20,8 +20,7 @@ export interface VerifyInput {
 
 /** A pass/fail line under a scenario's table. */
 export type Goal =
-  | { kind: 'throughput-ratio'; target: TargetId; versus: TargetId; atLeast: number }
-  | { kind: 'p99-below'; target: TargetId; ms: number };
+  { kind: 'throughput-ratio'; target: TargetId; versus: TargetId; atLeast: number } | { kind: 'p99-below'; target: TargetId; ms: number };
 
 /**
  * What a scenario sends to one target when every request must carry a credential of its own

@@ -22,7 +22,14 @@ const grants = new Map<string, Set<string>>();
 const sessionsByUid = new Map<string, string>();
 const byUserCode = new Map<string, string>();
 
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode']);
+const GRANTABLE = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
 
 function live(key: string): Record<string, unknown> | undefined {
   const e = store.get(key);

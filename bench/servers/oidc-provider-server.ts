@@ -78,8 +78,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: (_ctx: unknown, client: { clientId: string }, oneOf?: string[]) =>
-        oneOf ?? audiences.get(client.clientId)?.[0],
+      defaultResource: (_ctx: unknown, client: { clientId: string }, oneOf?: string[]) => oneOf ?? audiences.get(client.clientId)?.[0],
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx: unknown, indicator: string, client: { clientId: string }) => {
         const resource = resources.get(indicator);

@@ -27,10 +27,34 @@ interface ClientType {
 
 /** RFC 9700 / RFC 8252 / RFC 8628 guidance per kind of application (CONTRACT.md CLI). */
 const CLIENT_TYPES: Record<string, ClientType> = {
-  web: { grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], authMethod: 'client_secret_basic', redirects: true, confidential: true },
-  spa: { grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], authMethod: 'none', redirects: true, confidential: false },
-  native: { grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], authMethod: 'none', redirects: true, confidential: false },
-  service: { grantTypes: ['client_credentials'], responseTypes: [], authMethod: 'client_secret_basic', redirects: false, confidential: true },
+  web: {
+    grantTypes: ['authorization_code', 'refresh_token'],
+    responseTypes: ['code'],
+    authMethod: 'client_secret_basic',
+    redirects: true,
+    confidential: true,
+  },
+  spa: {
+    grantTypes: ['authorization_code', 'refresh_token'],
+    responseTypes: ['code'],
+    authMethod: 'none',
+    redirects: true,
+    confidential: false,
+  },
+  native: {
+    grantTypes: ['authorization_code', 'refresh_token'],
+    responseTypes: ['code'],
+    authMethod: 'none',
+    redirects: true,
+    confidential: false,
+  },
+  service: {
+    grantTypes: ['client_credentials'],
+    responseTypes: [],
+    authMethod: 'client_secret_basic',
+    redirects: false,
+    confidential: true,
+  },
   device: { grantTypes: [DEVICE_CODE, 'refresh_token'], responseTypes: [], authMethod: 'none', redirects: false, confidential: false },
 };
 
@@ -119,7 +143,14 @@ function describeClient(rec: ClientRecord): string {
     ['post_logout_redirect_uris', m.post_logout_redirect_uris ?? []],
     ['scope', m.scope ? [m.scope] : []],
     ['audiences', m.audiences],
-    ['jwks', m.jwks ? [`${m.jwks.keys.length} key(s)${m.jwks.keys.length ? `: ${m.jwks.keys.map((k) => String(k.kid ?? `${k.kty} (no kid)`)).join(', ')}` : ''}`] : []],
+    [
+      'jwks',
+      m.jwks
+        ? [
+            `${m.jwks.keys.length} key(s)${m.jwks.keys.length ? `: ${m.jwks.keys.map((k) => String(k.kid ?? `${k.kty} (no kid)`)).join(', ')}` : ''}`,
+          ]
+        : [],
+    ],
     ['jwks_uri', m.jwks_uri ? [m.jwks_uri] : []],
     ['skip_consent', m.skip_consent ? ['true'] : []],
     ['created_at', [iso(rec.createdAt)]],
@@ -138,8 +169,7 @@ async function findOrFail(s: Session, id: string): Promise<ClientRecord> {
   return rec;
 }
 
-const cacheNote = (s: Session) =>
-  `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
+const cacheNote = (s: Session) => `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
 
 export const clientCommands: Command[] = [
   {
@@ -156,7 +186,7 @@ export const clientCommands: Command[] = [
       '  --redirect-uri URI     a redirect URI; repeat for several (required for web, spa, native)',
       '  --scope "A B"          scopes the client may request, space-separated',
       '  --audience URI         a resource the client may get tokens for; repeat for several',
-      '  --jwks-file FILE       the client\'s public keys (JWK Set or one JWK): use private_key_jwt (web, service)',
+      "  --jwks-file FILE       the client's public keys (JWK Set or one JWK): use private_key_jwt (web, service)",
       '  --jwks-uri URL         where the client publishes its public keys: use private_key_jwt (web, service)',
       '  --client-id ID         use this client_id instead of a generated one',
     ].join('\n'),
@@ -209,7 +239,12 @@ export const clientCommands: Command[] = [
       s.print(
         table(
           ['CLIENT_ID', 'AUTH METHOD', 'GRANT TYPES', 'NAME'],
-          clients.map((c) => [c.clientId, c.metadata.token_endpoint_auth_method, c.metadata.grant_types.join(','), c.metadata.client_name ?? '']),
+          clients.map((c) => [
+            c.clientId,
+            c.metadata.token_endpoint_auth_method,
+            c.metadata.grant_types.join(','),
+            c.metadata.client_name ?? '',
+          ]),
         ),
       );
     },
@@ -245,7 +280,9 @@ export const clientCommands: Command[] = [
       const rec = await findOrFail(s, id!);
       const method = rec.metadata.token_endpoint_auth_method;
       if (!usesSecret(method)) {
-        throw new CliError(`client "${id}" authenticates with ${method === 'none' ? 'no credentials (a public client)' : method}; it has no client_secret to rotate`);
+        throw new CliError(
+          `client "${id}" authenticates with ${method === 'none' ? 'no credentials (a public client)' : method}; it has no client_secret to rotate`,
+        );
       }
       const secret = newSecret();
       if (!(await clientsRepository(await s.db()).setSecretHash(id!, hashClientSecret(await s.secrets(), secret)))) {

@@ -104,4 +104,3 @@ export function readJwksFile(path: string): unknown {
   if (Array.isArray(keys) && keys.length === 0) throw new UsageError(`--jwks-file ${path} holds no keys`);
   return json;
 }
-

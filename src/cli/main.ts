@@ -123,7 +123,11 @@ function describe(err: unknown): string {
   return err.message || (typeof code === 'string' ? code : err.name);
 }
 
-const oneLine = (s: string) => s.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ').trim();
+const oneLine = (s: string) =>
+  s
+    .replace(/:\s*\n\s*/g, ': ')
+    .replace(/\s*\n\s*/g, '; ')
+    .trim();
 
 interface OwnedSession extends Session {
   close(): Promise<void>;
@@ -197,7 +201,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
   const word = rest[0];
   if (word === undefined) {
-    if (help) return io.stdout(mainHelp()), 0;
+    if (help) return (io.stdout(mainHelp()), 0);
     throw new UsageError('missing command (see latchkey --help)');
   }
 
@@ -206,7 +210,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     const subs = COMMANDS.filter((c) => c.path[0] === word).map((c) => c.path[1]);
     const sub = rest[1];
     if (sub === undefined || sub.startsWith('-')) {
-      if (help || rest.slice(1).some(isHelpFlag)) return io.stdout(groupHelp(word)), 0;
+      if (help || rest.slice(1).some(isHelpFlag)) return (io.stdout(groupHelp(word)), 0);
       throw new UsageError(`${word}: missing subcommand (${subs.join(', ')}); see latchkey ${word} --help`);
     }
     cmd = COMMANDS.find((c) => c.path[0] === word && c.path[1] === sub);
@@ -221,19 +225,27 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   let values: Values;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({
+      args: rest,
+      options: { ...GLOBAL_OPTIONS, ...cmd.options },
+      allowPositionals: true,
+      strict: true,
+    }));
   } catch (err) {
-    if (help || rest.some(isHelpFlag)) return io.stdout(commandHelp(cmd)), 0;
+    if (help || rest.some(isHelpFlag)) return (io.stdout(commandHelp(cmd)), 0);
     // Node's text for an unknown option goes on about positionals starting with '-': keep the first sentence.
     const e = err as Error & { code?: string };
     const msg = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message.split('. ')[0] : e.message;
     throw new UsageError(`${cmd.path.join(' ')}: ${msg} (see ${name(cmd)} --help)`);
   }
-  if (help || values.help === true) return io.stdout(commandHelp(cmd)), 0;
+  if (help || values.help === true) return (io.stdout(commandHelp(cmd)), 0);
   json ||= values.json === true;
   const want = cmd.args ?? [];
   if (positionals.length !== want.length) {
-    const what = positionals.length < want.length ? `missing ${want.slice(positionals.length).join(' ')}` : `unexpected argument "${positionals[want.length]}"`;
+    const what =
+      positionals.length < want.length
+        ? `missing ${want.slice(positionals.length).join(' ')}`
+        : `unexpected argument "${positionals[want.length]}"`;
     throw new UsageError(`${cmd.path.join(' ')}: ${what} (usage: ${name(cmd)} ${cmd.usage})`);
   }
 

@@ -59,7 +59,8 @@ function readHiddenLine(stdin: NodeJS.ReadStream, { prompt, maxBytes }: StdinOpt
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return done(); // Enter, Ctrl-D
         if (ch === '\u0003') return done(new CliError('interrupted', 130)); // Ctrl-C: raw mode sends no SIGINT
         if (ch === '\u007f' || ch === '\b') chars.pop();
-        else if (ch === '\u0015') chars = []; // Ctrl-U
+        else if (ch === '\u0015')
+          chars = []; // Ctrl-U
         else if (ch >= ' ') chars.push(ch);
         if (Buffer.byteLength(chars.join('')) > maxBytes) return done(new UsageError('too long for a password'));
       }

@@ -15,13 +15,15 @@ function buildTrustedIssuer(s: Session, v: Values): TrustedIssuer {
   const jwksFile = str(v, 'jwks-file');
   const jwksUri = str(v, 'jwks-uri');
   if (jwksFile && jwksUri) throw new UsageError('give either --jwks-file or --jwks-uri, not both');
-  if (!jwksFile && !jwksUri) throw new UsageError('the issuer\'s public keys are required: --jwks-file FILE or --jwks-uri URL');
+  if (!jwksFile && !jwksUri) throw new UsageError("the issuer's public keys are required: --jwks-file FILE or --jwks-uri URL");
   const subject = str(v, 'subject');
   const anySubject = v['any-subject'] === true;
   if (subject !== undefined && anySubject) throw new UsageError('give either --subject or --any-subject, not both');
-  if (subject === undefined && !anySubject) throw new UsageError('name the subject the issuer may assert (--subject USERNAME), or allow any with --any-subject');
+  if (subject === undefined && !anySubject)
+    throw new UsageError('name the subject the issuer may assert (--subject USERNAME), or allow any with --any-subject');
   const clientIds = strs(v, 'client-id');
-  if (clientIds.length === 0) throw new UsageError('--client-id is required: the client(s) that may present this issuer\'s JWTs (repeat for several)');
+  if (clientIds.length === 0)
+    throw new UsageError("--client-id is required: the client(s) that may present this issuer's JWTs (repeat for several)");
 
   const input: TrustedIssuerInput = {
     issuer,
@@ -56,7 +58,7 @@ export const trustCommands: Command[] = [
     usage: '--issuer ISS (--jwks-file F | --jwks-uri U) (--subject S | --any-subject) --client-id ID… [options]',
     help: [
       '  --issuer ISS           the "iss" value of the issuer\'s JWTs (compared exactly)',
-      '  --jwks-file FILE       the issuer\'s public keys (JWK Set or one JWK)',
+      "  --jwks-file FILE       the issuer's public keys (JWK Set or one JWK)",
       '  --jwks-uri URL         where the issuer publishes its public keys (fetched with a timeout, a size limit and',
       '                         caching; private and loopback addresses are refused unless JWKS_URI_ALLOW_PRIVATE)',
       '  --subject S            the one subject the issuer may assert (a Latchkey username, or another identifier)',
@@ -66,7 +68,7 @@ export const trustCommands: Command[] = [
       '  --replace              replace the entry if the issuer is already trusted',
     ].join('\n'),
     notes: [
-      'A JWT from a trusted issuer must be signed by one of its keys (RS*, PS*, ES*, EdDSA), name this server\'s',
+      "A JWT from a trusted issuer must be signed by one of its keys (RS*, PS*, ES*, EdDSA), name this server's",
       'issuer as its single "aud", carry "exp" (at most JWT_BEARER_MAX_ASSERTION_LIFETIME ahead) and a "jti",',
       'and is accepted once. An asserted "sub" that is a Latchkey username becomes that user\'s id in the tokens',
       'issued; any other "sub" is used verbatim. Example:',
@@ -102,7 +104,9 @@ export const trustCommands: Command[] = [
         }
       }
       if (s.json) return s.printJson({ ...entry, result: outcome });
-      s.print(`${outcome === 'created' ? 'Trusted' : outcome === 'updated' ? 'Updated' : 'Unchanged:'} issuer "${entry.issuer}"; ${cacheNote(s)}`);
+      s.print(
+        `${outcome === 'created' ? 'Trusted' : outcome === 'updated' ? 'Updated' : 'Unchanged:'} issuer "${entry.issuer}"; ${cacheNote(s)}`,
+      );
     },
   },
   {

@@ -21,7 +21,9 @@ const PASSWORD_STDIN_HELP = [
 /** `--password` is registered only to refuse it with a reason rather than "unknown option". */
 function refusePasswordArgument(v: Values): void {
   if (v.password !== undefined) {
-    throw new UsageError('--password is not accepted: a password on the command line shows in ps and in the shell history; pipe it in with --password-stdin');
+    throw new UsageError(
+      '--password is not accepted: a password on the command line shows in ps and in the shell history; pipe it in with --password-stdin',
+    );
   }
 }
 
@@ -82,13 +84,16 @@ function buildClaims(v: Values): UserClaims {
     if (eq <= 0) throw new UsageError(`--claim must be KEY=VALUE (got "${arg}")`);
     const key = arg.slice(0, eq);
     const value = nonEmpty(`--claim ${key}`, arg.slice(eq + 1));
-    if (key === 'sub') throw new UsageError('--claim sub: the sub is the user\'s id, which Latchkey assigns');
+    if (key === 'sub') throw new UsageError("--claim sub: the sub is the user's id, which Latchkey assigns");
     if (key.startsWith('address.')) {
       const field = key.slice('address.'.length);
-      if (!ADDRESS_FIELDS.includes(field)) throw new UsageError(`--claim ${key}: the address claim's fields are ${ADDRESS_FIELDS.join(', ')}`);
+      if (!ADDRESS_FIELDS.includes(field))
+        throw new UsageError(`--claim ${key}: the address claim's fields are ${ADDRESS_FIELDS.join(', ')}`);
       set(address, field, value);
     } else if (!CLAIM_NAMES.includes(key) || key === 'address') {
-      throw new UsageError(`--claim ${key}: not an OIDC standard claim (${CLAIM_NAMES.filter((c) => c !== 'address').join(', ')}, address.FIELD)`);
+      throw new UsageError(
+        `--claim ${key}: not an OIDC standard claim (${CLAIM_NAMES.filter((c) => c !== 'address').join(', ')}, address.FIELD)`,
+      );
     } else if (BOOLEAN_CLAIMS.has(key)) {
       if (value !== 'true' && value !== 'false') throw new UsageError(`--claim ${key} must be true or false (got "${value}")`);
       set(claims, key, value === 'true');
@@ -113,7 +118,12 @@ function userView(u: User) {
 
 function describeUser(u: User): string {
   const claims = u.claims as Record<string, unknown>;
-  const order = [...CLAIM_NAMES, ...Object.keys(claims).filter((k) => !CLAIM_NAMES.includes(k)).sort()];
+  const order = [
+    ...CLAIM_NAMES,
+    ...Object.keys(claims)
+      .filter((k) => !CLAIM_NAMES.includes(k))
+      .sort(),
+  ];
   const claimRows = order.flatMap((k): [string, string][] => {
     const val = claims[k];
     if (val === undefined) return [];
@@ -145,7 +155,7 @@ function alreadyExists(username: string, existing: User | undefined): CliError {
   return new CliError(`a user named "${username}" already exists${as}`);
 }
 
-const lookupNote = 'USERNAME is matched whatever its case; the user\'s id (the OIDC sub) works too.';
+const lookupNote = "USERNAME is matched whatever its case; the user's id (the OIDC sub) works too.";
 
 export const userCommands: Command[] = [
   {
@@ -156,13 +166,13 @@ export const userCommands: Command[] = [
       '  --username USERNAME    the login name; unique whatever its case ("Alice" and "alice" are one account)',
       ...PASSWORD_STDIN_HELP,
       '  --email EMAIL          the email claim',
-      '  --email-verified       also set email_verified: true (the address is known to be the user\'s)',
+      "  --email-verified       also set email_verified: true (the address is known to be the user's)",
       '  --name NAME            the name claim (full name, for display)',
       '  --claim KEY=VALUE      another OIDC standard claim: given_name=Alice, locale=fr-FR, phone_number=…,',
       '                         address.country=FR, …; repeat for several',
     ].join('\n'),
     notes: [
-      'The user\'s id, the OIDC sub, is random, assigned here, and never changes. Example:',
+      "The user's id, the OIDC sub, is random, assigned here, and never changes. Example:",
       '  printf \'%s\' "$PASSWORD" | latchkey users create --username alice --email alice@example.com --password-stdin',
     ].join('\n'),
     options: {
@@ -244,9 +254,11 @@ export const userCommands: Command[] = [
       const user = await findOrFail(db, name!);
       const hadConsent = await consentsRepository(db).revoke(user.id, clientId!);
       if (s.json) return s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
-      s.print(hadConsent
-        ? `Withdrew ${user.username}'s consent to "${clientId}" and revoked the grants they gave it.`
-        : `${user.username} had no remembered consent for "${clientId}"; any grants to it are revoked all the same.`);
+      s.print(
+        hadConsent
+          ? `Withdrew ${user.username}'s consent to "${clientId}" and revoked the grants they gave it.`
+          : `${user.username} had no remembered consent for "${clientId}"; any grants to it are revoked all the same.`,
+      );
     },
   },
   {

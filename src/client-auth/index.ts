@@ -35,7 +35,11 @@ export function readCredentials(input: ClientAuthInput): Credentials {
     }
     basic = parseBasicCredentials(authorization);
   }
-  const used = [basic && 'client_secret_basic', secretParam !== undefined && 'client_secret_post', (assertion !== undefined || assertionType !== undefined) && 'private_key_jwt'].filter(Boolean);
+  const used = [
+    basic && 'client_secret_basic',
+    secretParam !== undefined && 'client_secret_post',
+    (assertion !== undefined || assertionType !== undefined) && 'private_key_jwt',
+  ].filter(Boolean);
   if (used.length > 1) {
     throw invalidRequest(`the request uses more than one client authentication method (${used.join(', ')}); use exactly one`);
   }
@@ -61,7 +65,9 @@ export function readCredentials(input: ClientAuthInput): Credentials {
     return { method: 'private_key_jwt', clientId, assertion };
   }
   if (clientIdParam) return { method: 'none', clientId: clientIdParam };
-  throw invalidClient('no client authentication was sent; authenticate with HTTP Basic, client_secret_post, private_key_jwt, or send client_id for a public client');
+  throw invalidClient(
+    'no client authentication was sent; authenticate with HTTP Basic, client_secret_post, private_key_jwt, or send client_id for a public client',
+  );
 }
 
 export interface Authenticator {
@@ -85,10 +91,14 @@ export function createAuthenticator(
       const wait = limiter.retryAfter(creds.clientId, input.ip);
       if (wait > 0) {
         onFailure();
-        throw new OAuthError('invalid_client', `too many failed authentication attempts for this client from your address; retry after ${wait} seconds`, {
-          status: 429,
-          headers: { 'retry-after': String(wait) },
-        });
+        throw new OAuthError(
+          'invalid_client',
+          `too many failed authentication attempts for this client from your address; retry after ${wait} seconds`,
+          {
+            status: 429,
+            headers: { 'retry-after': String(wait) },
+          },
+        );
       }
       try {
         const client = await findClient(creds.clientId);

@@ -69,6 +69,10 @@ export async function verifyClientAssertion(deps: ClientAuthDeps, client: Client
     throw err;
   }
   const { jti, exp } = verified.payload;
-  const firstUse = await deps.replay.firstUse(`client_assertion:${client.clientId}:${jti}`, replayExpiry(exp, deps.clockSkew), new Date(now));
+  const firstUse = await deps.replay.firstUse(
+    `client_assertion:${client.clientId}:${jti}`,
+    replayExpiry(exp, deps.clockSkew),
+    new Date(now),
+  );
   if (!firstUse) throw fail('its "jti" has been used before; every assertion must be new (RFC 7523 §3)');
 }

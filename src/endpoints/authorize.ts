@@ -1,11 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 import type { FormParams } from '../client-auth/types.js';
-import {
-  AuthorizationPageError,
-  checkClientAndRedirect,
-  validateAuthorizationRequest,
-} from '../interaction/authorization-request.js';
+import { AuthorizationPageError, checkClientAndRedirect, validateAuthorizationRequest } from '../interaction/authorization-request.js';
 import { continueAuthorization } from '../interaction/flow.js';
 import { browserErrorHandler } from './browser-errors.js';
 
@@ -14,7 +10,11 @@ function authorizationParams(req: FastifyRequest): FormParams {
   if (req.method === 'GET' || req.method === 'HEAD') return (req.query as FormParams | undefined) ?? {};
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
-    throw new AuthorizationPageError('Invalid request', 'The authorization request must be sent as a form (application/x-www-form-urlencoded).', 415);
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The authorization request must be sent as a form (application/x-www-form-urlencoded).',
+      415,
+    );
   }
   return (req.body as FormParams | undefined) ?? {};
 }

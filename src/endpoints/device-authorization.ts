@@ -29,7 +29,8 @@ export function deviceAuthorizationEndpoint(ctx: AppContext) {
       const deviceCode = newOpaqueToken();
       let userCode = '';
       for (let attempt = 0; ; attempt++) {
-        if (attempt === 10) throw new OAuthError('temporarily_unavailable', 'could not allocate a unique user code; retry', { status: 503 });
+        if (attempt === 10)
+          throw new OAuthError('temporarily_unavailable', 'could not allocate a unique user code; retry', { status: 503 });
         userCode = newUserCode();
         const created = await ctx.repos.deviceCodes.create({
           deviceCodeHash: hashToken(deviceCode),

@@ -30,12 +30,17 @@ export function deviceEndpoint(ctx: AppContext) {
   ];
 
   const page = (reply: FastifyReply, browser: string, opts: { userCode?: string; error?: string; status?: number } = {}) =>
-    renderPage(reply, 'device', {
-      action: ENDPOINT_PATHS.device,
-      csrf: csrfFor(browser),
-      ...(opts.userCode ? { userCode: opts.userCode } : {}),
-      ...(opts.error ? { error: opts.error } : {}),
-    }, { status: opts.status ?? 200 });
+    renderPage(
+      reply,
+      'device',
+      {
+        action: ENDPOINT_PATHS.device,
+        csrf: csrfFor(browser),
+        ...(opts.userCode ? { userCode: opts.userCode } : {}),
+        ...(opts.error ? { error: opts.error } : {}),
+      },
+      { status: opts.status ?? 200 },
+    );
 
   return async (app: FastifyInstance) => {
     browserErrorHandler(app, ctx);
@@ -52,7 +57,8 @@ export function deviceEndpoint(ctx: AppContext) {
       }
       const body = (req.body as FormParams | undefined) ?? {};
       const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
-      if (!parsed.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
+      if (!parsed.success)
+        throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
       const browser = browserId(ctx, req, reply);
       if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
         return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
@@ -69,10 +75,17 @@ export function deviceEndpoint(ctx: AppContext) {
       const found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
       if (!found) {
         await throttle.recordFailure(b);
-        return page(reply, browser, { status: 400, userCode: typed, error: 'That code is not valid or has expired. Check the code on your device, or start again there.' });
+        return page(reply, browser, {
+          status: 400,
+          userCode: typed,
+          error: 'That code is not valid or has expired. Check the code on your device, or start again there.',
+        });
       }
       if (found.status !== 'pending') {
-        return page(reply, browser, { status: 400, error: 'That code has already been used. Start again on your device to get a new one.' });
+        return page(reply, browser, {
+          status: 400,
+          error: 'That code has already been used. Start again on your device to get a new one.',
+        });
       }
       const id = newId();
       await ctx.repos.interactions.create({
@@ -86,7 +99,11 @@ export function deviceEndpoint(ctx: AppContext) {
       // Signed in already: straight to the confirmation page; otherwise sign in first.
       const current = await currentSession(ctx, req);
       if (current) await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime);
-      return reply.code(303).header('location', `${ctx.config.issuer}${interactionPath(id)}`).header('cache-control', 'no-store').send();
+      return reply
+        .code(303)
+        .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
+        .header('cache-control', 'no-store')
+        .send();
     });
   };
 }

@@ -8,7 +8,16 @@ import { currentSession, endSession, safeEqual, sessionCsrfToken } from '../inte
 import type { ClientRecord } from '../store/repositories/clients.js';
 import { browserErrorHandler } from './browser-errors.js';
 
-const PARAMS = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'state', 'logout_hint', 'ui_locales', 'csrf', 'decision'] as const;
+const PARAMS = [
+  'id_token_hint',
+  'client_id',
+  'post_logout_redirect_uri',
+  'state',
+  'logout_hint',
+  'ui_locales',
+  'csrf',
+  'decision',
+] as const;
 
 function readParams(req: FastifyRequest): Partial<Record<(typeof PARAMS)[number], string>> {
   let raw: FormParams;
@@ -54,13 +63,20 @@ export function endSessionEndpoint(ctx: AppContext) {
     }
     let redirect: string | undefined;
     if (p.post_logout_redirect_uri) {
-      if (!client) throw new AuthorizationPageError('Invalid sign-out request', 'post_logout_redirect_uri needs client_id or id_token_hint to say which application it belongs to.');
+      if (!client)
+        throw new AuthorizationPageError(
+          'Invalid sign-out request',
+          'post_logout_redirect_uri needs client_id or id_token_hint to say which application it belongs to.',
+        );
       if (!client.metadata.post_logout_redirect_uris.includes(p.post_logout_redirect_uri)) {
-        throw new AuthorizationPageError('Invalid sign-out request', `The post_logout_redirect_uri is not registered for ${client.metadata.client_name ?? client.clientId}; you are not being sent there.`);
+        throw new AuthorizationPageError(
+          'Invalid sign-out request',
+          `The post_logout_redirect_uri is not registered for ${client.metadata.client_name ?? client.clientId}; you are not being sent there.`,
+        );
       }
       redirect = p.post_logout_redirect_uri;
     }
-    const clientName = client ? client.metadata.client_name ?? client.clientId : undefined;
+    const clientName = client ? (client.metadata.client_name ?? client.clientId) : undefined;
 
     const done = async () => {
       await endSession(ctx, req, reply);

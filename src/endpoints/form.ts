@@ -10,7 +10,11 @@ import { OAuthError } from '../oauth/errors.js';
 export function formParams(req: FastifyRequest): FormParams {
   const type = req.headers['content-type'];
   if (!type || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
-    throw new OAuthError('invalid_request', `send the parameters as application/x-www-form-urlencoded (got ${type ? `"${type.slice(0, 80)}"` : 'no Content-Type'})`, { status: type ? 415 : 400 });
+    throw new OAuthError(
+      'invalid_request',
+      `send the parameters as application/x-www-form-urlencoded (got ${type ? `"${type.slice(0, 80)}"` : 'no Content-Type'})`,
+      { status: type ? 415 : 400 },
+    );
   }
   return (req.body as FormParams | undefined) ?? Object.create(null);
 }

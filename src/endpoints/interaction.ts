@@ -61,14 +61,24 @@ export function interactionEndpoints(ctx: AppContext) {
     return c;
   }
 
-  const loginPage = async (reply: FastifyReply, i: Interaction, clientName: string, extra: { error?: string; status?: number; username?: string } = {}) =>
-    renderPage(reply, 'login', {
-      clientName,
-      action: `${interactionPath(i.id)}/login`,
-      csrf: i.csrfToken,
-      ...(loginHintOf(i, extra.username) ? { loginHint: loginHintOf(i, extra.username)! } : {}),
-      ...(extra.error ? { error: extra.error } : {}),
-    }, { status: extra.status ?? 200 });
+  const loginPage = async (
+    reply: FastifyReply,
+    i: Interaction,
+    clientName: string,
+    extra: { error?: string; status?: number; username?: string } = {},
+  ) =>
+    renderPage(
+      reply,
+      'login',
+      {
+        clientName,
+        action: `${interactionPath(i.id)}/login`,
+        csrf: i.csrfToken,
+        ...(loginHintOf(i, extra.username) ? { loginHint: loginHintOf(i, extra.username)! } : {}),
+        ...(extra.error ? { error: extra.error } : {}),
+      },
+      { status: extra.status ?? 200 },
+    );
 
   const loginHintOf = (i: Interaction, typed?: string) => typed ?? (isDeviceRequest(i.request) ? undefined : i.request.loginHint);
 
@@ -100,7 +110,12 @@ export function interactionEndpoints(ctx: AppContext) {
   async function decideDevice(reply: FastifyReply, i: Interaction, decision: 'approved' | 'denied', userId: string, authTime: Date) {
     if (!isDeviceRequest(i.request)) throw EXPIRED;
     const ok = await ctx.repos.deviceCodes.decide(i.request.deviceCodeHash, decision, userId, authTime, new Date(ctx.clock.now()));
-    if (!ok) throw new AuthorizationPageError('This code has expired', 'The code has expired or was already used. Start again on your device.', 400);
+    if (!ok)
+      throw new AuthorizationPageError(
+        'This code has expired',
+        'The code has expired or was already used. Start again on your device.',
+        400,
+      );
     const c = await client(i);
     return renderPage(reply, 'device-done', { clientName: c.metadata.client_name ?? c.clientId, approved: decision === 'approved' });
   }
@@ -144,7 +159,10 @@ export function interactionEndpoints(ctx: AppContext) {
       // A device always asks for confirmation naming the client, so a phishing code cannot
       // be approved silently (RFC 8628 §5.4).
       if (isDeviceRequest(i.request) || (await needsConsent(ctx, c, user.id, i.request))) {
-        return reply.code(303).header('location', `${ctx.config.issuer}${interactionPath(i.id)}`).send();
+        return reply
+          .code(303)
+          .header('location', `${ctx.config.issuer}${interactionPath(i.id)}`)
+          .send();
       }
       return finish(reply, i, user.id, session.authTime);
     });

@@ -29,8 +29,14 @@ export function introspectEndpoint(ctx: AppContext) {
       if (token.split('.').length !== 3) {
         if (token.length > 512) return { active: false };
         const r = await ctx.repos.refreshTokens.find(hashToken(token));
-        const live = r && r.clientId === client.clientId && !r.rotatedAt && !r.revokedAt && !r.grantRevoked &&
-          r.expiresAt.getTime() > now && r.grantExpiresAt.getTime() > now;
+        const live =
+          r &&
+          r.clientId === client.clientId &&
+          !r.rotatedAt &&
+          !r.revokedAt &&
+          !r.grantRevoked &&
+          r.expiresAt.getTime() > now &&
+          r.grantExpiresAt.getTime() > now;
         if (!live) return { active: false };
         return {
           active: true,

@@ -40,7 +40,9 @@ export function tokenEndpoint(ctx: AppContext) {
       const handler = grantHandler(grantType);
       const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
       if (!(client.metadata.grant_types as string[]).includes(grantType)) {
-        throw unauthorizedClient(`client "${client.clientId}" is not allowed the ${grantType} grant; its grant_types are: ${client.metadata.grant_types.join(', ')}`);
+        throw unauthorizedClient(
+          `client "${client.clientId}" is not allowed the ${grantType} grant; its grant_types are: ${client.metadata.grant_types.join(', ')}`,
+        );
       }
       const response = await handler({ client, params, receivedAt }, deps);
       ctx.metrics.tokensIssued.inc({ grant_type: grantType });

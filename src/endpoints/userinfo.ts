@@ -7,7 +7,11 @@ import { claimsForScopes } from '../users/claims.js';
 import { NO_STORE } from './form.js';
 
 /** RFC 6750 §3: every failure carries a WWW-Authenticate Bearer challenge. */
-function bearerError(code: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined, description: string, status: number): OAuthError {
+function bearerError(
+  code: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined,
+  description: string,
+  status: number,
+): OAuthError {
   const challenge = code
     ? `Bearer realm="latchkey", error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
     : 'Bearer realm="latchkey"';
@@ -27,7 +31,8 @@ function bearerToken(req: FastifyRequest): string {
     if (Array.isArray(v)) throw bearerError('invalid_request', 'access_token is repeated', 400);
     fromBody = v;
   }
-  if (header !== undefined && fromBody !== undefined) throw bearerError('invalid_request', 'send the access token once: in the Authorization header or the form body, not both', 400);
+  if (header !== undefined && fromBody !== undefined)
+    throw bearerError('invalid_request', 'send the access token once: in the Authorization header or the form body, not both', 400);
   if (header !== undefined) {
     const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
     if (!m) throw bearerError('invalid_request', 'the Authorization header must be "Bearer <access token>"', 400);

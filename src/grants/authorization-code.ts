@@ -38,14 +38,17 @@ export const authorizationCode: GrantHandler = async ({ client, params }, deps) 
   }
 
   if (p.redirect_uri !== code.redirectUri) {
-    throw invalidGrant(p.redirect_uri === undefined
-      ? 'redirect_uri is required: send the same redirect_uri as in the authorization request'
-      : 'redirect_uri does not match the one in the authorization request');
+    throw invalidGrant(
+      p.redirect_uri === undefined
+        ? 'redirect_uri is required: send the same redirect_uri as in the authorization request'
+        : 'redirect_uri does not match the one in the authorization request',
+    );
   }
   // PKCE both ways (RFC 9700 §4.8.2): a verifier if and only if a challenge was sent.
   if (code.codeChallenge) {
     if (p.code_verifier === undefined) throw invalidGrant('code_verifier is required: the authorization request carried a code_challenge');
-    if (!CODE_VERIFIER.test(p.code_verifier)) throw invalidRequest('code_verifier must be 43–128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
+    if (!CODE_VERIFIER.test(p.code_verifier))
+      throw invalidRequest('code_verifier must be 43–128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)');
     if (!verifierMatches(p.code_verifier, code.codeChallenge)) throw invalidGrant('code_verifier does not match the code_challenge');
   } else if (p.code_verifier !== undefined) {
     throw invalidGrant('code_verifier was sent but the authorization request carried no code_challenge');

@@ -31,6 +31,7 @@ const REFUSED: Record<string, string> = {
 export function grantHandler(grantType: string): GrantHandler {
   const handler = (GRANT_HANDLERS as Record<string, GrantHandler | undefined>)[grantType];
   if (handler) return handler;
-  const why = REFUSED[grantType] ?? `grant_type "${grantType}" is not supported; supported grant types: ${supportedGrantTypes().join(', ')}`;
+  const why =
+    REFUSED[grantType] ?? `grant_type "${grantType}" is not supported; supported grant types: ${supportedGrantTypes().join(', ')}`;
   throw new OAuthError('unsupported_grant_type', why);
 }

@@ -51,7 +51,9 @@ export function boundScopes(
   const clientScopes = parseScope(client.metadata.scope) ?? [];
   for (const s of requested ?? []) {
     if (!clientScopes.includes(s)) {
-      throw invalidScope(`scope "${s}" is not registered for client "${client.clientId}"; its scopes are: ${clientScopes.join(' ') || '(none)'}`);
+      throw invalidScope(
+        `scope "${s}" is not registered for client "${client.clientId}"; its scopes are: ${clientScopes.join(' ') || '(none)'}`,
+      );
     }
     if (bound && !bound.includes(s)) throw invalidScope(refuse(s, bound));
   }
@@ -81,8 +83,12 @@ export const jwtBearer: GrantHandler = async ({ client, params }, deps) => {
   }
 
   const trustedScopes = parseScope(asserted.trusted.scope) ?? [];
-  const clientScopes = boundScopes(client, requested, trustedScopes, (s, bound) =>
-    `scope "${s}" may not be granted on assertions from issuer "${asserted.trusted.issuer}"; it may grant: ${bound.join(' ') || '(none)'}`,
+  const clientScopes = boundScopes(
+    client,
+    requested,
+    trustedScopes,
+    (s, bound) =>
+      `scope "${s}" may not be granted on assertions from issuer "${asserted.trusted.issuer}"; it may grant: ${bound.join(' ') || '(none)'}`,
   );
   const target = resolveTarget({
     clientId: client.clientId,

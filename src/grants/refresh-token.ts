@@ -21,7 +21,8 @@ function narrowed(token: RefreshToken, scope: string | undefined, resource: stri
     const requested = parseScope(scope);
     if (!requested) throw invalidScope('scope must be scope tokens separated by single spaces (RFC 6749 §3.3)');
     const extra = requested.filter((s) => !token.scopes.includes(s));
-    if (extra.length) throw invalidScope(`scope "${extra[0]}" was not granted; a refresh may only narrow the scope (granted: ${token.scopes.join(' ')})`);
+    if (extra.length)
+      throw invalidScope(`scope "${extra[0]}" was not granted; a refresh may only narrow the scope (granted: ${token.scopes.join(' ')})`);
     scopes = requested;
   }
   let audiences = token.resources;
@@ -50,31 +51,39 @@ export const refreshToken: GrantHandler = async ({ client, params, receivedAt },
   // The common case — rotate a live token, nothing to narrow — in one statement; anything else
   // (rotation off, narrowing to validate first, a token that is not plainly live) takes the
   // locked path, which classifies it.
-  const fast = rotate && !p.scope && p.resource.length === 0
-    ? await deps.refreshTokens.rotateLive(tokenHash, client.clientId, new Date(now), hashToken(next), deps.refreshTokenIdleTtl)
-    : undefined;
-  const outcome = fast ? { kind: 'rotated' as const, token: fast } : await deps.refreshTokens.refresh({
-    tokenHash,
-    clientId: client.clientId,
-    now: new Date(now),
-    arrivedAt: new Date(receivedAt),
-    rotate,
-    graceMs: deps.refreshTokenGrace * 1000,
-    concurrencySkewMs: CONCURRENCY_SKEW_MS,
-    successor: (current, grantExpiresAt) =>
-      newRefreshTokenRow(deps, hashToken(next), {
-        grantId: current.grantId,
-        clientId: current.clientId,
-        userId: current.userId,
-        // RFC 6749 §6: the new refresh token has exactly the old one's scope.
-        scopes: current.scopes,
-        resources: current.resources,
-        authTime: current.authTime,
-        nonce: current.nonce,
-      }, grantExpiresAt),
-    validate: (current) => void narrowed(current, p.scope, p.resource),
-    idleExpiry: (grantExpiresAt) => new Date(Math.min(now + deps.refreshTokenIdleTtl * 1000, grantExpiresAt.getTime())),
-  });
+  const fast =
+    rotate && !p.scope && p.resource.length === 0
+      ? await deps.refreshTokens.rotateLive(tokenHash, client.clientId, new Date(now), hashToken(next), deps.refreshTokenIdleTtl)
+      : undefined;
+  const outcome = fast
+    ? { kind: 'rotated' as const, token: fast }
+    : await deps.refreshTokens.refresh({
+        tokenHash,
+        clientId: client.clientId,
+        now: new Date(now),
+        arrivedAt: new Date(receivedAt),
+        rotate,
+        graceMs: deps.refreshTokenGrace * 1000,
+        concurrencySkewMs: CONCURRENCY_SKEW_MS,
+        successor: (current, grantExpiresAt) =>
+          newRefreshTokenRow(
+            deps,
+            hashToken(next),
+            {
+              grantId: current.grantId,
+              clientId: current.clientId,
+              userId: current.userId,
+              // RFC 6749 §6: the new refresh token has exactly the old one's scope.
+              scopes: current.scopes,
+              resources: current.resources,
+              authTime: current.authTime,
+              nonce: current.nonce,
+            },
+            grantExpiresAt,
+          ),
+        validate: (current) => void narrowed(current, p.scope, p.resource),
+        idleExpiry: (grantExpiresAt) => new Date(Math.min(now + deps.refreshTokenIdleTtl * 1000, grantExpiresAt.getTime())),
+      });
 
   switch (outcome.kind) {
     case 'not_found':
@@ -90,7 +99,9 @@ export const refreshToken: GrantHandler = async ({ client, params, receivedAt },
       throw invalidGrant('the refresh token was used by a concurrent request; use the refresh token that request returned');
     case 'reused':
       await deps.grants.revoke(outcome.token.grantId, new Date(now));
-      throw invalidGrant('the refresh token was already used: reuse means it may have been stolen, so every token of this grant is now revoked; sign in again');
+      throw invalidGrant(
+        'the refresh token was already used: reuse means it may have been stolen, so every token of this grant is now revoked; sign in again',
+      );
     default:
       break;
   }
@@ -109,4 +120,3 @@ export const refreshToken: GrantHandler = async ({ client, params, receivedAt },
   if (outcome.kind === 'rotated') response.refresh_token = next;
   return response;
 };
-

@@ -105,7 +105,9 @@ export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
   if (p.actor_token_type !== undefined) checkTokenType('actor', p.actor_token_type);
   const issuedType = p.requested_token_type ?? TOKEN_TYPE.access_token;
   if (!ISSUED_TYPES.includes(issuedType)) {
-    throw invalidRequest(`requested_token_type "${issuedType}" is not supported; Latchkey issues ${TOKEN_TYPE.access_token} (the default) or ${TOKEN_TYPE.jwt}`);
+    throw invalidRequest(
+      `requested_token_type "${issuedType}" is not supported; Latchkey issues ${TOKEN_TYPE.access_token} (the default) or ${TOKEN_TYPE.jwt}`,
+    );
   }
   const requested = requestedScopes(p.scope);
   const audiences = client.metadata.audiences;
@@ -135,8 +137,11 @@ export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
     );
   }
 
-  const clientScopes = boundScopes(client, requested, subject.scopes, (s, bound) =>
-    `scope may only narrow: "${s}" is not in the subject_token's scope (${bound.join(' ') || 'none'})`,
+  const clientScopes = boundScopes(
+    client,
+    requested,
+    subject.scopes,
+    (s, bound) => `scope may only narrow: "${s}" is not in the subject_token's scope (${bound.join(' ') || 'none'})`,
   );
   const target = resolveTarget({
     clientId: client.clientId,
@@ -159,7 +164,10 @@ export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
   );
 
   // Trusted issuers' JWTs are single-use; recorded last, so a refused exchange burns nothing.
-  for (const [role, party] of [['subject', subject], ['actor', actor]] as const) {
+  for (const [role, party] of [
+    ['subject', subject],
+    ['actor', actor],
+  ] as const) {
     if (party?.trusted && !(await recordTrustedJwt(deps.trust, party.trusted, now))) {
       throw invalidRequest(`${role}_token rejected: its "jti" has been used before; every JWT from a trusted issuer is used once`);
     }

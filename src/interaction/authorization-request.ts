@@ -63,7 +63,14 @@ export class AuthorizationRedirectError extends OAuthError {
   }
 }
 
-const MAX_LENGTH: Record<string, number> = { state: 2048, nonce: 512, login_hint: 256, ui_locales: 256, acr_values: 256, id_token_hint: 8192 };
+const MAX_LENGTH: Record<string, number> = {
+  state: 2048,
+  nonce: 512,
+  login_hint: 256,
+  ui_locales: 256,
+  acr_values: 256,
+  id_token_hint: 8192,
+};
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account']);
 const DISPLAYS = new Set(['page', 'popup', 'touch', 'wap']);
 
@@ -76,13 +83,33 @@ function one(params: FormParams, name: string): string | undefined {
  * Step 1: client_id and redirect_uri, which decide whether an error may be redirected at all.
  * Returns the client's id and the redirect URI to use, or throws AuthorizationPageError.
  */
-export function checkClientAndRedirect(params: FormParams, client: ClientRecord | undefined): { client: ClientRecord; redirectUri: string } {
-  if (Array.isArray(params.client_id)) throw new AuthorizationPageError('Invalid request', 'The client_id parameter is repeated. The application that sent you here made a mistake.');
-  if (!params.client_id) throw new AuthorizationPageError('Invalid request', 'The request has no client_id. The application that sent you here made a mistake.');
-  if (!client) throw new AuthorizationPageError('Unknown application', 'No application is registered with this client_id. Check the link you followed.');
-  if (Array.isArray(params.redirect_uri)) throw new AuthorizationPageError('Invalid request', 'The redirect_uri parameter is repeated. The application that sent you here made a mistake.');
+export function checkClientAndRedirect(
+  params: FormParams,
+  client: ClientRecord | undefined,
+): { client: ClientRecord; redirectUri: string } {
+  if (Array.isArray(params.client_id))
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The client_id parameter is repeated. The application that sent you here made a mistake.',
+    );
+  if (!params.client_id)
+    throw new AuthorizationPageError('Invalid request', 'The request has no client_id. The application that sent you here made a mistake.');
+  if (!client)
+    throw new AuthorizationPageError(
+      'Unknown application',
+      'No application is registered with this client_id. Check the link you followed.',
+    );
+  if (Array.isArray(params.redirect_uri))
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The redirect_uri parameter is repeated. The application that sent you here made a mistake.',
+    );
   const redirectUri = params.redirect_uri;
-  if (!redirectUri) throw new AuthorizationPageError('Invalid request', 'The request has no redirect_uri. The application that sent you here made a mistake.');
+  if (!redirectUri)
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The request has no redirect_uri. The application that sent you here made a mistake.',
+    );
   if (!matchRedirectUri(client.metadata.redirect_uris, redirectUri)) {
     throw new AuthorizationPageError(
       'Invalid redirect URI',
@@ -117,13 +144,18 @@ export function validateAuthorizationRequest(
     const max = MAX_LENGTH[name];
     if (max && typeof value === 'string' && value.length > max) fail('invalid_request', `"${name}" is longer than ${max} characters`);
   }
-  if (params.request !== undefined) fail('request_not_supported', 'request objects (the "request" parameter) are not supported; send the parameters directly');
-  if (params.request_uri !== undefined) fail('request_uri_not_supported', 'the "request_uri" parameter is not supported; send the parameters directly');
+  if (params.request !== undefined)
+    fail('request_not_supported', 'request objects (the "request" parameter) are not supported; send the parameters directly');
+  if (params.request_uri !== undefined)
+    fail('request_uri_not_supported', 'the "request_uri" parameter is not supported; send the parameters directly');
 
   if (!rawType) fail('invalid_request', 'the "response_type" parameter is required; use response_type=code');
   const typeParts = rawType!.split(' ');
   if (typeParts.includes('token')) {
-    fail('unsupported_response_type', `response_type "${rawType}" issues tokens from the authorization endpoint, which is not supported (RFC 9700 §2.1.2); use response_type=code with PKCE`);
+    fail(
+      'unsupported_response_type',
+      `response_type "${rawType}" issues tokens from the authorization endpoint, which is not supported (RFC 9700 §2.1.2); use response_type=code with PKCE`,
+    );
   }
   const responseType = (typeParts.sort().join(' ') === 'code id_token' ? 'code id_token' : rawType) as ResponseType;
   if (responseType !== 'code' && responseType !== 'code id_token') {
@@ -135,7 +167,8 @@ export function validateAuthorizationRequest(
   if (!client.metadata.grant_types.includes('authorization_code')) {
     fail('unauthorized_client', `client "${client.clientId}" is not allowed the authorization_code grant`);
   }
-  if (rawMode !== undefined && mode !== rawMode) fail('invalid_request', `response_mode "${rawMode}" is not supported; use query, fragment or form_post`);
+  if (rawMode !== undefined && mode !== rawMode)
+    fail('invalid_request', `response_mode "${rawMode}" is not supported; use query, fragment or form_post`);
   if (responseType === 'code id_token' && mode === 'query') {
     fail('invalid_request', 'response_mode=query cannot carry an ID token; use fragment or form_post');
   }
@@ -150,7 +183,8 @@ export function validateAuthorizationRequest(
     throw err;
   }
   const openid = scopes.includes('openid');
-  if (responseType === 'code id_token' && !openid) fail('invalid_scope', 'response_type "code id_token" is OpenID Connect: the scope must include openid');
+  if (responseType === 'code id_token' && !openid)
+    fail('invalid_scope', 'response_type "code id_token" is OpenID Connect: the scope must include openid');
 
   // PKCE (RFC 7636, RFC 9700 §2.1.1): S256 only; required for public clients.
   const challenge = one(params, 'code_challenge');
@@ -165,14 +199,16 @@ export function validateAuthorizationRequest(
     }
   } else {
     if (method === undefined) fail('invalid_request', 'send code_challenge_method=S256 with code_challenge (the plain method is refused)');
-    if (!S256_CHALLENGE.test(challenge)) fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier: 43 characters');
+    if (!S256_CHALLENGE.test(challenge))
+      fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier: 43 characters');
   }
 
   const nonce = one(params, 'nonce');
   if (responseType === 'code id_token' && !nonce) fail('invalid_request', 'the hybrid flow requires a nonce (OIDC Core §3.3.2.11)');
 
   const prompt = (one(params, 'prompt') ?? '').split(' ').filter(Boolean);
-  for (const p of prompt) if (!PROMPTS.has(p)) fail('invalid_request', `prompt "${p}" is not supported; use none, login, consent or select_account`);
+  for (const p of prompt)
+    if (!PROMPTS.has(p)) fail('invalid_request', `prompt "${p}" is not supported; use none, login, consent or select_account`);
   if (prompt.includes('none') && prompt.length > 1) fail('invalid_request', 'prompt=none cannot be combined with other prompt values');
 
   const rawMaxAge = one(params, 'max_age');
@@ -182,7 +218,8 @@ export function validateAuthorizationRequest(
     maxAge = Number(rawMaxAge);
   }
   const display = one(params, 'display');
-  if (display !== undefined && !DISPLAYS.has(display)) fail('invalid_request', `display "${display}" is not one of page, popup, touch, wap`);
+  if (display !== undefined && !DISPLAYS.has(display))
+    fail('invalid_request', `display "${display}" is not one of page, popup, touch, wap`);
 
   const optional = (name: string) => {
     const v = one(params, name);
@@ -201,7 +238,12 @@ export function validateAuthorizationRequest(
   if (nonce) req.nonce = nonce;
   if (challenge) req.codeChallenge = challenge;
   if (maxAge !== undefined) req.maxAge = maxAge;
-  for (const [key, name] of [['idTokenHint', 'id_token_hint'], ['loginHint', 'login_hint'], ['uiLocales', 'ui_locales'], ['acrValues', 'acr_values']] as const) {
+  for (const [key, name] of [
+    ['idTokenHint', 'id_token_hint'],
+    ['loginHint', 'login_hint'],
+    ['uiLocales', 'ui_locales'],
+    ['acrValues', 'acr_values'],
+  ] as const) {
     const v = optional(name);
     if (v) req[key] = v;
   }

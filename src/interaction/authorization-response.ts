@@ -17,15 +17,21 @@ export async function sendAuthorizationResponse(
   const all: Record<string, string> = { ...params, ...(target.state !== undefined ? { state: target.state } : {}), iss: issuer };
   if (target.responseMode === 'form_post') {
     const nonce = randomBytes(16).toString('base64url');
-    return renderPage(reply, 'form-post', {
-      action: target.redirectUri,
-      params: Object.entries(all).map(([name, value]) => ({ name, value })),
-      nonce,
-    }, { scriptNonce: nonce });
+    return renderPage(
+      reply,
+      'form-post',
+      {
+        action: target.redirectUri,
+        params: Object.entries(all).map(([name, value]) => ({ name, value })),
+        nonce,
+      },
+      { scriptNonce: nonce },
+    );
   }
   const qs = new URLSearchParams(all).toString();
-  const url = target.responseMode === 'fragment'
-    ? `${target.redirectUri}#${qs}`
-    : `${target.redirectUri}${target.redirectUri.includes('?') ? '&' : '?'}${qs}`;
+  const url =
+    target.responseMode === 'fragment'
+      ? `${target.redirectUri}#${qs}`
+      : `${target.redirectUri}${target.redirectUri.includes('?') ? '&' : '?'}${qs}`;
   return reply.code(303).header('location', url).header('cache-control', 'no-store').send();
 }

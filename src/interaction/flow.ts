@@ -84,11 +84,19 @@ export async function continueAuthorization(
 
   if (request.prompt.includes('none')) {
     if (needLogin) {
-      const why = !user ? 'nobody is signed in' : hintSub !== undefined && hintSub !== user.id ? 'a different user is signed in' : 'the sign-in is older than max_age';
+      const why = !user
+        ? 'nobody is signed in'
+        : hintSub !== undefined && hintSub !== user.id
+          ? 'a different user is signed in'
+          : 'the sign-in is older than max_age';
       throw new AuthorizationRedirectError('login_required', `prompt=none was requested but ${why}`, target);
     }
     if (await needsConsent(ctx, client, user!.id, request)) {
-      throw new AuthorizationRedirectError('consent_required', 'prompt=none was requested but the user has not consented to these scopes', target);
+      throw new AuthorizationRedirectError(
+        'consent_required',
+        'prompt=none was requested but the user has not consented to these scopes',
+        target,
+      );
     }
   }
 
@@ -107,7 +115,11 @@ export async function continueAuthorization(
     expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),
   });
   if (!needLogin) await ctx.repos.interactions.setUser(id, user!.id, current!.session.authTime);
-  return reply.code(303).header('location', `${ctx.config.issuer}${interactionPath(id)}`).header('cache-control', 'no-store').send();
+  return reply
+    .code(303)
+    .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
+    .header('cache-control', 'no-store')
+    .send();
 }
 
 /**
@@ -127,7 +139,11 @@ export async function finishAuthorization(
   const code = newOpaqueToken();
   const grantId = newId();
   const resources = await ctx.registry.resourceMap();
-  const longestToken = Math.max(ctx.config.accessTokenTtl, ctx.config.idTokenTtl, ...request.resources.map((r) => resources.get(r)?.access_token_ttl ?? 0));
+  const longestToken = Math.max(
+    ctx.config.accessTokenTtl,
+    ctx.config.idTokenTtl,
+    ...request.resources.map((r) => resources.get(r)?.access_token_ttl ?? 0),
+  );
   await ctx.db.transaction(async (tx) => {
     await grantsRepository(tx).create({
       id: grantId,

@@ -20,7 +20,14 @@ export type PageTemplate = 'login' | 'consent' | 'error' | 'end-session' | 'sign
 /** Data each template expects. Every value is HTML-escaped by the templates. */
 export interface PageData {
   login: { clientName: string; action: string; csrf: string; loginHint?: string; error?: string };
-  consent: { clientName: string; userName: string; scopes: { name: string; description: string }[]; action: string; csrf: string; deviceCode?: string };
+  consent: {
+    clientName: string;
+    userName: string;
+    scopes: { name: string; description: string }[];
+    action: string;
+    csrf: string;
+    deviceCode?: string;
+  };
   /** status: set by renderErrorPage; below 400 the page is informational (no error styling or advice). */
   error: { title: string; message: string; requestId?: string; status?: number };
   'end-session': { action: string; csrf: string; clientName?: string; hidden: { name: string; value: string }[] };
@@ -98,7 +105,12 @@ const FALLBACK_HTML = `<!doctype html><html lang="en"><head><meta charset="utf-8
  * Renders views/TEMPLATE.eta inside the layout with the page headers. Resolves once the reply is
  * sent, so a handler can `return renderPage(...)`.
  */
-export async function renderPage<T extends PageTemplate>(reply: FastifyReply, template: T, data: PageData[T], opts?: RenderOptions): Promise<FastifyReply>;
+export async function renderPage<T extends PageTemplate>(
+  reply: FastifyReply,
+  template: T,
+  data: PageData[T],
+  opts?: RenderOptions,
+): Promise<FastifyReply>;
 export async function renderPage(reply: FastifyReply, template: string, data: object, opts?: RenderOptions): Promise<FastifyReply>;
 export async function renderPage(reply: FastifyReply, template: string, data: object, opts: RenderOptions = {}): Promise<FastifyReply> {
   setPageHeaders(reply, opts.scriptNonce);
@@ -115,6 +127,14 @@ export async function renderPage(reply: FastifyReply, template: string, data: ob
 }
 
 /** A readable HTML error page (never a stack trace). */
-export function renderErrorPage(reply: FastifyReply, status: number, title: string, message: string, requestId?: string): Promise<FastifyReply> {
-  return renderPage(reply, 'error', requestId === undefined ? { title, message, status } : { title, message, requestId, status }, { status });
+export function renderErrorPage(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  message: string,
+  requestId?: string,
+): Promise<FastifyReply> {
+  return renderPage(reply, 'error', requestId === undefined ? { title, message, status } : { title, message, requestId, status }, {
+    status,
+  });
 }

@@ -26,7 +26,11 @@ const STANDARD: ReadonlyMap<string, string> = new Map([
  */
 export function fallbackDescription(scope: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(scope) || scope.startsWith('urn:')) return scope;
-  const words = (s: string) => s.replace(/[_\-.]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const words = (s: string) =>
+    s
+      .replace(/[_\-.]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
   const m = /^([A-Za-z0-9_-]+)[:./]([^/].*)$/.exec(scope);
   if (m) {
     const head = words(m[1]!);

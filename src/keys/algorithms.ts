@@ -8,5 +8,15 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number];
  * key is looked at (CVE-2022-23540/23541).
  */
 export const ASYMMETRIC_ALGS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ] as const;

@@ -25,8 +25,6 @@ export function decryptPrivateKey(kek: Buffer, kid: string, sealed: string): str
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new KeyDecryptionError(
-      `key ${kid} cannot be decrypted: LATCHKEY_SECRET differs from the one the key was stored with`,
-    );
+    throw new KeyDecryptionError(`key ${kid} cannot be decrypted: LATCHKEY_SECRET differs from the one the key was stored with`);
   }
 }

@@ -13,10 +13,27 @@ import type { Clock } from '../clock.js';
  */
 const PRIVATE = new BlockList();
 for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['::ffff:0:0', 96]] as const) {
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['::ffff:0:0', 96],
+] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 
@@ -47,7 +64,11 @@ export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKe
       const list = addresses as LookupAddress[];
       const bad = !allowPrivate && list.find((a) => isPrivateAddress(a.address));
       if (bad) {
-        return cb(Object.assign(new Error(`jwks_uri host ${hostname} resolves to a private address (${bad.address})`), { code: 'EPRIVATE' }), '', 0);
+        return cb(
+          Object.assign(new Error(`jwks_uri host ${hostname} resolves to a private address (${bad.address})`), { code: 'EPRIVATE' }),
+          '',
+          0,
+        );
       }
       if ((options as { all?: boolean }).all) cb(null, list);
       else cb(null, list[0]!.address, list[0]!.family);

@@ -57,7 +57,10 @@ export const clientMetadataSchema = z
       .regex(/^[\x21-\x7E]+$/, 'client_id must be printable ASCII without spaces'),
     client_secret: z
       .string()
-      .min(MIN_SECRET_LENGTH, `client_secret must be at least ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -base64 32\``)
+      .min(
+        MIN_SECRET_LENGTH,
+        `client_secret must be at least ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -base64 32\``,
+      )
       .max(512, 'client_secret must be at most 512 characters')
       .optional(),
     client_name: z.string().min(1).max(200).optional(),
@@ -67,9 +70,16 @@ export const clientMetadataSchema = z
       .array(
         z.string().superRefine((g, ctx) => {
           if (g === 'password') {
-            ctx.addIssue({ code: 'custom', message: 'grant type "password" is not supported (RFC 9700 §2.4); use authorization_code with PKCE, or the device grant for input-constrained devices' });
+            ctx.addIssue({
+              code: 'custom',
+              message:
+                'grant type "password" is not supported (RFC 9700 §2.4); use authorization_code with PKCE, or the device grant for input-constrained devices',
+            });
           } else if (g === 'implicit') {
-            ctx.addIssue({ code: 'custom', message: 'grant type "implicit" is not supported (RFC 9700 §2.1.2); use authorization_code with PKCE' });
+            ctx.addIssue({
+              code: 'custom',
+              message: 'grant type "implicit" is not supported (RFC 9700 §2.1.2); use authorization_code with PKCE',
+            });
           } else if (!(GRANT_TYPES as readonly string[]).includes(g)) {
             ctx.addIssue({ code: 'custom', message: `unknown grant type "${g}"; supported: ${GRANT_TYPES.join(', ')}` });
           }
@@ -79,12 +89,18 @@ export const clientMetadataSchema = z
       .default(['authorization_code'])
       .transform((g) => [...new Set(g)] as GrantType[]),
     response_types: z
-      .array(z.enum(['code', 'code id_token'], { error: 'response_types may contain only "code" and "code id_token" (implicit response types are not supported)' }))
+      .array(
+        z.enum(['code', 'code id_token'], {
+          error: 'response_types may contain only "code" and "code id_token" (implicit response types are not supported)',
+        }),
+      )
       .default(['code']),
     token_endpoint_auth_method: z
       .enum(AUTH_METHODS, { error: `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}` })
       .default('client_secret_basic'),
-    token_endpoint_auth_signing_alg: z.enum(ASYMMETRIC_ALGS, { error: `token_endpoint_auth_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` }).optional(),
+    token_endpoint_auth_signing_alg: z
+      .enum(ASYMMETRIC_ALGS, { error: `token_endpoint_auth_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` })
+      .optional(),
     id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'id_token_signed_response_alg must be RS256 or ES256' }).optional(),
     jwks: jwksSchema.optional(),
     jwks_uri: jwksUriSchema.optional(),
@@ -111,7 +127,7 @@ export const clientMetadataSchema = z
     const secretMethod = m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
     if (m.jwks && m.jwks_uri) issue('jwks', 'give either jwks or jwks_uri, not both (RFC 7591 §2)');
     if (m.token_endpoint_auth_method === 'private_key_jwt' && !m.jwks && !m.jwks_uri) {
-      issue('jwks', 'private_key_jwt needs the client\'s public keys in jwks or jwks_uri');
+      issue('jwks', "private_key_jwt needs the client's public keys in jwks or jwks_uri");
     }
     if (m.client_secret && !secretMethod) {
       issue('client_secret', `a client using ${m.token_endpoint_auth_method} must not have a client_secret`);
@@ -122,7 +138,9 @@ export const clientMetadataSchema = z
     if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
       issue('redirect_uris', 'the authorization_code grant needs at least one redirect_uri');
     }
-    const onBehalf = m.grant_types.filter((g) => g === 'urn:ietf:params:oauth:grant-type:jwt-bearer' || g === 'urn:ietf:params:oauth:grant-type:token-exchange');
+    const onBehalf = m.grant_types.filter(
+      (g) => g === 'urn:ietf:params:oauth:grant-type:jwt-bearer' || g === 'urn:ietf:params:oauth:grant-type:token-exchange',
+    );
     if (m.token_endpoint_auth_method === 'none' && onBehalf.length) {
       issue('grant_types', `a public client (token_endpoint_auth_method "none") cannot use ${onBehalf.join(' or ')}`);
     }
@@ -136,10 +154,13 @@ export type StoredClientMetadata = Omit<ClientMetadata, 'client_secret'>;
 export const resourceSchema = z
   .object({
     identifier: uri(resourceIndicatorProblem),
-    scopes: z
-      .array(z.string().refine(isScopeToken, 'each scope must be a scope token (RFC 6749 §3.3)'))
-      .default([]),
-    access_token_ttl: z.number().int().min(30, 'access_token_ttl must be at least 30 seconds').max(86400, 'access_token_ttl must be at most 86400 seconds').optional(),
+    scopes: z.array(z.string().refine(isScopeToken, 'each scope must be a scope token (RFC 6749 §3.3)')).default([]),
+    access_token_ttl: z
+      .number()
+      .int()
+      .min(30, 'access_token_ttl must be at least 30 seconds')
+      .max(86400, 'access_token_ttl must be at most 86400 seconds')
+      .optional(),
   })
   .strict();
 

@@ -24,7 +24,9 @@ export function parseParams<S extends z.ZodType>(schema: S, params: FormParams):
 
 /** A required, non-empty string parameter. */
 export const required = (name: string) =>
-  z.string({ error: (i) => (i.input === undefined ? `the "${name}" parameter is required` : `"${name}" must be a string`) }).min(1, `the "${name}" parameter must not be empty`);
+  z
+    .string({ error: (i) => (i.input === undefined ? `the "${name}" parameter is required` : `"${name}" must be a string`) })
+    .min(1, `the "${name}" parameter must not be empty`);
 
 /** A repeatable parameter, as an array of values. */
 export const repeatable = z.array(z.string()).default([]);

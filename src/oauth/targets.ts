@@ -35,7 +35,10 @@ export function resolveTarget(t: TargetInput): Target {
   // A scope the client may never have is the clearest error, whatever the audience turns out to be.
   const clientScopes = new Set(t.clientScopes);
   for (const s of t.requestedScopes ?? []) {
-    if (!clientScopes.has(s)) throw invalidScope(`scope "${s}" is not registered for client "${t.clientId}"; its scopes are: ${t.clientScopes.join(' ') || '(none)'}`);
+    if (!clientScopes.has(s))
+      throw invalidScope(
+        `scope "${s}" is not registered for client "${t.clientId}"; its scopes are: ${t.clientScopes.join(' ') || '(none)'}`,
+      );
   }
   const allowed = new Set(t.clientAudiences);
   for (const r of t.requestedResources) {
@@ -59,9 +62,13 @@ export function resolveTarget(t: TargetInput): Target {
     if (audiences.length === 0) {
       if (t.clientAudiences.length === 1) audiences = [t.clientAudiences[0]!];
       else if (t.clientAudiences.length === 0) {
-        throw invalidTarget(`client "${t.clientId}" has no audiences registered, so there is no resource to issue an access token for; register one in its "audiences"`);
+        throw invalidTarget(
+          `client "${t.clientId}" has no audiences registered, so there is no resource to issue an access token for; register one in its "audiences"`,
+        );
       } else {
-        throw invalidTarget(`client "${t.clientId}" may obtain tokens for several resources; name one with the "resource" parameter (RFC 8707): ${t.clientAudiences.join(', ')}`);
+        throw invalidTarget(
+          `client "${t.clientId}" may obtain tokens for several resources; name one with the "resource" parameter (RFC 8707): ${t.clientAudiences.join(', ')}`,
+        );
       }
     }
   }
@@ -72,7 +79,10 @@ export function resolveTarget(t: TargetInput): Target {
     scopes = t.clientScopes.filter((s) => defined.has(s));
   } else {
     for (const s of t.requestedScopes) {
-      if (!defined.has(s)) throw invalidScope(`scope "${s}" is not defined by ${audiences.length > 1 ? 'the requested resources' : `resource "${audiences[0]}"`}`);
+      if (!defined.has(s))
+        throw invalidScope(
+          `scope "${s}" is not defined by ${audiences.length > 1 ? 'the requested resources' : `resource "${audiences[0]}"`}`,
+        );
     }
     scopes = [...t.requestedScopes];
   }

@@ -3,8 +3,20 @@
  * logged object (headers, bodies, error details).
  */
 const SECRET_FIELDS = [
-  'client_secret', 'client_assertion', 'assertion', 'access_token', 'refresh_token', 'id_token',
-  'token', 'subject_token', 'actor_token', 'code', 'code_verifier', 'device_code', 'password', 'secret',
+  'client_secret',
+  'client_assertion',
+  'assertion',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'token',
+  'subject_token',
+  'actor_token',
+  'code',
+  'code_verifier',
+  'device_code',
+  'password',
+  'secret',
 ];
 
 export function loggerOptions(level: string) {

@@ -19,7 +19,8 @@ interface ToBase64Options {
 export function toBase64(bytes: Uint8Array, options?: ToBase64Options): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('toBase64 called on a value that is not a Uint8Array');
   const alphabet = options?.alphabet ?? 'base64';
-  if (alphabet !== 'base64' && alphabet !== 'base64url') throw new TypeError(`toBase64: alphabet must be "base64" or "base64url", got ${String(alphabet)}`);
+  if (alphabet !== 'base64' && alphabet !== 'base64url')
+    throw new TypeError(`toBase64: alphabet must be "base64" or "base64url", got ${String(alphabet)}`);
   const omitPadding = Boolean(options?.omitPadding);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (alphabet === 'base64url') {

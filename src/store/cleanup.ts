@@ -36,7 +36,8 @@ export async function purgeExpired(db: Db, now: Date): Promise<Record<string, nu
       const deleted = await db.transaction(async (tx) => {
         const r = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CLEANUP_LOCK]);
         if (!r.rows[0]!.ok) return undefined;
-        return (await tx.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${BATCH})`, [now])).rowCount;
+        return (await tx.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${BATCH})`, [now]))
+          .rowCount;
       });
       if (deleted === undefined) return undefined;
       counts[table] += deleted;
@@ -47,7 +48,13 @@ export async function purgeExpired(db: Db, now: Date): Promise<Record<string, nu
 }
 
 /** Runs purgeExpired every `intervalSeconds` (with jitter, so processes do not line up). */
-export function startCleanup(db: Db, clock: Clock, intervalSeconds: number, onError: (err: unknown) => void, onDone?: (counts: Record<string, number>) => void) {
+export function startCleanup(
+  db: Db,
+  clock: Clock,
+  intervalSeconds: number,
+  onError: (err: unknown) => void,
+  onDone?: (counts: Record<string, number>) => void,
+) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = () => {
@@ -63,5 +70,10 @@ export function startCleanup(db: Db, clock: Clock, intervalSeconds: number, onEr
       .finally(schedule);
   };
   schedule();
-  return { stop: () => { stopped = true; if (timer) clearTimeout(timer); } };
+  return {
+    stop: () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
 }

@@ -50,5 +50,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   // intervention: admin shutdown, cannot connect now), and 57014 (statement timeout).
   if (/^(08|53|57P)/.test(code) || code === '57014') return true;
   const msg = typeof e.message === 'string' ? e.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection timeout|Cannot use a pool after calling end|^PGlite is closed/i.test(msg);
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection timeout|Cannot use a pool after calling end|^PGlite is closed/i.test(
+    msg,
+  );
 }

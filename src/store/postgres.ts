@@ -24,7 +24,9 @@ export function openPostgres(opts: PostgresOptions): Db {
 
   const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<T>> {
-      const r = options?.name ? await q.query({ name: options.name, text: sql, values: params as unknown[] }) : await q.query(sql, params as unknown[]);
+      const r = options?.name
+        ? await q.query({ name: options.name, text: sql, values: params as unknown[] })
+        : await q.query(sql, params as unknown[]);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {

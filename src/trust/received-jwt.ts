@@ -164,9 +164,7 @@ export function replayExpiry(exp: number, clockSkew: number): Date {
 /** Accepts only an `aud` that is exactly one of `accepted`, as a single string (not an array). */
 export function singleAudience(accepted: readonly string[], what: string): (aud: unknown) => string | undefined {
   return (aud) =>
-    typeof aud === 'string' && accepted.includes(aud)
-      ? undefined
-      : `"aud" must be ${what} as a single string; got ${JSON.stringify(aud)}`;
+    typeof aud === 'string' && accepted.includes(aud) ? undefined : `"aud" must be ${what} as a single string; got ${JSON.stringify(aud)}`;
 }
 
 function describeJoseError(err: unknown, policy: ReceivedJwtPolicy): string {

@@ -34,7 +34,7 @@ export const trustedIssuerSchema = z
     /** The clients that may present its JWTs at the token endpoint. */
     client_ids: z
       .array(identifier('each client_id'))
-      .min(1, 'client_ids must name at least one client allowed to present this issuer\'s assertions')
+      .min(1, "client_ids must name at least one client allowed to present this issuer's assertions")
       .max(100, 'client_ids may hold at most 100 clients')
       .transform((ids) => [...new Set(ids)]),
   })

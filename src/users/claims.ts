@@ -43,8 +43,20 @@ export type UserClaims = z.output<typeof userClaimsSchema>;
 /** OIDC Core §5.4: the claims each scope asks for. */
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly (keyof UserClaims)[]>> = {
   profile: [
-    'name', 'family_name', 'given_name', 'middle_name', 'nickname', 'preferred_username', 'profile',
-    'picture', 'website', 'gender', 'birthdate', 'zoneinfo', 'locale', 'updated_at',
+    'name',
+    'family_name',
+    'given_name',
+    'middle_name',
+    'nickname',
+    'preferred_username',
+    'profile',
+    'picture',
+    'website',
+    'gender',
+    'birthdate',
+    'zoneinfo',
+    'locale',
+    'updated_at',
   ],
   email: ['email', 'email_verified'],
   address: ['address'],

@@ -44,17 +44,19 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
     const [started, launched] = await Promise.allSettled([
       startServer({
         bootstrap: {
-          clients: [{
-            client_id: 'web',
-            client_secret: SECRET,
-            client_name: 'Web App',
-            redirect_uris: [CB],
-            post_logout_redirect_uris: [BYE],
-            grant_types: ['authorization_code'],
-            response_types: ['code'],
-            token_endpoint_auth_method: 'client_secret_basic',
-            scope: 'openid profile email',
-          }],
+          clients: [
+            {
+              client_id: 'web',
+              client_secret: SECRET,
+              client_name: 'Web App',
+              redirect_uris: [CB],
+              post_logout_redirect_uris: [BYE],
+              grant_types: ['authorization_code'],
+              response_types: ['code'],
+              token_endpoint_auth_method: 'client_secret_basic',
+              scope: 'openid profile email',
+            },
+          ],
           // Consent is remembered per user, so each test signs in as its own user: order-independent.
           users: [
             { username: 'alice', password: PASSWORD, claims: ALICE },
@@ -87,7 +89,6 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
   }
 
   const authUrl = (extra: Record<string, string> = {}) => pkceAuthorizationUrl(web, CB, extra);
-
 
   /** The login form: the form holding the password field. */
   const loginForm = (page: Page) => page.locator('form').filter({ has: page.locator('input[name="password"]') });
@@ -127,61 +128,76 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
     assert.deepEqual(rec.pageErrors, [], 'no uncaught page errors');
   }
 
-  it('happy path: login page names the client, login, consent lists the client and each scope in words, Allow, code → tokens, ID token, userinfo', TEST, async () => {
-    const { page, rec, trap } = await open();
-    const a = await authUrl();
+  it(
+    'happy path: login page names the client, login, consent lists the client and each scope in words, Allow, code → tokens, ID token, userinfo',
+    TEST,
+    async () => {
+      const { page, rec, trap } = await open();
+      const a = await authUrl();
 
-    const first = await page.goto(a.url.href);
-    assert.equal(first?.status(), 200);
-    assert.equal(new URL(page.url()).origin, server.url, 'the login page is served by the server');
-    assert.match(await page.title(), /Web App/, 'the login page title names the client');
-    assert.match(await page.locator('h1').innerText(), /sign in/i);
-    assert.match(await page.locator('main').innerText(), /Web App/, 'the login page body names the client');
-    const form = loginForm(page);
-    assert.equal(await form.count(), 1, 'one login form');
-    assert.equal(await form.locator('input[name="username"]').count(), 1);
-    assert.equal(await form.locator('input[name="password"]').getAttribute('type'), 'password');
-    assert.equal(await form.locator('button:not([type]), button[type="submit"], input[type="submit"], input[type="image"]').count(), 1, 'exactly one submit button');
-    assert.equal(await page.locator('form input[name="csrf"]').count(), 1, 'the login form carries an anti-CSRF token');
+      const first = await page.goto(a.url.href);
+      assert.equal(first?.status(), 200);
+      assert.equal(new URL(page.url()).origin, server.url, 'the login page is served by the server');
+      assert.match(await page.title(), /Web App/, 'the login page title names the client');
+      assert.match(await page.locator('h1').innerText(), /sign in/i);
+      assert.match(await page.locator('main').innerText(), /Web App/, 'the login page body names the client');
+      const form = loginForm(page);
+      assert.equal(await form.count(), 1, 'one login form');
+      assert.equal(await form.locator('input[name="username"]').count(), 1);
+      assert.equal(await form.locator('input[name="password"]').getAttribute('type'), 'password');
+      assert.equal(
+        await form.locator('button:not([type]), button[type="submit"], input[type="submit"], input[type="image"]').count(),
+        1,
+        'exactly one submit button',
+      );
+      assert.equal(await page.locator('form input[name="csrf"]').count(), 1, 'the login form carries an anti-CSRF token');
 
-    await logIn(page);
-    await page.locator('button[name="decision"][value="allow"]').waitFor();
-    assert.equal(new URL(page.url()).origin, server.url);
-    assert.match(await page.title(), /Web App/, 'the consent page title names the client');
-    const text = await page.locator('main').innerText();
-    assert.match(text, /Web App/, 'the consent page names the client');
-    assert.match(text, /Alice Example/, 'the consent page says who is signed in');
-    const items = (await page.locator('main li').allInnerTexts()).join('\n');
-    assert.match(items, /identity/i, 'openid in words');
-    assert.match(items, /profile/i, 'profile in words');
-    assert.match(items, /\bname\b/i, 'profile in words mentions the name');
-    assert.match(items, /email address/i, 'email in words');
-    assert.equal(await page.locator('main li').count(), 3, 'one line per requested scope');
-    assert.equal(await page.locator('button[name="decision"][value="deny"]').count(), 1);
+      await logIn(page);
+      await page.locator('button[name="decision"][value="allow"]').waitFor();
+      assert.equal(new URL(page.url()).origin, server.url);
+      assert.match(await page.title(), /Web App/, 'the consent page title names the client');
+      const text = await page.locator('main').innerText();
+      assert.match(text, /Web App/, 'the consent page names the client');
+      assert.match(text, /Alice Example/, 'the consent page says who is signed in');
+      const items = (await page.locator('main li').allInnerTexts()).join('\n');
+      assert.match(items, /identity/i, 'openid in words');
+      assert.match(items, /profile/i, 'profile in words');
+      assert.match(items, /\bname\b/i, 'profile in words mentions the name');
+      assert.match(items, /email address/i, 'email in words');
+      assert.equal(await page.locator('main li').count(), 3, 'one line per requested scope');
+      assert.equal(await page.locator('button[name="decision"][value="deny"]').count(), 1);
 
-    const cb = await captureCallback(trap, () => decide(page, 'allow'));
-    assert.equal(cb.method, 'GET');
-    assert.ok(cb.redirected, 'reached by a redirect from the server');
-    assert.equal(cb.url.split('?')[0], CB);
-    assert.ok(cb.params.get('code'));
-    assert.equal(cb.params.get('state'), a.state);
-    assert.equal(cb.params.get('iss'), server.issuer);
-    assert.equal(page.url(), cb.url, 'the browser ended on the callback URL');
+      const cb = await captureCallback(trap, () => decide(page, 'allow'));
+      assert.equal(cb.method, 'GET');
+      assert.ok(cb.redirected, 'reached by a redirect from the server');
+      assert.equal(cb.url.split('?')[0], CB);
+      assert.ok(cb.params.get('code'));
+      assert.equal(cb.params.get('state'), a.state);
+      assert.equal(cb.params.get('iss'), server.issuer);
+      assert.equal(page.url(), cb.url, 'the browser ended on the callback URL');
 
-    const tokens = await oidc.authorizationCodeGrant(web, new URL(cb.url), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
-    const claims = tokens.claims()!;
-    assert.equal(claims.iss, server.issuer);
-    assert.equal(claims.aud, 'web');
-    assert.equal(claims.nonce, a.nonce);
-    assert.ok(claims.sub);
-    assert.equal(typeof claims.auth_time, 'number');
-    assert.ok(Math.abs(claims.auth_time! - Date.now() / 1000) < 60, 'auth_time is the sign-in just made');
-    const info = await oidc.fetchUserInfo(web, tokens.access_token, claims.sub);
-    assert.deepEqual(info, { sub: claims.sub, ...ALICE });
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(cb.url), {
+        pkceCodeVerifier: a.verifier,
+        expectedNonce: a.nonce,
+        expectedState: a.state,
+      });
+      const claims = tokens.claims()!;
+      assert.equal(claims.iss, server.issuer);
+      assert.equal(claims.aud, 'web');
+      assert.equal(claims.nonce, a.nonce);
+      assert.ok(claims.sub);
+      assert.equal(typeof claims.auth_time, 'number');
+      assert.ok(Math.abs(claims.auth_time! - Date.now() / 1000) < 60, 'auth_time is the sign-in just made');
+      const info = await oidc.fetchUserInfo(web, tokens.access_token, claims.sub);
+      assert.deepEqual(info, { sub: claims.sub, ...ALICE });
 
-    assertCleanPages(rec, trap);
-    assert.ok(rec.requests.some((r) => r.resourceType === 'stylesheet' && r.url === `${server.url}/assets/latchkey.css`), 'the stylesheet came from the server');
-  });
+      assertCleanPages(rec, trap);
+      assert.ok(
+        rec.requests.some((r) => r.resourceType === 'stylesheet' && r.url === `${server.url}/assets/latchkey.css`),
+        'the stylesheet came from the server',
+      );
+    },
+  );
 
   it('deny: the callback carries error=access_denied with state and iss, and no code', TEST, async () => {
     const { page, rec, trap } = await open();
@@ -204,7 +220,11 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
   it('single sign-on: a second authorization in the same browser goes straight to the callback without a page', TEST, async () => {
     const { page, rec, trap } = await open();
     const a = await authUrl();
-    const t1 = await oidc.authorizationCodeGrant(web, new URL((await signInAndAllow(page, trap, a.url, 'carol')).url), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    const t1 = await oidc.authorizationCodeGrant(web, new URL((await signInAndAllow(page, trap, a.url, 'carol')).url), {
+      pkceCodeVerifier: a.verifier,
+      expectedNonce: a.nonce,
+      expectedState: a.state,
+    });
 
     const b = await authUrl();
     const seen = rec.responses.length;
@@ -213,111 +233,157 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
     const pages = rec.responses.slice(seen).filter((r) => new URL(r.url).origin === server.url && r.status < 300);
     assert.deepEqual(pages, [], 'no page from the server in between: only the redirect');
     assert.ok(rec.responses.slice(seen).some((r) => r.url.startsWith(`${server.url}/authorize`) && r.status === 303));
-    const t2 = await oidc.authorizationCodeGrant(web, new URL(cb.url), { pkceCodeVerifier: b.verifier, expectedNonce: b.nonce, expectedState: b.state });
+    const t2 = await oidc.authorizationCodeGrant(web, new URL(cb.url), {
+      pkceCodeVerifier: b.verifier,
+      expectedNonce: b.nonce,
+      expectedState: b.state,
+    });
     assert.equal(t2.claims()!.sub, t1.claims()!.sub);
     assert.equal(t2.claims()!.auth_time, t1.claims()!.auth_time, 'the same sign-in, not a new one');
     assertCleanPages(rec, trap);
   });
 
-  it('response_mode=form_post: the browser auto-submits a POST to the redirect URI with code, state and iss (and again silently under SSO)', TEST, async () => {
-    const { page, rec, trap } = await open();
-    const a = await authUrl({ response_mode: 'form_post' });
-    const cb = await signInAndAllow(page, trap, a.url, 'dave');
-    assert.equal(cb.method, 'POST');
-    assert.ok(!cb.redirected, 'submitted by the page, not a redirect');
-    assert.equal(cb.url, CB, 'nothing in the query');
-    assert.match(cb.contentType ?? '', /^application\/x-www-form-urlencoded/);
-    assert.ok(cb.params.get('code'));
-    assert.equal(cb.params.get('state'), a.state);
-    assert.equal(cb.params.get('iss'), server.issuer);
-    const tokens = await oidc.authorizationCodeGrant(web, cb.toRequest(), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
-    assert.equal(tokens.claims()!.nonce, a.nonce);
+  it(
+    'response_mode=form_post: the browser auto-submits a POST to the redirect URI with code, state and iss (and again silently under SSO)',
+    TEST,
+    async () => {
+      const { page, rec, trap } = await open();
+      const a = await authUrl({ response_mode: 'form_post' });
+      const cb = await signInAndAllow(page, trap, a.url, 'dave');
+      assert.equal(cb.method, 'POST');
+      assert.ok(!cb.redirected, 'submitted by the page, not a redirect');
+      assert.equal(cb.url, CB, 'nothing in the query');
+      assert.match(cb.contentType ?? '', /^application\/x-www-form-urlencoded/);
+      assert.ok(cb.params.get('code'));
+      assert.equal(cb.params.get('state'), a.state);
+      assert.equal(cb.params.get('iss'), server.issuer);
+      const tokens = await oidc.authorizationCodeGrant(web, cb.toRequest(), {
+        pkceCodeVerifier: a.verifier,
+        expectedNonce: a.nonce,
+        expectedState: a.state,
+      });
+      assert.equal(tokens.claims()!.nonce, a.nonce);
 
-    // Signed in and consented: /authorize answers the auto-submitting page itself.
-    const b = await authUrl({ response_mode: 'form_post' });
-    // The page submits itself at once, often before its load event, which would interrupt a
-    // goto waiting for "load": wait only until the navigation commits.
-    const cb2 = await captureCallback(trap, () => page.goto(b.url.href, { waitUntil: 'commit' }));
-    assert.equal(cb2.method, 'POST');
-    assert.equal(cb2.params.get('state'), b.state);
-    assert.equal(cb2.params.get('iss'), server.issuer);
-    const t2 = await oidc.authorizationCodeGrant(web, cb2.toRequest(), { pkceCodeVerifier: b.verifier, expectedNonce: b.nonce, expectedState: b.state });
-    assert.equal(t2.claims()!.sub, tokens.claims()!.sub);
+      // Signed in and consented: /authorize answers the auto-submitting page itself.
+      const b = await authUrl({ response_mode: 'form_post' });
+      // The page submits itself at once, often before its load event, which would interrupt a
+      // goto waiting for "load": wait only until the navigation commits.
+      const cb2 = await captureCallback(trap, () => page.goto(b.url.href, { waitUntil: 'commit' }));
+      assert.equal(cb2.method, 'POST');
+      assert.equal(cb2.params.get('state'), b.state);
+      assert.equal(cb2.params.get('iss'), server.issuer);
+      const t2 = await oidc.authorizationCodeGrant(web, cb2.toRequest(), {
+        pkceCodeVerifier: b.verifier,
+        expectedNonce: b.nonce,
+        expectedState: b.state,
+      });
+      assert.equal(t2.claims()!.sub, tokens.claims()!.sub);
 
-    // The auto-submit is the nonce'd inline script; the CSP still blocks every other script.
-    const formPost = rec.responses.filter((r) => new URL(r.url).origin === server.url && /script-src 'nonce-/.test(r.headers['content-security-policy'] ?? ''));
-    assert.equal(formPost.length, 2, 'two form_post pages, each with a script nonce');
-    assertCleanPages(rec, trap);
-  });
+      // The auto-submit is the nonce'd inline script; the CSP still blocks every other script.
+      const formPost = rec.responses.filter(
+        (r) => new URL(r.url).origin === server.url && /script-src 'nonce-/.test(r.headers['content-security-policy'] ?? ''),
+      );
+      assert.equal(formPost.length, 2, 'two form_post pages, each with a script nonce');
+      assertCleanPages(rec, trap);
+    },
+  );
 
-  it('logout: the end-session URL with id_token_hint and a registered post_logout_redirect_uri ends the session; then prompt=none gets login_required', TEST, async () => {
-    const { context, page, rec, trap } = await open();
-    const a = await authUrl();
-    const tokens = await oidc.authorizationCodeGrant(web, new URL((await signInAndAllow(page, trap, a.url, 'erin')).url), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+  it(
+    'logout: the end-session URL with id_token_hint and a registered post_logout_redirect_uri ends the session; then prompt=none gets login_required',
+    TEST,
+    async () => {
+      const { context, page, rec, trap } = await open();
+      const a = await authUrl();
+      const tokens = await oidc.authorizationCodeGrant(web, new URL((await signInAndAllow(page, trap, a.url, 'erin')).url), {
+        pkceCodeVerifier: a.verifier,
+        expectedNonce: a.nonce,
+        expectedState: a.state,
+      });
 
-    // Signed in: prompt=none succeeds silently.
-    const silent = await authUrl({ prompt: 'none' });
-    const ok = await captureCallback(trap, () => page.goto(silent.url.href));
-    assert.ok(ok.params.get('code'), 'prompt=none succeeds while signed in');
+      // Signed in: prompt=none succeeds silently.
+      const silent = await authUrl({ prompt: 'none' });
+      const ok = await captureCallback(trap, () => page.goto(silent.url.href));
+      assert.ok(ok.params.get('code'), 'prompt=none succeeds while signed in');
 
-    const cookiesBefore = (await context.cookies(server.url)).length;
-    const endUrl = oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: BYE, state: 'bye-state' });
-    const bye = await captureCallback(trap, () => page.goto(endUrl.href));
-    assert.equal(bye.url.split('?')[0], BYE, 'back at the registered post_logout_redirect_uri, no confirmation page');
-    assert.equal(bye.params.get('state'), 'bye-state');
-    assert.ok((await context.cookies(server.url)).length < cookiesBefore, 'the session cookie is cleared');
+      const cookiesBefore = (await context.cookies(server.url)).length;
+      const endUrl = oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: BYE, state: 'bye-state' });
+      const bye = await captureCallback(trap, () => page.goto(endUrl.href));
+      assert.equal(bye.url.split('?')[0], BYE, 'back at the registered post_logout_redirect_uri, no confirmation page');
+      assert.equal(bye.params.get('state'), 'bye-state');
+      assert.ok((await context.cookies(server.url)).length < cookiesBefore, 'the session cookie is cleared');
 
-    const after = await authUrl({ prompt: 'none' });
-    const cb = await captureCallback(trap, () => page.goto(after.url.href));
-    assert.equal(cb.params.get('error'), 'login_required');
-    assert.equal(cb.params.get('state'), after.state);
-    assert.equal(cb.params.get('iss'), server.issuer);
-    assert.equal(cb.params.get('code'), null);
-    assertCleanPages(rec, trap);
-  });
+      const after = await authUrl({ prompt: 'none' });
+      const cb = await captureCallback(trap, () => page.goto(after.url.href));
+      assert.equal(cb.params.get('error'), 'login_required');
+      assert.equal(cb.params.get('state'), after.state);
+      assert.equal(cb.params.get('iss'), server.issuer);
+      assert.equal(cb.params.get('code'), null);
+      assertCleanPages(rec, trap);
+    },
+  );
 
-  it('every page (login, failed login, consent, error, sign-out confirm, signed out) loads only from the server, styled, with the security headers and no console errors', TEST, async () => {
-    const { page, rec, trap } = await open();
-    const documents: { name: string; status: number; headers: Record<string, string> }[] = [];
-    /** Runs `go` and waits for the server's page it leads to (redirects followed) to load. */
-    const visit = async (name: string, go: () => Promise<unknown>) => {
-      const ours = (url: string) => new URL(url).origin === server.url;
-      const doc = page.waitForResponse((r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame() && ours(r.url()) && !(r.status() >= 300 && r.status() < 400));
-      const committed = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() && ours(f.url()) });
-      await go();
-      const res = await doc;
-      await committed;
-      await page.waitForLoadState('load');
-      documents.push({ name, status: res.status(), headers: await res.allHeaders() });
-      const styled = await page.evaluate<string>('getComputedStyle(document.querySelector("main")).borderTopStyle');
-      assert.equal(styled, 'solid', `${name}: the stylesheet applies under the CSP`);
-    };
+  it(
+    'every page (login, failed login, consent, error, sign-out confirm, signed out) loads only from the server, styled, with the security headers and no console errors',
+    TEST,
+    async () => {
+      const { page, rec, trap } = await open();
+      const documents: { name: string; status: number; headers: Record<string, string> }[] = [];
+      /** Runs `go` and waits for the server's page it leads to (redirects followed) to load. */
+      const visit = async (name: string, go: () => Promise<unknown>) => {
+        const ours = (url: string) => new URL(url).origin === server.url;
+        const doc = page.waitForResponse(
+          (r) =>
+            r.request().isNavigationRequest() &&
+            r.frame() === page.mainFrame() &&
+            ours(r.url()) &&
+            !(r.status() >= 300 && r.status() < 400),
+        );
+        const committed = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() && ours(f.url()) });
+        await go();
+        const res = await doc;
+        await committed;
+        await page.waitForLoadState('load');
+        documents.push({ name, status: res.status(), headers: await res.allHeaders() });
+        const styled = await page.evaluate<string>('getComputedStyle(document.querySelector("main")).borderTopStyle');
+        assert.equal(styled, 'solid', `${name}: the stylesheet applies under the CSP`);
+      };
 
-    // An untrusted redirect_uri: an HTML error page, never a redirect.
-    await visit('error', () => page.goto(oidc.buildAuthorizationUrl(web, { redirect_uri: 'http://127.0.0.1:8080/elsewhere', scope: 'openid' }).href));
-    assert.ok(!trap.hits.length, 'no redirect to an unregistered URI');
-    const a = await authUrl();
-    await visit('login', () => page.goto(a.url.href));
-    await visit('login (wrong password)', () => logIn(page, 'frank', 'wrong password'));
-    assert.equal(await page.getByRole('alert').count(), 1, 'the failure is announced');
-    await visit('consent', () => logIn(page, 'frank'));
-    await captureCallback(trap, () => decide(page, 'allow'));
-    await visit('sign-out confirmation', () => page.goto(`${server.url}/end_session`));
-    await visit('signed out', () => page.locator('button[name="decision"][value="logout"]').click());
+      // An untrusted redirect_uri: an HTML error page, never a redirect.
+      await visit('error', () =>
+        page.goto(oidc.buildAuthorizationUrl(web, { redirect_uri: 'http://127.0.0.1:8080/elsewhere', scope: 'openid' }).href),
+      );
+      assert.ok(!trap.hits.length, 'no redirect to an unregistered URI');
+      const a = await authUrl();
+      await visit('login', () => page.goto(a.url.href));
+      await visit('login (wrong password)', () => logIn(page, 'frank', 'wrong password'));
+      assert.equal(await page.getByRole('alert').count(), 1, 'the failure is announced');
+      await visit('consent', () => logIn(page, 'frank'));
+      await captureCallback(trap, () => decide(page, 'allow'));
+      await visit('sign-out confirmation', () => page.goto(`${server.url}/end_session`));
+      await visit('signed out', () => page.locator('button[name="decision"][value="logout"]').click());
 
-    assert.deepEqual(documents.map((d) => [d.name, d.status]), [
-      ['error', 400], ['login', 200], ['login (wrong password)', 401], ['consent', 200], ['sign-out confirmation', 200], ['signed out', 200],
-    ]);
-    for (const d of documents) {
-      assert.equal(d.headers['x-frame-options'], 'DENY', `${d.name}: X-Frame-Options`);
-      const csp = d.headers['content-security-policy'] ?? '';
-      assert.match(csp, /frame-ancestors 'none'/, `${d.name}: CSP frame-ancestors`);
-      assert.match(csp, /default-src 'none'/, `${d.name}: strict default-src`);
-      assert.equal(d.headers['referrer-policy'], 'no-referrer', `${d.name}: Referrer-Policy`);
-    }
-    // Chrome reports the deliberately failing page loads (400 error page, 401 wrong password) as console errors.
-    assertCleanPages(rec, trap, [/status of 40[01]/]);
-  });
+      assert.deepEqual(
+        documents.map((d) => [d.name, d.status]),
+        [
+          ['error', 400],
+          ['login', 200],
+          ['login (wrong password)', 401],
+          ['consent', 200],
+          ['sign-out confirmation', 200],
+          ['signed out', 200],
+        ],
+      );
+      for (const d of documents) {
+        assert.equal(d.headers['x-frame-options'], 'DENY', `${d.name}: X-Frame-Options`);
+        const csp = d.headers['content-security-policy'] ?? '';
+        assert.match(csp, /frame-ancestors 'none'/, `${d.name}: CSP frame-ancestors`);
+        assert.match(csp, /default-src 'none'/, `${d.name}: strict default-src`);
+        assert.equal(d.headers['referrer-policy'], 'no-referrer', `${d.name}: Referrer-Policy`);
+      }
+      // Chrome reports the deliberately failing page loads (400 error page, 401 wrong password) as console errors.
+      assertCleanPages(rec, trap, [/status of 40[01]/]);
+    },
+  );
 
   it('phone-sized viewport (375x812): the login and consent pages have no horizontal scroll', TEST, async () => {
     const { page, rec, trap } = await open({ viewport: { width: 375, height: 812 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
@@ -360,7 +426,11 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
 
       const control = page.frame({ name: 'control' });
       assert.ok(control, 'control frame exists');
-      assert.equal(await control.locator('#ok').innerText(), 'framed fine', 'an ordinary cross-origin page can be framed: the check does see frames load');
+      assert.equal(
+        await control.locator('#ok').innerText(),
+        'framed fine',
+        'an ordinary cross-origin page can be framed: the check does see frames load',
+      );
       const served = rec.responses.slice(n).find((r) => r.url === loginUrl);
       assert.equal(served?.status, 200, 'the server answered the framed request with the login page');
       assert.equal(served.headers['x-frame-options'], 'DENY');
@@ -369,8 +439,15 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
       assert.ok(victim, 'victim frame exists');
       assert.notEqual(victim.url(), loginUrl, `the browser refused to show it (the frame is at ${victim.url()})`);
       assert.equal(await victim.locator('input[name="password"]').count(), 0, 'no password field inside the frame');
-      assert.deepEqual(rec.failures.filter((f) => f.url === loginUrl).map((f) => f.error), ['net::ERR_BLOCKED_BY_RESPONSE'], 'blocked because of the response headers');
-      assert.ok(rec.consoleErrors.some((m) => /frame-ancestors|X-Frame-Options/i.test(m)), `the browser says why: ${rec.consoleErrors.join(' | ')}`);
+      assert.deepEqual(
+        rec.failures.filter((f) => f.url === loginUrl).map((f) => f.error),
+        ['net::ERR_BLOCKED_BY_RESPONSE'],
+        'blocked because of the response headers',
+      );
+      assert.ok(
+        rec.consoleErrors.some((m) => /frame-ancestors|X-Frame-Options/i.test(m)),
+        `the browser says why: ${rec.consoleErrors.join(' | ')}`,
+      );
     } finally {
       await evil.close();
     }

@@ -53,7 +53,9 @@ function assertOneLineFailure(r: Run, pattern: RegExp): void {
 }
 
 /** Opens the suite's database in this process (no CLI running meanwhile: PGlite is single-process). */
-async function withDb<T>(fn: (db: Awaited<ReturnType<typeof openDb>>, secrets: ReturnType<typeof resolveSecret>) => Promise<T>): Promise<T> {
+async function withDb<T>(
+  fn: (db: Awaited<ReturnType<typeof openDb>>, secrets: ReturnType<typeof resolveSecret>) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(env);
   const db = await openDb(config);
   try {
@@ -84,8 +86,29 @@ describe('latchkey CLI', () => {
   it('has --help for every command and fails on usage and configuration errors in one line', T, async () => {
     const main = await run(['--help']);
     assert.equal(main.code, 0, main.stderr);
-    for (const c of ['clients create', 'clients rotate-secret', 'users create', 'users list', 'users show', 'users delete', 'users set-password', 'keys rotate', 'migrate', 'import']) assert.ok(main.stdout.includes(c), c);
-    for (const args of [['clients', '--help'], ['clients', 'create', '--help'], ['users', '--help'], ['users', 'create', '--help'], ['users', 'set-password', '-h'], ['keys', 'rotate', '-h'], ['import', '--help'], ['help', 'migrate']]) {
+    for (const c of [
+      'clients create',
+      'clients rotate-secret',
+      'users create',
+      'users list',
+      'users show',
+      'users delete',
+      'users set-password',
+      'keys rotate',
+      'migrate',
+      'import',
+    ])
+      assert.ok(main.stdout.includes(c), c);
+    for (const args of [
+      ['clients', '--help'],
+      ['clients', 'create', '--help'],
+      ['users', '--help'],
+      ['users', 'create', '--help'],
+      ['users', 'set-password', '-h'],
+      ['keys', 'rotate', '-h'],
+      ['import', '--help'],
+      ['help', 'migrate'],
+    ]) {
       const r = await run(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: latchkey/);
@@ -100,7 +123,10 @@ describe('latchkey CLI', () => {
 
   it('migrate applies the migrations once, then is up to date', T, async () => {
     const first = await runJson<{ applied: string[] }>(['migrate']);
-    assert.deepEqual(first.applied, loadMigrations().map((m) => m.name));
+    assert.deepEqual(
+      first.applied,
+      loadMigrations().map((m) => m.name),
+    );
     const second = await runJson<{ applied: string[] }>(['migrate']);
     assert.deepEqual(second.applied, []);
     const text = await run(['migrate']);
@@ -111,7 +137,18 @@ describe('latchkey CLI', () => {
   let serviceId: string;
 
   it('clients create --type service prints a 256-bit secret once and stores only its hash', T, async () => {
-    const created = await runJson(['clients', 'create', '--type', 'service', '--name', 'Billing Service', '--scope', 'api:read', '--audience', 'https://api.example.com']);
+    const created = await runJson([
+      'clients',
+      'create',
+      '--type',
+      'service',
+      '--name',
+      'Billing Service',
+      '--scope',
+      'api:read',
+      '--audience',
+      'https://api.example.com',
+    ]);
     serviceId = created.client_id;
     assert.match(serviceId, /^billing-service-[0-9a-f]+$/);
     assert.match(created.client_secret, /^[A-Za-z0-9_-]{43,}$/);
@@ -128,7 +165,12 @@ describe('latchkey CLI', () => {
     assert.ok(!shown.stdout.includes('hmac-sha256:'));
 
     await withDb(async (db, secrets) => {
-      const row = (await db.query<{ secret_hash: string; all: string }>('SELECT secret_hash, row_to_json(c)::text AS all FROM clients c WHERE client_id = $1', [serviceId])).rows[0]!;
+      const row = (
+        await db.query<{ secret_hash: string; all: string }>(
+          'SELECT secret_hash, row_to_json(c)::text AS all FROM clients c WHERE client_id = $1',
+          [serviceId],
+        )
+      ).rows[0]!;
       assert.ok(!row.all.includes(created.client_secret), 'plaintext secret stored');
       assert.equal(row.secret_hash, hashClientSecret(secrets, created.client_secret));
     });
@@ -141,15 +183,54 @@ describe('latchkey CLI', () => {
       /redirect_uris\[0\].*plain http/,
     );
     assertOneLineFailure(await run(['clients', 'create', '--type', 'kiosk', '--name', 'K']), /--type must be one of/);
-    assertOneLineFailure(await run(['clients', 'create', '--type', 'spa', '--name', 'S', '--redirect-uri', 'https://s.example/cb', '--jwks-uri', 'https://s.example/jwks']), /public client/);
+    assertOneLineFailure(
+      await run([
+        'clients',
+        'create',
+        '--type',
+        'spa',
+        '--name',
+        'S',
+        '--redirect-uri',
+        'https://s.example/cb',
+        '--jwks-uri',
+        'https://s.example/jwks',
+      ]),
+      /public client/,
+    );
   });
 
   it('clients list, show, rotate-secret and delete', T, async () => {
-    const spa = await runJson(['clients', 'create', '--type', 'spa', '--name', 'My SPA', '--redirect-uri', 'https://app.example.com/cb', '--client-id', 'my-spa']);
+    const spa = await runJson([
+      'clients',
+      'create',
+      '--type',
+      'spa',
+      '--name',
+      'My SPA',
+      '--redirect-uri',
+      'https://app.example.com/cb',
+      '--client-id',
+      'my-spa',
+    ]);
     assert.equal(spa.client_id, 'my-spa');
     assert.equal(spa.token_endpoint_auth_method, 'none');
     assert.ok(!('client_secret' in spa));
-    assertOneLineFailure(await run(['clients', 'create', '--type', 'native', '--name', 'Dup', '--redirect-uri', 'com.example.app:/cb', '--client-id', 'my-spa']), /already exists/);
+    assertOneLineFailure(
+      await run([
+        'clients',
+        'create',
+        '--type',
+        'native',
+        '--name',
+        'Dup',
+        '--redirect-uri',
+        'com.example.app:/cb',
+        '--client-id',
+        'my-spa',
+      ]),
+      /already exists/,
+    );
 
     const list = await runJson<{ client_id: string; has_client_secret: boolean }[]>(['clients', 'list']);
     assert.deepEqual(list.map((c) => c.client_id).sort(), [serviceId, 'my-spa'].sort());
@@ -173,7 +254,10 @@ describe('latchkey CLI', () => {
   it('keys list shows one signing key per algorithm; keys rotate --delay 0 retires them', T, async () => {
     type Key = { kid: string; alg: string; status: string };
     const before = await runJson<Key[]>(['keys', 'list']);
-    assert.deepEqual(before.map((k) => [k.alg, k.status]).sort(), [['ES256', 'signing'], ['RS256', 'signing']]);
+    assert.deepEqual(before.map((k) => [k.alg, k.status]).sort(), [
+      ['ES256', 'signing'],
+      ['RS256', 'signing'],
+    ]);
 
     const rotated = await runJson<{ keys: { alg: string; kid: string; retired: string[] }[] }>(['keys', 'rotate', '--delay', '0']);
     assert.equal(rotated.keys.length, 2);
@@ -188,7 +272,14 @@ describe('latchkey CLI', () => {
 
   /** The stored row, read directly: the CLI never shows the hash, so the tests look for themselves. */
   const storedUser = (username: string) =>
-    withDb(async (db) => (await db.query<{ id: string; password_hash: string }>('SELECT id, password_hash FROM users WHERE lower(username) = lower($1)', [username])).rows[0]);
+    withDb(
+      async (db) =>
+        (
+          await db.query<{ id: string; password_hash: string }>('SELECT id, password_hash FROM users WHERE lower(username) = lower($1)', [
+            username,
+          ])
+        ).rows[0],
+    );
   const noHash = (text: string) => {
     assert.doesNotMatch(text, /\$argon2/, 'password hash printed');
     assert.doesNotMatch(text, /password_hash|passwordHash/, 'password hash field printed');
@@ -198,13 +289,34 @@ describe('latchkey CLI', () => {
 
   it('users create reads the password from stdin, trims one trailing newline, and stores only an argon2id hash', T, async () => {
     const created = await runJson(
-      ['users', 'create', '--username', 'Alice', '--email', 'alice@example.com', '--email-verified', '--name', 'Alice Example', '--claim', 'locale=fr-FR', '--claim', 'address.country=FR', '--password-stdin'],
+      [
+        'users',
+        'create',
+        '--username',
+        'Alice',
+        '--email',
+        'alice@example.com',
+        '--email-verified',
+        '--name',
+        'Alice Example',
+        '--claim',
+        'locale=fr-FR',
+        '--claim',
+        'address.country=FR',
+        '--password-stdin',
+      ],
       'correct horse battery staple\n',
     );
     aliceId = created.id;
     assert.match(aliceId, /^[A-Za-z0-9_-]{22}$/);
     assert.equal(created.username, 'Alice');
-    assert.deepEqual(created.claims, { email: 'alice@example.com', email_verified: true, name: 'Alice Example', locale: 'fr-FR', address: { country: 'FR' } });
+    assert.deepEqual(created.claims, {
+      email: 'alice@example.com',
+      email_verified: true,
+      name: 'Alice Example',
+      locale: 'fr-FR',
+      address: { country: 'FR' },
+    });
     assert.deepEqual(Object.keys(created).sort(), ['claims', 'created_at', 'id', 'updated_at', 'username']);
     noHash(JSON.stringify(created));
 
@@ -230,9 +342,15 @@ describe('latchkey CLI', () => {
     const short = await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, 'short\n');
     assertOneLineFailure(short, /password must be at least 8 characters/);
     assert.equal(short.code, 2);
-    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, '\n'), /no password on standard input/);
+    assertOneLineFailure(
+      await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, '\n'),
+      /no password on standard input/,
+    );
     assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--password-stdin']), /no password on standard input/);
-    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, 'carols password\n\n'), /spans several lines/);
+    assertOneLineFailure(
+      await run(['users', 'create', '--username', 'carol', '--password-stdin'], {}, 'carols password\n\n'),
+      /spans several lines/,
+    );
 
     const noFlag = await run(['users', 'create', '--username', 'carol'], {}, 'carols password\n');
     assertOneLineFailure(noFlag, /--password-stdin is required/);
@@ -242,12 +360,24 @@ describe('latchkey CLI', () => {
     assert.ok(!asArg.stderr.includes('hunter2hunter2'));
 
     assertOneLineFailure(await run(['users', 'create', '--password-stdin'], {}, 'carols password\n'), /--username is required/);
-    assertOneLineFailure(await run(['users', 'create', '--username', 'ca rol', '--password-stdin'], {}, 'carols password\n'), /username must not contain spaces/);
-    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--email', 'not-an-email', '--password-stdin'], {}, 'carols password\n'), /email must be an email address/);
-    assertOneLineFailure(await run(['users', 'create', '--username', 'carol', '--claim', 'shoe_size=44', '--password-stdin'], {}, 'carols password\n'), /not an OIDC standard claim/);
+    assertOneLineFailure(
+      await run(['users', 'create', '--username', 'ca rol', '--password-stdin'], {}, 'carols password\n'),
+      /username must not contain spaces/,
+    );
+    assertOneLineFailure(
+      await run(['users', 'create', '--username', 'carol', '--email', 'not-an-email', '--password-stdin'], {}, 'carols password\n'),
+      /email must be an email address/,
+    );
+    assertOneLineFailure(
+      await run(['users', 'create', '--username', 'carol', '--claim', 'shoe_size=44', '--password-stdin'], {}, 'carols password\n'),
+      /not an OIDC standard claim/,
+    );
 
     const list = await runJson<{ username: string }[]>(['users', 'list']);
-    assert.deepEqual(list.map((u) => u.username), ['Alice', 'bob']);
+    assert.deepEqual(
+      list.map((u) => u.username),
+      ['Alice', 'bob'],
+    );
   });
 
   it('users list and show never reveal the password hash', T, async () => {
@@ -255,7 +385,13 @@ describe('latchkey CLI', () => {
     assert.equal(list.code, 0, list.stderr);
     noHash(list.stdout);
     const users = JSON.parse(list.stdout) as { id: string; username: string }[];
-    assert.deepEqual(users.map((u) => [u.username, u.id]), [['Alice', aliceId], ['bob', (await storedUser('bob'))!.id]]);
+    assert.deepEqual(
+      users.map((u) => [u.username, u.id]),
+      [
+        ['Alice', aliceId],
+        ['bob', (await storedUser('bob'))!.id],
+      ],
+    );
 
     const text = await run(['users', 'list']);
     assert.equal(text.code, 0, text.stderr);
@@ -278,15 +414,24 @@ describe('latchkey CLI', () => {
     assertOneLineFailure(await run(['users', 'show', 'nobody']), /no user named "nobody"/);
   });
 
-  it('users set-password replaces the hash and ends the user\'s sessions', T, async () => {
+  it("users set-password replaces the hash and ends the user's sessions", T, async () => {
     const before = (await storedUser('alice'))!.password_hash;
     await withDb(async (db) => {
-      await db.query("INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES ($1, $2, now(), now() + interval '1 hour')", [randomBytes(16).toString('hex'), aliceId]);
+      await db.query("INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES ($1, $2, now(), now() + interval '1 hour')", [
+        randomBytes(16).toString('hex'),
+        aliceId,
+      ]);
     });
 
     assertOneLineFailure(await run(['users', 'set-password', 'alice'], {}, 'a brand new password\n'), /--password-stdin is required/);
-    assertOneLineFailure(await run(['users', 'set-password', 'alice', '--password-stdin'], {}, 'tiny\n'), /password must be at least 8 characters/);
-    assertOneLineFailure(await run(['users', 'set-password', 'nobody', '--password-stdin'], {}, 'a brand new password\n'), /no user named "nobody"/);
+    assertOneLineFailure(
+      await run(['users', 'set-password', 'alice', '--password-stdin'], {}, 'tiny\n'),
+      /password must be at least 8 characters/,
+    );
+    assertOneLineFailure(
+      await run(['users', 'set-password', 'nobody', '--password-stdin'], {}, 'a brand new password\n'),
+      /no user named "nobody"/,
+    );
     assert.equal((await storedUser('alice'))!.password_hash, before, 'a refused change changed the hash');
 
     const changed = await runJson(['users', 'set-password', 'ALICE', '--password-stdin'], 'a brand new password\n');
@@ -318,7 +463,13 @@ describe('latchkey CLI', () => {
       JSON.stringify({
         resources: [{ identifier: 'https://orders.example.com', scopes: ['orders:read'], access_token_ttl: 900 }],
         clients: [
-          { client_id: 'orders-svc', client_secret: 'x'.repeat(40), grant_types: ['client_credentials'], scope: 'orders:read', audiences: ['https://orders.example.com'] },
+          {
+            client_id: 'orders-svc',
+            client_secret: 'x'.repeat(40),
+            grant_types: ['client_credentials'],
+            scope: 'orders:read',
+            audiences: ['https://orders.example.com'],
+          },
           { client_id: 'orders-spa', token_endpoint_auth_method: 'none', redirect_uris: ['https://orders.example.com/cb'] },
         ],
         users: [{ username: 'dave', password: 'dave-imported-password', claims: { email: 'dave@example.com', email_verified: true } }],
@@ -326,15 +477,22 @@ describe('latchkey CLI', () => {
     );
     const first = await runJson<Record<string, Record<string, string>>>(['import', file]);
     const { clients, resources, users, ...others } = first;
-    assert.deepEqual({ clients, resources, users }, {
-      clients: { 'orders-svc': 'created', 'orders-spa': 'created' },
-      resources: { 'https://orders.example.com': 'created' },
-      users: { dave: 'created' },
-    });
+    assert.deepEqual(
+      { clients, resources, users },
+      {
+        clients: { 'orders-svc': 'created', 'orders-spa': 'created' },
+        resources: { 'https://orders.example.com': 'created' },
+        users: { dave: 'created' },
+      },
+    );
     for (const [kind, outcomes] of Object.entries(others)) assert.deepEqual(outcomes, {}, kind); // e.g. trusted_issuers
     const second = await run(['import', file]);
     assert.equal(second.code, 0, second.stderr);
-    const results = second.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+    const results = second.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/));
     assert.deepEqual(results, [
       ['resource', 'https://orders.example.com', 'unchanged'],
       ['client', 'orders-svc', 'unchanged'],
@@ -352,42 +510,49 @@ describe('latchkey CLI', () => {
 
   it('import of a bad file fails with one line naming the field', T, async () => {
     const file = join(cwd, 'bad.json');
-    writeFileSync(file, JSON.stringify({ clients: [{ client_id: 'typo', token_endpoint_auth_method: 'none', redirect_uri: 'https://x.example/cb' }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ clients: [{ client_id: 'typo', token_endpoint_auth_method: 'none', redirect_uri: 'https://x.example/cb' }] }),
+    );
     assertOneLineFailure(await run(['import', file]), /clients\[0\]: unknown field\(s\) "redirect_uri"/);
     assertOneLineFailure(await run(['import', join(cwd, 'missing.json')]), /cannot read bootstrap file/);
   });
 
-  it('says the embedded database is in use instead of hanging', { ...T, skip: process.env.DATABASE_URL ? 'only the embedded database is single-process (DATABASE_URL is set)' : false }, async () => {
-    const holderScript = `
+  it(
+    'says the embedded database is in use instead of hanging',
+    { ...T, skip: process.env.DATABASE_URL ? 'only the embedded database is single-process (DATABASE_URL is set)' : false },
+    async () => {
+      const holderScript = `
       import { openPglite } from ${JSON.stringify(`${SRC}store/pglite.ts`)};
       const db = await openPglite(process.env.DATA_DIR);
       process.on('SIGTERM', async () => { await db.close(); process.exit(0); });
       console.log('ready');
       setInterval(() => {}, 1000);`;
-    const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holderScript], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('holder did not open the database')), SPAWN_TIMEOUT_MS);
-        holder.stdout.on('data', (d) => String(d).includes('ready') && (clearTimeout(timer), resolve()));
-        holder.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+      const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holderScript], {
+        cwd: fileURLToPath(new URL('../../', import.meta.url)),
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const r = await run(['clients', 'list']);
-      assertOneLineFailure(r, /in use by a running Latchkey process/);
-      assert.equal(r.code, 1);
-      assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
-    } finally {
-      if (holder.exitCode === null && holder.signalCode === null) {
-        const exited = new Promise((resolve) => holder.once('exit', resolve));
-        holder.kill('SIGTERM');
-        await exited;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('holder did not open the database')), SPAWN_TIMEOUT_MS);
+          holder.stdout.on('data', (d) => String(d).includes('ready') && (clearTimeout(timer), resolve()));
+          holder.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+        });
+        const r = await run(['clients', 'list']);
+        assertOneLineFailure(r, /in use by a running Latchkey process/);
+        assert.equal(r.code, 1);
+        assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+      } finally {
+        if (holder.exitCode === null && holder.signalCode === null) {
+          const exited = new Promise((resolve) => holder.once('exit', resolve));
+          holder.kill('SIGTERM');
+          await exited;
+        }
       }
-    }
-    // Once the holder has let go, the CLI works again (the lock file was released).
-    const list = await runJson<unknown[]>(['clients', 'list']);
-    assert.ok(list.length >= 1);
-  });
+      // Once the holder has let go, the CLI works again (the lock file was released).
+      const list = await runJson<unknown[]>(['clients', 'list']);
+      assert.ok(list.length >= 1);
+    },
+  );
 });

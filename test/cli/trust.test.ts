@@ -73,7 +73,12 @@ describe('latchkey trust', () => {
     const main = await run(['--help']);
     assert.equal(main.code, 0, main.stderr);
     for (const c of ['trust add', 'trust list', 'trust remove']) assert.ok(main.stdout.includes(c), c);
-    for (const args of [['trust', '--help'], ['trust', 'add', '--help'], ['trust', 'list', '-h'], ['help', 'trust', 'remove']]) {
+    for (const args of [
+      ['trust', '--help'],
+      ['trust', 'add', '--help'],
+      ['trust', 'list', '-h'],
+      ['help', 'trust', 'remove'],
+    ]) {
       const r = await run(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: latchkey trust/);
@@ -99,11 +104,29 @@ describe('latchkey trust', () => {
     assertOneLineFailure(await run([...without('--jwks-file'), '--jwks-file', privateJwkFile]), /public keys only/);
     assertOneLineFailure(await run([...without('--jwks-file'), '--jwks-uri', 'ftp://idp.partner.example/jwks']), /jwks_uri/);
     assertOneLineFailure(await run([...base, '--scope', 'bad"scope']), /scope must be space-separated scope tokens/);
-    assertOneLineFailure(await run(['trust', 'add', '--issuer', 'http://localhost:3000', '--jwks-file', jwksFile, '--any-subject', '--client-id', 'svc']), /this server's own issuer/);
+    assertOneLineFailure(
+      await run(['trust', 'add', '--issuer', 'http://localhost:3000', '--jwks-file', jwksFile, '--any-subject', '--client-id', 'svc']),
+      /this server's own issuer/,
+    );
   });
 
   it('add, list, add again (refused, or --replace), remove', T, async () => {
-    const created = await runJson(['trust', 'add', '--issuer', PARTNER, '--jwks-file', jwksFile, '--subject', 'alice', '--scope', 'api:read  api:write', '--client-id', 'partner-svc', '--client-id', 'partner-svc']);
+    const created = await runJson([
+      'trust',
+      'add',
+      '--issuer',
+      PARTNER,
+      '--jwks-file',
+      jwksFile,
+      '--subject',
+      'alice',
+      '--scope',
+      'api:read  api:write',
+      '--client-id',
+      'partner-svc',
+      '--client-id',
+      'partner-svc',
+    ]);
     assert.equal(created.value.result, 'created');
     assert.equal(created.value.issuer, PARTNER);
     assert.equal(created.value.subject, 'alice');
@@ -113,18 +136,62 @@ describe('latchkey trust', () => {
     assert.equal(created.value.jwks.keys[0].kid, 'partner-1');
     assert.match(created.stderr, /client "partner-svc" does not exist/);
 
-    assertOneLineFailure(await run(['trust', 'add', '--issuer', PARTNER, '--jwks-file', jwksFile, '--any-subject', '--client-id', 'x']), /already trusted; use --replace/);
-    const replaced = await runJson(['trust', 'add', '--replace', '--issuer', PARTNER, '--jwks-file', jwksFile, '--subject', 'alice', '--scope', 'api:read', '--client-id', 'partner-svc']);
+    assertOneLineFailure(
+      await run(['trust', 'add', '--issuer', PARTNER, '--jwks-file', jwksFile, '--any-subject', '--client-id', 'x']),
+      /already trusted; use --replace/,
+    );
+    const replaced = await runJson([
+      'trust',
+      'add',
+      '--replace',
+      '--issuer',
+      PARTNER,
+      '--jwks-file',
+      jwksFile,
+      '--subject',
+      'alice',
+      '--scope',
+      'api:read',
+      '--client-id',
+      'partner-svc',
+    ]);
     assert.equal(replaced.value.result, 'updated');
-    const same = await runJson(['trust', 'add', '--replace', '--issuer', PARTNER, '--jwks-file', jwksFile, '--subject', 'alice', '--scope', 'api:read', '--client-id', 'partner-svc']);
+    const same = await runJson([
+      'trust',
+      'add',
+      '--replace',
+      '--issuer',
+      PARTNER,
+      '--jwks-file',
+      jwksFile,
+      '--subject',
+      'alice',
+      '--scope',
+      'api:read',
+      '--client-id',
+      'partner-svc',
+    ]);
     assert.equal(same.value.result, 'unchanged');
 
-    const other = await runJson(['trust', 'add', '--issuer', OTHER, '--jwks-uri', 'https://other-idp.example/jwks', '--any-subject', '--client-id', 'svc']);
+    const other = await runJson([
+      'trust',
+      'add',
+      '--issuer',
+      OTHER,
+      '--jwks-uri',
+      'https://other-idp.example/jwks',
+      '--any-subject',
+      '--client-id',
+      'svc',
+    ]);
     assert.equal(other.value.allow_any_subject, true);
     assert.equal(other.value.subject, undefined);
 
     const list = await runJson<any[]>(['trust', 'list']);
-    assert.deepEqual(list.value.map((t) => t.issuer), [PARTNER, OTHER].sort());
+    assert.deepEqual(
+      list.value.map((t) => t.issuer),
+      [PARTNER, OTHER].sort(),
+    );
     assert.ok(list.value.every((t) => t.created_at && t.updated_at));
     const text = await run(['trust', 'list']);
     assert.equal(text.code, 0, text.stderr);
@@ -136,12 +203,21 @@ describe('latchkey trust', () => {
     assert.deepEqual(removed.value, { issuer: OTHER, removed: true });
     assertOneLineFailure(await run(['trust', 'remove', OTHER]), /issuer "https:\/\/other-idp\.example" is not trusted/);
     assertOneLineFailure(await run(['trust', 'remove']), /missing ISSUER/);
-    assert.deepEqual((await runJson<any[]>(['trust', 'list'])).value.map((t) => t.issuer), [PARTNER]);
+    assert.deepEqual(
+      (await runJson<any[]>(['trust', 'list'])).value.map((t) => t.issuer),
+      [PARTNER],
+    );
   });
 
   it('import applies trusted_issuers idempotently and refuses invalid ones naming the field', T, async () => {
     const file = join(cwd, 'bootstrap.json');
-    const entry = { issuer: 'https://bootstrap-idp.example', jwks_uri: 'https://bootstrap-idp.example/jwks', allow_any_subject: true, scope: 'api:read', client_ids: ['partner-svc'] };
+    const entry = {
+      issuer: 'https://bootstrap-idp.example',
+      jwks_uri: 'https://bootstrap-idp.example/jwks',
+      allow_any_subject: true,
+      scope: 'api:read',
+      client_ids: ['partner-svc'],
+    };
     writeFileSync(file, JSON.stringify({ trusted_issuers: [entry] }));
     assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'created' });
     assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'unchanged' });

@@ -26,9 +26,34 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       bootstrap: {
         resources: [{ identifier: API, scopes: ['api:read', 'api:write'] }],
         clients: [
-          { client_id: 'web', client_secret: SECRET, client_name: 'Web App', redirect_uris: [CB, 'http://127.0.0.1/loopback'], post_logout_redirect_uris: ['http://127.0.0.1:8080/bye'], grant_types: ['authorization_code'], response_types: ['code', 'code id_token'], scope: 'openid profile email api:read offline_access', audiences: [API] },
-          { client_id: 'web2', client_secret: SECRET, redirect_uris: [CB], grant_types: ['authorization_code'], scope: 'openid', audiences: [] },
-          { client_id: 'spa', token_endpoint_auth_method: 'none', client_name: 'Single Page App', redirect_uris: [CB], grant_types: ['authorization_code'], scope: 'openid profile', skip_consent: true },
+          {
+            client_id: 'web',
+            client_secret: SECRET,
+            client_name: 'Web App',
+            redirect_uris: [CB, 'http://127.0.0.1/loopback'],
+            post_logout_redirect_uris: ['http://127.0.0.1:8080/bye'],
+            grant_types: ['authorization_code'],
+            response_types: ['code', 'code id_token'],
+            scope: 'openid profile email api:read offline_access',
+            audiences: [API],
+          },
+          {
+            client_id: 'web2',
+            client_secret: SECRET,
+            redirect_uris: [CB],
+            grant_types: ['authorization_code'],
+            scope: 'openid',
+            audiences: [],
+          },
+          {
+            client_id: 'spa',
+            token_endpoint_auth_method: 'none',
+            client_name: 'Single Page App',
+            redirect_uris: [CB],
+            grant_types: ['authorization_code'],
+            scope: 'openid profile',
+            skip_consent: true,
+          },
         ],
         users: [
           { username: 'alice', password: PASSWORD, claims: { email: 'alice@example.com', email_verified: true, name: 'Alice Example' } },
@@ -44,14 +69,17 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
 
   const authUrl = (config: oidc.Configuration, extra: Record<string, string> = {}) => pkceAuthorizationUrl(config, CB, extra);
 
-
   /** Signs in on the login page (and allows on the consent page when shown); returns the callback URL. */
   async function signIn(ua: UserAgent, url: URL | string, opts: { username?: string; consent?: 'allow' | 'deny' } = {}): Promise<string> {
     let r = await ua.follow(await ua.get(url.toString()), server.url);
     if (r.status >= 300) return r.headers.get('location')!;
     let html = await r.text();
     if (html.includes('name="password"')) {
-      r = await ua.post(formAction(html, server.url), { username: opts.username ?? 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
+      r = await ua.post(formAction(html, server.url), {
+        username: opts.username ?? 'alice',
+        password: PASSWORD,
+        csrf: hiddenField(html, 'csrf'),
+      });
       r = await ua.follow(r, server.url);
       if (r.status >= 300) return r.headers.get('location')!;
       html = await r.text();
@@ -72,7 +100,11 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const ua = new UserAgent();
     const a = await authUrl(web, { scope: 'openid profile email api:read', resource: API });
     const cb = await signIn(ua, a.url);
-    const tokens = await oidc.authorizationCodeGrant(web, new URL(cb), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    const tokens = await oidc.authorizationCodeGrant(web, new URL(cb), {
+      pkceCodeVerifier: a.verifier,
+      expectedNonce: a.nonce,
+      expectedState: a.state,
+    });
     const claims = tokens.claims()!;
     assert.equal(claims.iss, server.issuer);
     assert.equal(claims.aud, 'web');
@@ -99,11 +131,19 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   it('single sign-on: a signed-in person is not asked again; prompt=none succeeds silently with the same sub', async () => {
     const ua = new UserAgent();
     const first = await authUrl(web);
-    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, first.url)), { pkceCodeVerifier: first.verifier, expectedNonce: first.nonce, expectedState: first.state });
+    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, first.url)), {
+      pkceCodeVerifier: first.verifier,
+      expectedNonce: first.nonce,
+      expectedState: first.state,
+    });
     const again = await authUrl(web, { prompt: 'none' });
     const r = await ua.get(again.url.toString());
     assert.equal(r.status, 303);
-    const t2 = await oidc.authorizationCodeGrant(web, new URL(r.headers.get('location')!), { pkceCodeVerifier: again.verifier, expectedNonce: again.nonce, expectedState: again.state });
+    const t2 = await oidc.authorizationCodeGrant(web, new URL(r.headers.get('location')!), {
+      pkceCodeVerifier: again.verifier,
+      expectedNonce: again.nonce,
+      expectedState: again.state,
+    });
     assert.equal(t2.claims()!.sub, t1.claims()!.sub);
   });
 
@@ -132,12 +172,21 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   it('max_age: an older sign-in asks for the password again and auth_time moves on', async () => {
     const ua = new UserAgent();
     const a = await authUrl(web);
-    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), {
+      pkceCodeVerifier: a.verifier,
+      expectedNonce: a.nonce,
+      expectedState: a.state,
+    });
     clock.advance(5);
     const b = await authUrl(web, { max_age: '1' });
     const page = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
     assert.match(page, /name="password"/, 'the login page is shown again');
-    const t2 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, b.url)), { pkceCodeVerifier: b.verifier, expectedNonce: b.nonce, expectedState: b.state, maxAge: 1 });
+    const t2 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, b.url)), {
+      pkceCodeVerifier: b.verifier,
+      expectedNonce: b.nonce,
+      expectedState: b.state,
+      maxAge: 1,
+    });
     assert.ok(t2.claims()!.auth_time! > t1.claims()!.auth_time!);
   });
 
@@ -153,9 +202,17 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const ua = new UserAgent();
     const a = await authUrl(web);
     const cb = new URL(await signIn(ua, a.url));
-    const tokens = await oidc.authorizationCodeGrant(web, cb, { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+    const tokens = await oidc.authorizationCodeGrant(web, cb, {
+      pkceCodeVerifier: a.verifier,
+      expectedNonce: a.nonce,
+      expectedState: a.state,
+    });
     assert.equal((await oidc.tokenIntrospection(web, tokens.access_token)).active, true);
-    const replay = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) });
+    const replay = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: CB, code_verifier: a.verifier },
+      { authorization: basic('web', SECRET) },
+    );
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
     assert.match(replay.body.error_description, /already been used/);
@@ -165,19 +222,34 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   it('two concurrent redemptions: exactly one succeeds', async () => {
     const a = await authUrl(web);
     const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
-    const results = await Promise.all(Array.from({ length: 5 }, () =>
-      postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        postForm(
+          `${server.url}/token`,
+          { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
+          { authorization: basic('web', SECRET) },
+        ),
+      ),
+    );
     assert.equal(results.filter((r) => r.status === 200).length, 1);
   });
 
   it('a code presented by another client: invalid_grant', async () => {
     const a = await authUrl(web);
     const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
-    const r = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web2', SECRET) });
+    const r = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
+      { authorization: basic('web2', SECRET) },
+    );
     assert.equal(r.body.error, 'invalid_grant');
     assert.match(r.body.error_description, /another client/);
     // … and the rightful client can still redeem it.
-    const ok = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) });
+    const ok = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
+      { authorization: basic('web', SECRET) },
+    );
     assert.equal(ok.status, 200);
   });
 
@@ -185,7 +257,11 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const a = await authUrl(web);
     const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
     clock.advance(61);
-    const r = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier }, { authorization: basic('web', SECRET) });
+    const r = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
+      { authorization: basic('web', SECRET) },
+    );
     assert.equal(r.body.error, 'invalid_grant');
     assert.match(r.body.error_description, /expired/);
   });
@@ -198,16 +274,29 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.match(e.error_description!, /PKCE/);
     });
     it('plain is refused', async () => {
-      const url = oidc.buildAuthorizationUrl(spa, { redirect_uri: CB, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' });
+      const url = oidc.buildAuthorizationUrl(spa, {
+        redirect_uri: CB,
+        scope: 'openid',
+        code_challenge: 'x'.repeat(43),
+        code_challenge_method: 'plain',
+      });
       assert.equal(errorOf((await new UserAgent().get(url.toString())).headers.get('location')!).error, 'invalid_request');
     });
     it('the public client flow works with S256 and no secret (skip_consent: no consent page)', async () => {
       const a = await authUrl(spa, { scope: 'openid profile' });
-      const tokens = await oidc.authorizationCodeGrant(spa, new URL(await signIn(new UserAgent(), a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
+      const tokens = await oidc.authorizationCodeGrant(spa, new URL(await signIn(new UserAgent(), a.url)), {
+        pkceCodeVerifier: a.verifier,
+        expectedNonce: a.nonce,
+        expectedState: a.state,
+      });
       assert.ok(tokens.id_token);
     });
     const redeem = (code: string, extra: Record<string, string>) =>
-      postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, redirect_uri: CB, ...extra }, { authorization: basic('web', SECRET) });
+      postForm(
+        `${server.url}/token`,
+        { grant_type: 'authorization_code', code, redirect_uri: CB, ...extra },
+        { authorization: basic('web', SECRET) },
+      );
     it('wrong verifier: invalid_grant', async () => {
       const a = await authUrl(web);
       const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
@@ -227,7 +316,12 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.match(r.body.error_description, /no code_challenge/);
     });
     it('RFC 7636 Appendix B: the example verifier matches its challenge', async () => {
-      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+      const url = oidc.buildAuthorizationUrl(web, {
+        redirect_uri: CB,
+        scope: 'openid',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      });
       const code = new URL(await signIn(new UserAgent(), url)).searchParams.get('code')!;
       assert.equal((await redeem(code, { code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' })).status, 200);
     });
@@ -235,14 +329,24 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
 
   describe('redirect URIs and client ids that cannot be trusted get an HTML page, never a redirect', () => {
     const variants = [
-      'HTTP://127.0.0.1:8080/cb', 'http://127.0.0.1:8080/CB', 'http://127.0.0.1:8080/cb/', 'http://127.0.0.1:8080/cb?x=1',
-      'http://127.0.0.1:8080/cb/../cb', 'http://127.0.0.1:8080/%2e%2e/cb', 'http://127.0.0.1:8080/c%2562', 'http://evil@127.0.0.1:8080/cb',
-      'http://127.0.0.1:8080/cb#frag', 'http://127.0.0.1:8080.evil.com/cb', 'https://127.0.0.1:8080/cb', 'http://localhost:8080/cb',
+      'HTTP://127.0.0.1:8080/cb',
+      'http://127.0.0.1:8080/CB',
+      'http://127.0.0.1:8080/cb/',
+      'http://127.0.0.1:8080/cb?x=1',
+      'http://127.0.0.1:8080/cb/../cb',
+      'http://127.0.0.1:8080/%2e%2e/cb',
+      'http://127.0.0.1:8080/c%2562',
+      'http://evil@127.0.0.1:8080/cb',
+      'http://127.0.0.1:8080/cb#frag',
+      'http://127.0.0.1:8080.evil.com/cb',
+      'https://127.0.0.1:8080/cb',
+      'http://localhost:8080/cb',
     ];
     for (const uri of variants) {
       it(`refuses ${uri}`, async () => {
         const url = new URL(`${server.url}/authorize`);
-        for (const [k, v] of Object.entries({ client_id: 'web', response_type: 'code', redirect_uri: uri, scope: 'openid', state: 's' })) url.searchParams.set(k, v);
+        for (const [k, v] of Object.entries({ client_id: 'web', response_type: 'code', redirect_uri: uri, scope: 'openid', state: 's' }))
+          url.searchParams.set(k, v);
         const r = await new UserAgent().get(url.toString());
         assert.equal(r.status, 400);
         assert.equal(r.headers.get('location'), null);
@@ -257,7 +361,11 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.ok(r.headers.get('location')!.startsWith('http://127.0.0.1:53211/loopback?'));
     });
     it('unknown client_id and a missing redirect_uri', async () => {
-      for (const q of ['client_id=nobody&response_type=code&redirect_uri=' + encodeURIComponent(CB), 'client_id=web&response_type=code', 'response_type=code']) {
+      for (const q of [
+        'client_id=nobody&response_type=code&redirect_uri=' + encodeURIComponent(CB),
+        'client_id=web&response_type=code',
+        'response_type=code',
+      ]) {
         const r = await new UserAgent().get(`${server.url}/authorize?${q}`);
         assert.equal(r.status, 400);
         assert.equal(r.headers.get('location'), null);
@@ -398,7 +506,13 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     let token: string;
     before(async () => {
       const a = await authUrl(web);
-      token = (await oidc.authorizationCodeGrant(web, new URL(await signIn(new UserAgent(), a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state })).access_token;
+      token = (
+        await oidc.authorizationCodeGrant(web, new URL(await signIn(new UserAgent(), a.url)), {
+          pkceCodeVerifier: a.verifier,
+          expectedNonce: a.nonce,
+          expectedState: a.state,
+        })
+      ).access_token;
     });
     it('POST with the token in the form body', async () => {
       const r = await postForm(`${server.url}/userinfo`, { access_token: token });
@@ -429,8 +543,16 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     it('with id_token_hint: signs out and returns to the registered URI with state', async () => {
       const ua = new UserAgent();
       const a = await authUrl(web);
-      const tokens = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state });
-      const url = oidc.buildEndSessionUrl(web, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:8080/bye', state: 'xyz' });
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), {
+        pkceCodeVerifier: a.verifier,
+        expectedNonce: a.nonce,
+        expectedState: a.state,
+      });
+      const url = oidc.buildEndSessionUrl(web, {
+        id_token_hint: tokens.id_token!,
+        post_logout_redirect_uri: 'http://127.0.0.1:8080/bye',
+        state: 'xyz',
+      });
       const r = await ua.get(url.toString());
       assert.equal(r.status, 303);
       assert.equal(r.headers.get('location'), 'http://127.0.0.1:8080/bye?state=xyz');
@@ -440,18 +562,27 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     it('without a hint: a confirmation page; confirming signs out', async () => {
       const ua = new UserAgent();
       await signIn(ua, (await authUrl(web)).url);
-      const r = await ua.get(`${server.url}/end_session?client_id=web&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:8080/bye')}`);
+      const r = await ua.get(
+        `${server.url}/end_session?client_id=web&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:8080/bye')}`,
+      );
       assert.equal(r.status, 200);
       const html = await r.text();
       assert.match(html, /name="decision"/);
-      const form: Record<string, string> = { decision: 'logout', csrf: hiddenField(html, 'csrf'), client_id: 'web', post_logout_redirect_uri: 'http://127.0.0.1:8080/bye' };
+      const form: Record<string, string> = {
+        decision: 'logout',
+        csrf: hiddenField(html, 'csrf'),
+        client_id: 'web',
+        post_logout_redirect_uri: 'http://127.0.0.1:8080/bye',
+      };
       const done = await ua.post(formAction(html, server.url), form);
       assert.equal(done.status, 303);
       const after = await ua.get((await authUrl(web, { prompt: 'none' })).url.toString());
       assert.equal(errorOf(after.headers.get('location')!).error, 'login_required');
     });
     it('an unregistered post_logout_redirect_uri: an error page, no redirect', async () => {
-      const r = await new UserAgent().get(`${server.url}/end_session?client_id=web&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`);
+      const r = await new UserAgent().get(
+        `${server.url}/end_session?client_id=web&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`,
+      );
       assert.equal(r.status, 400);
       assert.equal(r.headers.get('location'), null);
     });

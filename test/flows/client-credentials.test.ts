@@ -102,7 +102,11 @@ describe('client credentials with openid-client', () => {
     const { SignJWT } = await import('jose');
     const foreign = await new SignJWT({ client_id: 'svc-basic', jti: 'x' })
       .setProtectedHeader({ alg: 'ES256', kid: 'client-key-1', typ: 'at+jwt' })
-      .setIssuer(server.issuer).setSubject('svc-basic').setAudience(API).setIssuedAt().setExpirationTime('5m')
+      .setIssuer(server.issuer)
+      .setSubject('svc-basic')
+      .setAudience(API)
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(jwtKey.privateKey);
     assert.deepEqual(await oidc.tokenIntrospection(config, foreign), { active: false });
   });
@@ -127,11 +131,18 @@ describe('client credentials with openid-client', () => {
     });
     await ctx.keystore.reload();
     const jwks = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] };
-    assert.ok(jwks.keys.some((k) => k.kid === es!.kid), 'pending key is published at once');
+    assert.ok(
+      jwks.keys.some((k) => k.kid === es!.kid),
+      'pending key is published at once',
+    );
     const during = (await oidc.clientCredentialsGrant(config, { resource: API })).access_token;
     assert.equal(decodeProtectedHeader(during).kid, oldKid, 'pending key does not sign yet');
 
-    await rotateSigningKeys(ctx.repos.keys, ctx.secrets.keyEncryptionKey, ctx.clock, { delaySeconds: 0, maxTokenLifetime: 600, algs: ['ES256'] });
+    await rotateSigningKeys(ctx.repos.keys, ctx.secrets.keyEncryptionKey, ctx.clock, {
+      delaySeconds: 0,
+      maxTokenLifetime: 600,
+      algs: ['ES256'],
+    });
     await ctx.keystore.reload();
     const after = (await oidc.clientCredentialsGrant(config, { resource: API })).access_token;
     assert.notEqual(decodeProtectedHeader(after).kid, oldKid);
@@ -157,7 +168,10 @@ describe('client credentials with openid-client', () => {
   });
 
   it('CORS for browser apps on /token, /userinfo, /revoke, /jwks and discovery; never on pages', async () => {
-    const pre = await fetch(`${server.url}/token`, { method: 'OPTIONS', headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST' } });
+    const pre = await fetch(`${server.url}/token`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://spa.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /authorization/);

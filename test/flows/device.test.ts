@@ -13,9 +13,22 @@ const insecure = { execute: [oidc.allowInsecureRequests] };
 const bootstrap = {
   resources: [{ identifier: 'https://api.example.com', scopes: ['api:read'] }],
   clients: [
-    { client_id: 'tv', client_name: 'Living Room TV', token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT, 'refresh_token'], scope: 'openid profile offline_access api:read', audiences: ['https://api.example.com'] },
+    {
+      client_id: 'tv',
+      client_name: 'Living Room TV',
+      token_endpoint_auth_method: 'none',
+      grant_types: [DEVICE_GRANT, 'refresh_token'],
+      scope: 'openid profile offline_access api:read',
+      audiences: ['https://api.example.com'],
+    },
     { client_id: 'console', client_name: 'Console', token_endpoint_auth_method: 'none', grant_types: [DEVICE_GRANT], scope: 'openid' },
-    { client_id: 'web', client_secret: 'w'.repeat(40), redirect_uris: ['https://app.example.com/cb'], grant_types: ['authorization_code'], scope: 'openid' },
+    {
+      client_id: 'web',
+      client_secret: 'w'.repeat(40),
+      redirect_uris: ['https://app.example.com/cb'],
+      grant_types: ['authorization_code'],
+      scope: 'openid',
+    },
   ],
   users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }],
 };
@@ -52,11 +65,18 @@ describe('device authorization grant (RFC 8628)', () => {
     return { status: r.status, html: await r.text() };
   }
 
-  it('answers like the RFC\'s example (§3.2)', async () => {
+  it("answers like the RFC's example (§3.2)", async () => {
     const r = await start();
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('cache-control'), 'no-store');
-    assert.deepEqual(Object.keys(r.body).sort(), ['device_code', 'expires_in', 'interval', 'user_code', 'verification_uri', 'verification_uri_complete']);
+    assert.deepEqual(Object.keys(r.body).sort(), [
+      'device_code',
+      'expires_in',
+      'interval',
+      'user_code',
+      'verification_uri',
+      'verification_uri_complete',
+    ]);
     assert.equal(Buffer.from(r.body.device_code, 'base64url').length, 32);
     assert.match(r.body.user_code, new RegExp(`^[${USER_CODE_ALPHABET}]{4}-[${USER_CODE_ALPHABET}]{4}$`));
     assert.equal(r.body.verification_uri, `${server.issuer}/device`);

@@ -52,15 +52,39 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
         ],
         clients: [
           { client_id: 'partner-svc', client_secret: SECRET, scope: 'api:read api:write other:read', ...bearer },
-          { client_id: 'partner-jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [clientKey.publicJwk] }, scope: 'api:read', ...bearer },
+          {
+            client_id: 'partner-jwt',
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks: { keys: [clientKey.publicJwk] },
+            scope: 'api:read',
+            ...bearer,
+          },
           { client_id: 'stranger', client_secret: SECRET, scope: 'api:read', ...bearer },
           { client_id: 'cc-only', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] },
         ],
         users: [{ username: 'alice', password: 'correct horse battery staple', claims: { name: 'Alice' } }],
         trusted_issuers: [
-          { issuer: PARTNER, jwks: { keys: [partner.publicJwk] }, allow_any_subject: true, scope: 'api:read other:read', client_ids: ['partner-svc', 'partner-jwt', 'cc-only'] },
-          { issuer: SINGLE, jwks: { keys: [single.publicJwk] }, subject: 'alice', scope: 'api:read api:write', client_ids: ['partner-svc'] },
-          { issuer: REMOTE, jwks_uri: `http://127.0.0.1:${jwksPort}/jwks`, allow_any_subject: true, scope: 'api:read', client_ids: ['partner-svc'] },
+          {
+            issuer: PARTNER,
+            jwks: { keys: [partner.publicJwk] },
+            allow_any_subject: true,
+            scope: 'api:read other:read',
+            client_ids: ['partner-svc', 'partner-jwt', 'cc-only'],
+          },
+          {
+            issuer: SINGLE,
+            jwks: { keys: [single.publicJwk] },
+            subject: 'alice',
+            scope: 'api:read api:write',
+            client_ids: ['partner-svc'],
+          },
+          {
+            issuer: REMOTE,
+            jwks_uri: `http://127.0.0.1:${jwksPort}/jwks`,
+            allow_any_subject: true,
+            scope: 'api:read',
+            client_ids: ['partner-svc'],
+          },
         ],
       },
     });
@@ -77,14 +101,26 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
   const assertion = (claims: ClaimOverrides = {}, opts: { alg?: string; header?: Record<string, unknown>; key?: SignKey } = {}) => {
     const now = Math.floor(Date.now() / 1000);
     // JSON leaves out the claims set to undefined.
-    const payload: Record<string, unknown> = { iss: PARTNER, sub: 'alice', aud: server.issuer, jti: randomUUID(), iat: now, exp: now + 120, ...claims };
+    const payload: Record<string, unknown> = {
+      iss: PARTNER,
+      sub: 'alice',
+      aud: server.issuer,
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 120,
+      ...claims,
+    };
     return new SignJWT(payload)
       .setProtectedHeader({ alg: opts.alg ?? 'ES256', kid: 'partner-1', ...opts.header })
       .sign(opts.key ?? partner.privateKey);
   };
 
   const grant = (a: string, extra: Record<string, string | string[]> = {}, client = 'partner-svc') =>
-    postForm(`${server.url}/token`, { grant_type: JWT_BEARER, assertion: a, resource: API, ...extra }, { authorization: basic(client, SECRET) });
+    postForm(
+      `${server.url}/token`,
+      { grant_type: JWT_BEARER, assertion: a, resource: API, ...extra },
+      { authorization: basic(client, SECRET) },
+    );
 
   const expectError = (res: { status: number; body: any; headers: Headers }, error: string, description: RegExp) => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
@@ -104,8 +140,12 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
     assert.ok(md.grant_types_supported?.includes('urn:ietf:params:oauth:grant-type:token-exchange'));
   });
 
-  it('an assertion for a Latchkey username: an access token whose sub is the user\'s id, no refresh token', async () => {
-    const tokens = await oidc.genericGrantRequest(await config(), JWT_BEARER, { assertion: await assertion(), scope: 'api:read', resource: API });
+  it("an assertion for a Latchkey username: an access token whose sub is the user's id, no refresh token", async () => {
+    const tokens = await oidc.genericGrantRequest(await config(), JWT_BEARER, {
+      assertion: await assertion(),
+      scope: 'api:read',
+      resource: API,
+    });
     assert.equal(tokens.token_type, 'bearer');
     assert.equal(tokens.scope, 'api:read');
     assert.equal(tokens.expires_in, 600);
@@ -122,8 +162,11 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
     assert.equal(live.sub, aliceId);
   });
 
-  it('any other subject is used verbatim; the default scope is requested ∩ issuer\'s ∩ client\'s ∩ the resource\'s', async () => {
-    const tokens = await oidc.genericGrantRequest(await config(), JWT_BEARER, { assertion: await assertion({ sub: 'partner-user-42' }), resource: API });
+  it("any other subject is used verbatim; the default scope is requested ∩ issuer's ∩ client's ∩ the resource's", async () => {
+    const tokens = await oidc.genericGrantRequest(await config(), JWT_BEARER, {
+      assertion: await assertion({ sub: 'partner-user-42' }),
+      resource: API,
+    });
     const { payload } = await verify(tokens.access_token);
     assert.equal(payload.sub, 'partner-user-42');
     // issuer: api:read other:read; client: api:read api:write other:read; API defines api:read api:write.
@@ -136,23 +179,39 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
   it('a single-subject issuer, and an issuer whose keys come from its jwks_uri', async () => {
     const a = await new SignJWT({ jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', kid: 'single-1' })
-      .setIssuer(SINGLE).setSubject('alice').setAudience(server.issuer).setIssuedAt().setExpirationTime('2m')
+      .setIssuer(SINGLE)
+      .setSubject('alice')
+      .setAudience(server.issuer)
+      .setIssuedAt()
+      .setExpirationTime('2m')
       .sign(single.privateKey);
     const tokens = await oidc.genericGrantRequest(await config(), JWT_BEARER, { assertion: a, scope: 'api:write', resource: API });
     assert.equal((await verify(tokens.access_token)).payload.scope, 'api:write');
 
     const r = await new SignJWT({ jti: randomUUID() })
       .setProtectedHeader({ alg: 'RS256', kid: 'remote-1' })
-      .setIssuer(REMOTE).setSubject('svc-account-7').setAudience(server.issuer).setIssuedAt().setExpirationTime('2m')
+      .setIssuer(REMOTE)
+      .setSubject('svc-account-7')
+      .setAudience(server.issuer)
+      .setIssuedAt()
+      .setExpirationTime('2m')
       .sign(remote.privateKey);
     const fromRemote = await oidc.genericGrantRequest(await config(), JWT_BEARER, { assertion: r, resource: API });
     assert.equal((await verify(fromRemote.access_token)).payload.sub, 'svc-account-7');
   });
 
-  it('scope beyond the issuer\'s or the client\'s: invalid_scope naming which; resource beyond the client\'s: invalid_target', async () => {
-    expectError(await grant(await assertion(), { scope: 'api:write' }), 'invalid_scope', /may not be granted on assertions from issuer "https:\/\/idp\.partner\.example"/);
+  it("scope beyond the issuer's or the client's: invalid_scope naming which; resource beyond the client's: invalid_target", async () => {
+    expectError(
+      await grant(await assertion(), { scope: 'api:write' }),
+      'invalid_scope',
+      /may not be granted on assertions from issuer "https:\/\/idp\.partner\.example"/,
+    );
     expectError(await grant(await assertion(), { scope: 'api:admin' }), 'invalid_scope', /not registered for client "partner-svc"/);
-    expectError(await grant(await assertion(), { resource: 'https://evil.example' }), 'invalid_target', /may not obtain tokens for resource/);
+    expectError(
+      await grant(await assertion(), { resource: 'https://evil.example' }),
+      'invalid_target',
+      /may not obtain tokens for resource/,
+    );
   });
 
   it('a refused request does not burn the assertion', async () => {
@@ -170,15 +229,21 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
     await refused(unsigned, /assertion rejected: alg "none" is not allowed/);
   });
 
-  it('HS256 keyed with the issuer\'s public key is refused', async () => {
+  it("HS256 keyed with the issuer's public key is refused", async () => {
     const pubBytes = new TextEncoder().encode(JSON.stringify(partner.publicJwk));
     await refused(assertion({}, { alg: 'HS256', key: pubBytes }), /alg "HS256" is not allowed/);
   });
 
   it('an embedded jwk header is never trusted; an unregistered key does not verify', async () => {
     const attacker = await generateKeyPair('ES256');
-    await refused(assertion({}, { key: attacker.privateKey, header: { jwk: await exportJWK(attacker.publicKey) } }), /"jwk" header is not accepted/);
-    await refused(assertion({}, { key: attacker.privateKey, header: { jku: 'https://evil.example/jwks' } }), /"jku" header is not accepted/);
+    await refused(
+      assertion({}, { key: attacker.privateKey, header: { jwk: await exportJWK(attacker.publicKey) } }),
+      /"jwk" header is not accepted/,
+    );
+    await refused(
+      assertion({}, { key: attacker.privateKey, header: { jku: 'https://evil.example/jwks' } }),
+      /"jku" header is not accepted/,
+    );
     await refused(assertion({}, { key: attacker.privateKey }), /signature does not verify with the trusted issuer's registered keys/);
   });
 
@@ -223,33 +288,49 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
     for (const r of results.filter((x) => x.status !== 200)) expectError(r, 'invalid_grant', /used before/);
   });
 
-  it('two processes sharing the database: of concurrent presentations exactly one wins', { skip: !process.env.DATABASE_URL && 'needs PostgreSQL (DATABASE_URL): the embedded database is one process\'s' }, async () => {
-    // A second server on the same database and issuer, with its own pool and caches: a process of its own in all but pid.
-    const port = await freePort();
-    const { config } = server.ctx;
-    const ctx2 = await createAppContext(loadConfig({ PORT: String(port), ISSUER: config.issuer, LOG_LEVEL: 'silent', DATABASE_URL: config.databaseUrl!, LATCHKEY_SECRET: config.secret! }));
-    const app2 = await buildServer(ctx2, { logger: false });
-    await app2.listen({ port, host: '127.0.0.1' });
-    try {
-      const a = await assertion();
-      const form = { grant_type: JWT_BEARER, assertion: a, resource: API };
-      const headers = { authorization: basic('partner-svc', SECRET) };
-      const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => postForm(i % 2 ? `http://127.0.0.1:${port}/token` : `${server.url}/token`, form, headers)),
+  it(
+    'two processes sharing the database: of concurrent presentations exactly one wins',
+    { skip: !process.env.DATABASE_URL && "needs PostgreSQL (DATABASE_URL): the embedded database is one process's" },
+    async () => {
+      // A second server on the same database and issuer, with its own pool and caches: a process of its own in all but pid.
+      const port = await freePort();
+      const { config } = server.ctx;
+      const ctx2 = await createAppContext(
+        loadConfig({
+          PORT: String(port),
+          ISSUER: config.issuer,
+          LOG_LEVEL: 'silent',
+          DATABASE_URL: config.databaseUrl!,
+          LATCHKEY_SECRET: config.secret!,
+        }),
       );
-      assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results.map((r) => r.status)));
-    } finally {
-      await app2.close();
-      await ctx2.db.close();
-    }
-  });
+      const app2 = await buildServer(ctx2, { logger: false });
+      await app2.listen({ port, host: '127.0.0.1' });
+      try {
+        const a = await assertion();
+        const form = { grant_type: JWT_BEARER, assertion: a, resource: API };
+        const headers = { authorization: basic('partner-svc', SECRET) };
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => postForm(i % 2 ? `http://127.0.0.1:${port}/token` : `${server.url}/token`, form, headers)),
+        );
+        assert.equal(results.filter((r) => r.status === 200).length, 1, JSON.stringify(results.map((r) => r.status)));
+      } finally {
+        await app2.close();
+        await ctx2.db.close();
+      }
+    },
+  );
 
-  it('the jti namespace is distinct from client assertions\'', async () => {
+  it("the jti namespace is distinct from client assertions'", async () => {
     const jti = randomUUID();
     const now = Math.floor(Date.now() / 1000);
     const clientAssertion = await new SignJWT({ jti })
       .setProtectedHeader({ alg: 'ES256', kid: 'client-key-1' })
-      .setIssuer('partner-jwt').setSubject('partner-jwt').setAudience(server.issuer).setIssuedAt(now).setExpirationTime(now + 60)
+      .setIssuer('partner-jwt')
+      .setSubject('partner-jwt')
+      .setAudience(server.issuer)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
       .sign(clientKey.privateKey);
     const res = await postForm(`${server.url}/token`, {
       grant_type: JWT_BEARER,
@@ -270,14 +351,22 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
   it('a subject the issuer may not assert is refused', async () => {
     const a = await new SignJWT({ jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', kid: 'single-1' })
-      .setIssuer(SINGLE).setSubject('bob').setAudience(server.issuer).setIssuedAt().setExpirationTime('2m')
+      .setIssuer(SINGLE)
+      .setSubject('bob')
+      .setAudience(server.issuer)
+      .setIssuedAt()
+      .setExpirationTime('2m')
       .sign(single.privateKey);
     await refused(a, /"sub" "bob" is not a subject issuer "https:\/\/single\.partner\.example" may assert/);
     await refused(assertion({ sub: undefined }), /the "sub" claim is required/);
   });
 
-  it('a client not among the issuer\'s client_ids may not present its assertions', async () => {
-    expectError(await grant(await assertion(), {}, 'stranger'), 'invalid_grant', /client "stranger" is not allowed to present JWTs from issuer/);
+  it("a client not among the issuer's client_ids may not present its assertions", async () => {
+    expectError(
+      await grant(await assertion(), {}, 'stranger'),
+      'invalid_grant',
+      /client "stranger" is not allowed to present JWTs from issuer/,
+    );
     // A client without the grant type: unauthorized_client, before the assertion is looked at.
     const cc = await grant(await assertion(), {}, 'cc-only');
     assert.equal(cc.body.error, 'unauthorized_client');
@@ -301,7 +390,9 @@ describe('JWT-bearer grant: a jwks_uri on a private address is refused unless JW
       bootstrap: {
         resources: [{ identifier: API, scopes: ['api:read'] }],
         clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: [JWT_BEARER], scope: 'api:read', audiences: [API] }],
-        trusted_issuers: [{ issuer: REMOTE, jwks_uri: 'http://127.0.0.1:9/jwks', allow_any_subject: true, scope: 'api:read', client_ids: ['svc'] }],
+        trusted_issuers: [
+          { issuer: REMOTE, jwks_uri: 'http://127.0.0.1:9/jwks', allow_any_subject: true, scope: 'api:read', client_ids: ['svc'] },
+        ],
       },
     });
   });
@@ -310,7 +401,11 @@ describe('JWT-bearer grant: a jwks_uri on a private address is refused unless JW
   it('answers invalid_grant naming the private address, without connecting', async () => {
     const a = await new SignJWT({ jti: randomUUID() })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(REMOTE).setSubject('x').setAudience(server.issuer).setIssuedAt().setExpirationTime('2m')
+      .setIssuer(REMOTE)
+      .setSubject('x')
+      .setAudience(server.issuer)
+      .setIssuedAt()
+      .setExpirationTime('2m')
       .sign(key.privateKey);
     const res = await postForm(`${server.url}/token`, { grant_type: JWT_BEARER, assertion: a }, { authorization: basic('svc', SECRET) });
     assert.equal(res.status, 400);

@@ -20,10 +20,13 @@ describe('the server process', () => {
     db = await freshDatabaseEnv();
     dir = mkdtempSync(join(tmpdir(), 'latchkey-proc-'));
     const bootstrap = join(dir, 'bootstrap.json');
-    writeFileSync(bootstrap, JSON.stringify({
-      resources: [{ identifier: API, scopes: ['api:read'] }],
-      clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] }],
-    }));
+    writeFileSync(
+      bootstrap,
+      JSON.stringify({
+        resources: [{ identifier: API, scopes: ['api:read'] }],
+        clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] }],
+      }),
+    );
     proc = startProcess({ PORT: String(port), LATCHKEY_BOOTSTRAP: bootstrap, ...db.env });
     child = proc.child;
     await proc.waitFor(/listening/);
@@ -39,18 +42,30 @@ describe('the server process', () => {
   });
 
   it('applies LATCHKEY_BOOTSTRAP and serves tokens', async () => {
-    const res = await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) });
+    const res = await postForm(
+      `http://127.0.0.1:${port}/token`,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('svc', SECRET) },
+    );
     assert.equal(res.status, 200);
   });
 
-  it('generates the embedded-mode secret with mode 0600 and warns about it', { skip: !!process.env.DATABASE_URL && 'embedded mode only' }, () => {
-    const mode = statSync(join(db.env.DATA_DIR!, 'secret')).mode & 0o777;
-    assert.equal(mode, 0o600);
-    assert.match(proc.output(), /LATCHKEY_SECRET is not set/);
-  });
+  it(
+    'generates the embedded-mode secret with mode 0600 and warns about it',
+    { skip: !!process.env.DATABASE_URL && 'embedded mode only' },
+    () => {
+      const mode = statSync(join(db.env.DATA_DIR!, 'secret')).mode & 0o777;
+      assert.equal(mode, 0o600);
+      assert.match(proc.output(), /LATCHKEY_SECRET is not set/);
+    },
+  );
 
   it('never logs secrets or tokens', async () => {
-    const res = await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) });
+    const res = await postForm(
+      `http://127.0.0.1:${port}/token`,
+      { grant_type: 'client_credentials' },
+      { authorization: basic('svc', SECRET) },
+    );
     await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials', client_id: 'svc', client_secret: SECRET });
     await new Promise((r) => setTimeout(r, 200));
     const out = proc.output();
@@ -90,7 +105,10 @@ describe('start-up failures are one clear line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-bad-'));
     try {
       const file = join(dir, 'b.json');
-      writeFileSync(file, JSON.stringify({ clients: [{ client_id: 'x', client_secret: 'short', redirect_uris: ['https://a.example/cb'] }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({ clients: [{ client_id: 'x', client_secret: 'short', redirect_uris: ['https://a.example/cb'] }] }),
+      );
       const p = startProcess({ DATA_DIR: join(dir, 'data'), PORT: String(await freePort()), LATCHKEY_BOOTSTRAP: file });
       const code = await p.exited;
       assert.notEqual(code, 0);
@@ -100,19 +118,23 @@ describe('start-up failures are one clear line', () => {
     }
   });
 
-  it('a second server on the same embedded database says so instead of hanging', { skip: !!process.env.DATABASE_URL && 'embedded mode only' }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'latchkey-busy-'));
-    const first = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
-    try {
-      await first.waitFor(/listening/);
-      const second = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
-      const code = await second.exited;
-      assert.notEqual(code, 0);
-      assert.match(second.output(), /in use by a running Latchkey process/);
-    } finally {
-      first.child.kill('SIGTERM');
-      await first.exited;
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'a second server on the same embedded database says so instead of hanging',
+    { skip: !!process.env.DATABASE_URL && 'embedded mode only' },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'latchkey-busy-'));
+      const first = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
+      try {
+        await first.waitFor(/listening/);
+        const second = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
+        const code = await second.exited;
+        assert.notEqual(code, 0);
+        assert.match(second.output(), /in use by a running Latchkey process/);
+      } finally {
+        first.child.kill('SIGTERM');
+        await first.exited;
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -17,17 +17,55 @@ const insecure = { execute: [oidc.allowInsecureRequests] };
 const bootstrap = {
   resources: [{ identifier: API, scopes: ['api:read', 'api:write'] }],
   clients: [
-    { client_id: 'web', client_secret: SECRET, client_name: 'Web', redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile offline_access api:read api:write', audiences: [API], skip_consent: true },
-    { client_id: 'other', client_secret: SECRET, redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', skip_consent: true },
-    { client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [CB], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid offline_access', skip_consent: true },
+    {
+      client_id: 'web',
+      client_secret: SECRET,
+      client_name: 'Web',
+      redirect_uris: [CB],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid profile offline_access api:read api:write',
+      audiences: [API],
+      skip_consent: true,
+    },
+    {
+      client_id: 'other',
+      client_secret: SECRET,
+      redirect_uris: [CB],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid offline_access',
+      skip_consent: true,
+    },
+    {
+      client_id: 'spa',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: [CB],
+      grant_types: ['authorization_code', 'refresh_token'],
+      scope: 'openid offline_access',
+      skip_consent: true,
+    },
   ],
-  users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }, { username: 'bob', password: PASSWORD }],
+  users: [
+    { username: 'alice', password: PASSWORD, claims: { name: 'Alice' } },
+    { username: 'bob', password: PASSWORD },
+  ],
 };
 
 /** Signs alice in and returns the token response. */
-async function tokensFor(server: TestServer, config: oidc.Configuration, scope = 'openid offline_access api:read api:write', extra: Record<string, string> = {}, username = 'alice') {
+async function tokensFor(
+  server: TestServer,
+  config: oidc.Configuration,
+  scope = 'openid offline_access api:read api:write',
+  extra: Record<string, string> = {},
+  username = 'alice',
+) {
   const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(config, { redirect_uri: CB, scope, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...extra });
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: CB,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
   const ua = new UserAgent();
   let r = await ua.follow(await ua.get(url.toString()), server.url);
   const html = await r.text();
@@ -37,7 +75,11 @@ async function tokensFor(server: TestServer, config: oidc.Configuration, scope =
 }
 
 const refresh = (server: TestServer, token: string, extra: Record<string, string | string[]> = {}, client = 'web') =>
-  postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: token, ...extra }, { authorization: basic(client, SECRET) });
+  postForm(
+    `${server.url}/token`,
+    { grant_type: 'refresh_token', refresh_token: token, ...extra },
+    { authorization: basic(client, SECRET) },
+  );
 
 describe('refresh tokens', () => {
   const clock = new ManualClock();
@@ -178,7 +220,8 @@ describe('refresh tokens', () => {
   it('deleting a user deletes their refresh tokens and unused codes (through their grants)', async () => {
     const t = await tokensFor(server, web, undefined, {}, 'bob');
     const bob = (await server.ctx.repos.users.findByUsername('bob'))!;
-    const count = async (table: string) => Number((await server.ctx.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE user_id = $1`, [bob.id])).rows[0]!.n);
+    const count = async (table: string) =>
+      Number((await server.ctx.db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE user_id = $1`, [bob.id])).rows[0]!.n);
     assert.ok((await count('refresh_tokens')) > 0);
     assert.ok(await server.ctx.repos.users.delete(bob.id));
     assert.equal(await count('refresh_tokens'), 0);
@@ -205,7 +248,10 @@ describe('refresh tokens', () => {
     assert.ok(counts!.refresh_tokens! > 0 && counts!.grants! > 0 && counts!.authorization_codes! > 0);
     assert.equal((await refresh(server, t.refresh_token!)).body.error, 'invalid_grant');
     assert.equal((await refresh(server, live.refresh_token!)).status, 200, 'live tokens survive');
-    assert.deepEqual(Object.values((await purgeExpired(server.ctx.db, new Date(clock.now())))!).filter((n) => n > 0), []);
+    assert.deepEqual(
+      Object.values((await purgeExpired(server.ctx.db, new Date(clock.now())))!).filter((n) => n > 0),
+      [],
+    );
   });
 });
 
@@ -227,7 +273,7 @@ describe('refresh tokens: confidential clients without rotation, and the grace w
     await grace.close();
   });
 
-  it('REFRESH_TOKEN_ROTATION=false keeps a confidential client\'s token', async () => {
+  it("REFRESH_TOKEN_ROTATION=false keeps a confidential client's token", async () => {
     const t = await tokensFor(noRotation, webNo);
     const r1 = await refresh(noRotation, t.refresh_token!);
     assert.equal(r1.status, 200);
@@ -251,51 +297,55 @@ describe('refresh tokens: confidential clients without rotation, and the grace w
   });
 });
 
-describe('refresh tokens across two processes on one PostgreSQL', { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: the embedded database serves one process' }, () => {
-  let a: TestServer;
-  let b: TestServer;
-  before(async () => {
-    a = await startServer({ bootstrap });
-    b = await startServer({ shareDatabaseWith: a });
-  });
-  after(async () => {
-    await b.close();
-    await a.close();
-  });
+describe(
+  'refresh tokens across two processes on one PostgreSQL',
+  { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: the embedded database serves one process' },
+  () => {
+    let a: TestServer;
+    let b: TestServer;
+    before(async () => {
+      a = await startServer({ bootstrap });
+      b = await startServer({ shareDatabaseWith: a });
+    });
+    after(async () => {
+      await b.close();
+      await a.close();
+    });
 
-  it('20 concurrent refreshes spread over both mint exactly one successor', async () => {
-    const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
-    const t = await tokensFor(a, web);
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => refresh(i % 2 ? a : b, t.refresh_token!)));
-    assert.equal(results.filter((r) => r.status === 200).length, 1);
-  });
+    it('20 concurrent refreshes spread over both mint exactly one successor', async () => {
+      const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+      const t = await tokensFor(a, web);
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => refresh(i % 2 ? a : b, t.refresh_token!)));
+      assert.equal(results.filter((r) => r.status === 200).length, 1);
+    });
 
-  // The hot statements run as prepared statements (src/store/db.ts); one that selected `*` would
-  // fail with "cached plan must not change result type" in every running server once a rolling
-  // upgrade's migration adds a column.
-  it('servers keep working when a migration adds columns under them (prepared statements)', async () => {
-    const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
-    // Prepare the statements on every pooled connection of both servers.
-    let t = await tokensFor(a, web);
-    for (let i = 0; i < 12; i++) {
-      const r = await refresh(i % 2 ? a : b, t.refresh_token!);
-      assert.equal(r.status, 200);
-      t = { ...t, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof t;
-    }
-    const tables = ['refresh_tokens', 'authorization_codes', 'grants', 'users', 'sessions'];
-    await a.ctx.db.exec(tables.map((t) => `ALTER TABLE ${t} ADD COLUMN upgrade_probe text;`).join(' '));
-    try {
-      for (const server of [a, b]) {
-        const config = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
-        let fresh = await tokensFor(server, config);
-        for (let i = 0; i < 12; i++) {
-          const r = await refresh(server, fresh.refresh_token!);
-          assert.equal(r.status, 200, JSON.stringify(r.body));
-          fresh = { ...fresh, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof fresh;
-        }
+    // The hot statements run as prepared statements (src/store/db.ts); one that selected `*` would
+    // fail with "cached plan must not change result type" in every running server once a rolling
+    // upgrade's migration adds a column.
+    it('servers keep working when a migration adds columns under them (prepared statements)', async () => {
+      const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+      // Prepare the statements on every pooled connection of both servers.
+      let t = await tokensFor(a, web);
+      for (let i = 0; i < 12; i++) {
+        const r = await refresh(i % 2 ? a : b, t.refresh_token!);
+        assert.equal(r.status, 200);
+        t = { ...t, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof t;
       }
-    } finally {
-      await a.ctx.db.exec(tables.map((t) => `ALTER TABLE ${t} DROP COLUMN upgrade_probe;`).join(' '));
-    }
-  });
-});
+      const tables = ['refresh_tokens', 'authorization_codes', 'grants', 'users', 'sessions'];
+      await a.ctx.db.exec(tables.map((t) => `ALTER TABLE ${t} ADD COLUMN upgrade_probe text;`).join(' '));
+      try {
+        for (const server of [a, b]) {
+          const config = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+          let fresh = await tokensFor(server, config);
+          for (let i = 0; i < 12; i++) {
+            const r = await refresh(server, fresh.refresh_token!);
+            assert.equal(r.status, 200, JSON.stringify(r.body));
+            fresh = { ...fresh, refresh_token: (r.body as { refresh_token: string }).refresh_token } as typeof fresh;
+          }
+        }
+      } finally {
+        await a.ctx.db.exec(tables.map((t) => `ALTER TABLE ${t} DROP COLUMN upgrade_probe;`).join(' '));
+      }
+    });
+  },
+);

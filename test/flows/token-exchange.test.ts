@@ -35,15 +35,49 @@ describe('token exchange (RFC 8693) with openid-client', () => {
           { identifier: THIRD, scopes: ['third:read'] },
         ],
         clients: [
-          { client_id: 'minter', ...secret, grant_types: [JWT_BEARER], scope: 'api:read api:write other:read', audiences: [API, OTHER_API] },
-          { client_id: 'gateway', ...secret, grant_types: [TOKEN_EXCHANGE], scope: 'api:read api:write other:read', audiences: [API, OTHER_API] },
-          { client_id: 'impersonator', ...secret, grant_types: [TOKEN_EXCHANGE, 'client_credentials'], scope: 'api:read other:read', audiences: [API, OTHER_API], token_exchange_impersonation: true },
+          {
+            client_id: 'minter',
+            ...secret,
+            grant_types: [JWT_BEARER],
+            scope: 'api:read api:write other:read',
+            audiences: [API, OTHER_API],
+          },
+          {
+            client_id: 'gateway',
+            ...secret,
+            grant_types: [TOKEN_EXCHANGE],
+            scope: 'api:read api:write other:read',
+            audiences: [API, OTHER_API],
+          },
+          {
+            client_id: 'impersonator',
+            ...secret,
+            grant_types: [TOKEN_EXCHANGE, 'client_credentials'],
+            scope: 'api:read other:read',
+            audiences: [API, OTHER_API],
+            token_exchange_impersonation: true,
+          },
           { client_id: 'actor-svc', ...secret, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] },
-          { client_id: 'web', ...secret, grant_types: ['authorization_code', TOKEN_EXCHANGE], redirect_uris: [CB], scope: 'openid profile api:read', audiences: [API], skip_consent: true, token_exchange_impersonation: true },
+          {
+            client_id: 'web',
+            ...secret,
+            grant_types: ['authorization_code', TOKEN_EXCHANGE],
+            redirect_uris: [CB],
+            scope: 'openid profile api:read',
+            audiences: [API],
+            skip_consent: true,
+            token_exchange_impersonation: true,
+          },
         ],
         users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }],
         trusted_issuers: [
-          { issuer: PARTNER, jwks: { keys: [partner.publicJwk] }, allow_any_subject: true, scope: 'api:read api:write other:read', client_ids: ['minter', 'gateway', 'impersonator'] },
+          {
+            issuer: PARTNER,
+            jwks: { keys: [partner.publicJwk] },
+            allow_any_subject: true,
+            scope: 'api:read api:write other:read',
+            client_ids: ['minter', 'gateway', 'impersonator'],
+          },
         ],
       },
     });
@@ -65,13 +99,21 @@ describe('token exchange (RFC 8693) with openid-client', () => {
 
   /** Alice's access token for API, obtained with the JWT-bearer grant. */
   const aliceToken = async (scope = 'api:read api:write') => {
-    const res = await postForm(`${server.url}/token`, { grant_type: JWT_BEARER, assertion: await partnerJwt(), scope, resource: API }, { authorization: basic('minter', SECRET) });
+    const res = await postForm(
+      `${server.url}/token`,
+      { grant_type: JWT_BEARER, assertion: await partnerJwt(), scope, resource: API },
+      { authorization: basic('minter', SECRET) },
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.access_token as string;
   };
   /** A client's own access token (client credentials): sub = its client_id. */
   const serviceToken = async (client: string) => {
-    const res = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: API, scope: 'api:read' }, { authorization: basic(client, SECRET) });
+    const res = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'client_credentials', resource: API, scope: 'api:read' },
+      { authorization: basic(client, SECRET) },
+    );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.access_token as string;
   };
@@ -116,9 +158,21 @@ describe('token exchange (RFC 8693) with openid-client', () => {
   });
 
   it('a chain of delegation nests act claims (the current actor outermost)', async () => {
-    const first = await exchange('gateway', { subject_token: await aliceToken(), subject_token_type: AT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API });
+    const first = await exchange('gateway', {
+      subject_token: await aliceToken(),
+      subject_token_type: AT,
+      actor_token: await serviceToken('actor-svc'),
+      actor_token_type: AT,
+      resource: API,
+    });
     assert.equal(first.status, 200, JSON.stringify(first.body));
-    const second = await exchange('gateway', { subject_token: first.body.access_token, subject_token_type: AT, actor_token: await serviceToken('impersonator'), actor_token_type: AT, resource: API });
+    const second = await exchange('gateway', {
+      subject_token: first.body.access_token,
+      subject_token_type: AT,
+      actor_token: await serviceToken('impersonator'),
+      actor_token_type: AT,
+      resource: API,
+    });
     assert.equal(second.status, 200, JSON.stringify(second.body));
     const { payload } = await verify(second.body.access_token);
     assert.equal(payload.sub, aliceId);
@@ -127,14 +181,28 @@ describe('token exchange (RFC 8693) with openid-client', () => {
 
   it('impersonation (no actor_token) only for clients whose policy allows it; an existing act is kept', async () => {
     const subject = await aliceToken('api:read');
-    expectError(await exchange('gateway', { subject_token: subject, subject_token_type: AT, resource: API }), 'invalid_request', /client "gateway" may not impersonate .*token_exchange_impersonation/);
-    const tokens = await oidc.genericGrantRequest(await configFor('impersonator'), TOKEN_EXCHANGE, { subject_token: subject, subject_token_type: AT, resource: API });
+    expectError(
+      await exchange('gateway', { subject_token: subject, subject_token_type: AT, resource: API }),
+      'invalid_request',
+      /client "gateway" may not impersonate .*token_exchange_impersonation/,
+    );
+    const tokens = await oidc.genericGrantRequest(await configFor('impersonator'), TOKEN_EXCHANGE, {
+      subject_token: subject,
+      subject_token_type: AT,
+      resource: API,
+    });
     const { payload } = await verify(tokens.access_token);
     assert.equal(payload.sub, aliceId);
     assert.equal(payload.client_id, 'impersonator');
     assert.equal(payload.act, undefined);
     // A delegated token cannot be laundered into one without its actors.
-    const delegated = await exchange('gateway', { subject_token: subject, subject_token_type: AT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API });
+    const delegated = await exchange('gateway', {
+      subject_token: subject,
+      subject_token_type: AT,
+      actor_token: await serviceToken('actor-svc'),
+      actor_token_type: AT,
+      resource: API,
+    });
     const again = await exchange('impersonator', { subject_token: delegated.body.access_token, subject_token_type: AT, resource: API });
     assert.deepEqual((await verify(again.body.access_token)).payload.act, { sub: 'actor-svc' });
   });
@@ -150,7 +218,10 @@ describe('token exchange (RFC 8693) with openid-client', () => {
     assert.equal(tokens.token_type, 'n_a');
     assert.ok(tokens.expires_in! <= 300);
     assert.equal(decodeProtectedHeader(tokens.access_token).typ, 'JWT');
-    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.url}/jwks`)), { issuer: server.issuer, audience: OTHER_API });
+    const { payload } = await jwtVerify(tokens.access_token, createRemoteJWKSet(new URL(`${server.url}/jwks`)), {
+      issuer: server.issuer,
+      audience: OTHER_API,
+    });
     assert.equal(payload.sub, aliceId);
     assert.ok(payload.jti);
     assert.deepEqual(await oidc.tokenIntrospection(await configFor('impersonator'), tokens.access_token), { active: false });
@@ -158,47 +229,127 @@ describe('token exchange (RFC 8693) with openid-client', () => {
 
   it('unsupported token types, and a missing subject_token_type, answer invalid_request naming them', async () => {
     const subject = await aliceToken();
-    expectError(await exchange('impersonator', { subject_token: subject, subject_token_type: AT, requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 'invalid_request', /requested_token_type "urn:ietf:params:oauth:token-type:refresh_token" is not supported/);
-    expectError(await exchange('impersonator', { subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2' }), 'invalid_request', /subject_token_type "urn:ietf:params:oauth:token-type:saml2" is not supported/);
-    expectError(await exchange('impersonator', { subject_token: subject }), 'invalid_request', /"subject_token_type" parameter is required/);
+    expectError(
+      await exchange('impersonator', {
+        subject_token: subject,
+        subject_token_type: AT,
+        requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token',
+      }),
+      'invalid_request',
+      /requested_token_type "urn:ietf:params:oauth:token-type:refresh_token" is not supported/,
+    );
+    expectError(
+      await exchange('impersonator', { subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2' }),
+      'invalid_request',
+      /subject_token_type "urn:ietf:params:oauth:token-type:saml2" is not supported/,
+    );
+    expectError(
+      await exchange('impersonator', { subject_token: subject }),
+      'invalid_request',
+      /"subject_token_type" parameter is required/,
+    );
     expectError(await exchange('impersonator', { subject_token_type: AT }), 'invalid_request', /"subject_token" parameter is required/);
   });
 
   it('an audience or resource the client may not use: invalid_target', async () => {
     const subject = await aliceToken();
-    expectError(await exchange('impersonator', { subject_token: subject, subject_token_type: AT, audience: 'https://evil.example' }), 'invalid_target', /may not obtain tokens for audience "https:\/\/evil\.example"/);
-    expectError(await exchange('impersonator', { subject_token: subject, subject_token_type: AT, resource: THIRD }), 'invalid_target', /may not obtain tokens for resource/);
-    expectError(await exchange('impersonator', { subject_token: subject, subject_token_type: AT, audience: 'logical-name' }), 'invalid_target', /audience "logical-name"/);
+    expectError(
+      await exchange('impersonator', { subject_token: subject, subject_token_type: AT, audience: 'https://evil.example' }),
+      'invalid_target',
+      /may not obtain tokens for audience "https:\/\/evil\.example"/,
+    );
+    expectError(
+      await exchange('impersonator', { subject_token: subject, subject_token_type: AT, resource: THIRD }),
+      'invalid_target',
+      /may not obtain tokens for resource/,
+    );
+    expectError(
+      await exchange('impersonator', { subject_token: subject, subject_token_type: AT, audience: 'logical-name' }),
+      'invalid_target',
+      /audience "logical-name"/,
+    );
   });
 
   it('scope may only narrow', async () => {
     const subject = await aliceToken('api:read');
-    expectError(await exchange('gateway', { subject_token: subject, subject_token_type: AT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API, scope: 'api:write' }), 'invalid_scope', /scope may only narrow: "api:write" is not in the subject_token's scope \(api:read\)/);
+    expectError(
+      await exchange('gateway', {
+        subject_token: subject,
+        subject_token_type: AT,
+        actor_token: await serviceToken('actor-svc'),
+        actor_token_type: AT,
+        resource: API,
+        scope: 'api:write',
+      }),
+      'invalid_scope',
+      /scope may only narrow: "api:write" is not in the subject_token's scope \(api:read\)/,
+    );
   });
 
   it('a revoked subject or actor token is refused', async () => {
     const subject = await aliceToken();
     const minter = await configFor('minter');
     await oidc.tokenRevocation(minter, subject);
-    expectError(await exchange('impersonator', { subject_token: subject, subject_token_type: AT, resource: API }), 'invalid_request', /subject_token has been revoked/);
+    expectError(
+      await exchange('impersonator', { subject_token: subject, subject_token_type: AT, resource: API }),
+      'invalid_request',
+      /subject_token has been revoked/,
+    );
     const actor = await serviceToken('actor-svc');
     await oidc.tokenRevocation(await configFor('actor-svc'), actor);
-    expectError(await exchange('gateway', { subject_token: await aliceToken(), subject_token_type: AT, actor_token: actor, actor_token_type: AT, resource: API }), 'invalid_request', /actor_token has been revoked/);
+    expectError(
+      await exchange('gateway', {
+        subject_token: await aliceToken(),
+        subject_token_type: AT,
+        actor_token: actor,
+        actor_token_type: AT,
+        resource: API,
+      }),
+      'invalid_request',
+      /actor_token has been revoked/,
+    );
   });
 
   it('an expired, forged or garbage subject token is refused; the new token never outlives it', async () => {
     const now = Math.floor(Date.now() / 1000);
     const key = server.ctx.keystore.signingKey('ES256');
     const own = (issuedAt: number) =>
-      signAccessToken(buildAccessTokenClaims({ issuer: server.issuer, subject: aliceId, audiences: [API], clientId: 'minter', scopes: ['api:read'], issuedAt, ttl: 600 }), key);
-    expectError(await exchange('impersonator', { subject_token: await own(now - 1200), subject_token_type: AT }), 'invalid_request', /subject_token has expired/);
-    expectError(await exchange('impersonator', { subject_token: 'garbage', subject_token_type: AT }), 'invalid_request', /subject_token is not a valid access token issued by this server/);
+      signAccessToken(
+        buildAccessTokenClaims({
+          issuer: server.issuer,
+          subject: aliceId,
+          audiences: [API],
+          clientId: 'minter',
+          scopes: ['api:read'],
+          issuedAt,
+          ttl: 600,
+        }),
+        key,
+      );
+    expectError(
+      await exchange('impersonator', { subject_token: await own(now - 1200), subject_token_type: AT }),
+      'invalid_request',
+      /subject_token has expired/,
+    );
+    expectError(
+      await exchange('impersonator', { subject_token: 'garbage', subject_token_type: AT }),
+      'invalid_request',
+      /subject_token is not a valid access token issued by this server/,
+    );
     // Our issuer and typ, but signed by a key that is not ours.
     const forged = await new SignJWT({ client_id: 'minter', scope: 'api:read', jti: 'x' })
       .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
-      .setIssuer(server.issuer).setSubject(aliceId).setAudience(API).setIssuedAt().setExpirationTime('5m')
+      .setIssuer(server.issuer)
+      .setSubject(aliceId)
+      .setAudience(API)
+      .setIssuedAt()
+      .setExpirationTime('5m')
       .sign(partner.privateKey);
-    expectError(await exchange('impersonator', { subject_token: forged, subject_token_type: AT }), 'invalid_request', /not a valid access token/);
+    expectError(
+      await exchange('impersonator', { subject_token: forged, subject_token_type: AT }),
+      'invalid_request',
+      /not a valid access token/,
+    );
 
     const ending = await exchange('impersonator', { subject_token: await own(now - 500), subject_token_type: AT, resource: API });
     assert.equal(ending.status, 200, JSON.stringify(ending.body));
@@ -207,42 +358,125 @@ describe('token exchange (RFC 8693) with openid-client', () => {
 
   it('actor_token without actor_token_type (and the reverse) is invalid_request', async () => {
     const subject = await aliceToken();
-    expectError(await exchange('gateway', { subject_token: subject, subject_token_type: AT, actor_token: await serviceToken('actor-svc') }), 'invalid_request', /actor_token_type is required when actor_token is sent/);
-    expectError(await exchange('gateway', { subject_token: subject, subject_token_type: AT, actor_token_type: AT }), 'invalid_request', /actor_token_type was sent without actor_token/);
+    expectError(
+      await exchange('gateway', { subject_token: subject, subject_token_type: AT, actor_token: await serviceToken('actor-svc') }),
+      'invalid_request',
+      /actor_token_type is required when actor_token is sent/,
+    );
+    expectError(
+      await exchange('gateway', { subject_token: subject, subject_token_type: AT, actor_token_type: AT }),
+      'invalid_request',
+      /actor_token_type was sent without actor_token/,
+    );
   });
 
   it('may_act: only the named party may act for the subject, and impersonation is refused', async () => {
-    const ok = await exchange('gateway', { subject_token: await partnerJwt({ may_act: { sub: 'actor-svc' } }), subject_token_type: JWT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API });
+    const ok = await exchange('gateway', {
+      subject_token: await partnerJwt({ may_act: { sub: 'actor-svc' } }),
+      subject_token_type: JWT,
+      actor_token: await serviceToken('actor-svc'),
+      actor_token_type: AT,
+      resource: API,
+    });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
     assert.deepEqual((await verify(ok.body.access_token)).payload.act, { sub: 'actor-svc' });
-    const withIss = await exchange('gateway', { subject_token: await partnerJwt({ may_act: { iss: server.issuer, sub: 'actor-svc' } }), subject_token_type: JWT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API });
+    const withIss = await exchange('gateway', {
+      subject_token: await partnerJwt({ may_act: { iss: server.issuer, sub: 'actor-svc' } }),
+      subject_token_type: JWT,
+      actor_token: await serviceToken('actor-svc'),
+      actor_token_type: AT,
+      resource: API,
+    });
     assert.equal(withIss.status, 200, JSON.stringify(withIss.body));
 
     expectError(
-      await exchange('gateway', { subject_token: await partnerJwt({ may_act: { sub: 'actor-svc' } }), subject_token_type: JWT, actor_token: await serviceToken('impersonator'), actor_token_type: AT, resource: API }),
+      await exchange('gateway', {
+        subject_token: await partnerJwt({ may_act: { sub: 'actor-svc' } }),
+        subject_token_type: JWT,
+        actor_token: await serviceToken('impersonator'),
+        actor_token_type: AT,
+        resource: API,
+      }),
       'invalid_request',
       /actor_token's subject is not the party the subject_token allows to act for it \("may_act" names "actor-svc"\)/,
     );
     expectError(
-      await exchange('gateway', { subject_token: await partnerJwt({ may_act: { iss: PARTNER, sub: 'actor-svc' } }), subject_token_type: JWT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API }),
+      await exchange('gateway', {
+        subject_token: await partnerJwt({ may_act: { iss: PARTNER, sub: 'actor-svc' } }),
+        subject_token_type: JWT,
+        actor_token: await serviceToken('actor-svc'),
+        actor_token_type: AT,
+        resource: API,
+      }),
       'invalid_request',
       /"may_act" names "actor-svc" of "https:\/\/idp\.partner\.example"/,
     );
-    expectError(await exchange('impersonator', { subject_token: await partnerJwt({ may_act: { sub: 'actor-svc' } }), subject_token_type: JWT, resource: API }), 'invalid_request', /may_act/);
+    expectError(
+      await exchange('impersonator', {
+        subject_token: await partnerJwt({ may_act: { sub: 'actor-svc' } }),
+        subject_token_type: JWT,
+        resource: API,
+      }),
+      'invalid_request',
+      /may_act/,
+    );
   });
 
   it('a JWT from a trusted issuer as subject_token: sub mapped, scope bounded, used once, only by its clients', async () => {
     const jwt = await partnerJwt({ scope: 'api:read other:read' });
-    const tokens = await oidc.genericGrantRequest(await configFor('impersonator'), TOKEN_EXCHANGE, { subject_token: jwt, subject_token_type: JWT, resource: API });
+    const tokens = await oidc.genericGrantRequest(await configFor('impersonator'), TOKEN_EXCHANGE, {
+      subject_token: jwt,
+      subject_token_type: JWT,
+      resource: API,
+    });
     const { payload } = await verify(tokens.access_token);
     assert.equal(payload.sub, aliceId);
-    assert.equal(payload.scope, 'api:read', 'the JWT\'s own scope narrows the issuer\'s');
-    expectError(await exchange('impersonator', { subject_token: jwt, subject_token_type: JWT, resource: API }), 'invalid_request', /subject_token rejected: its "jti" has been used before/);
-    expectError(await exchange('gateway', { subject_token: await partnerJwt({ scope: 'api:read' }), subject_token_type: JWT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API, scope: 'api:write' }), 'invalid_scope', /may only narrow: "api:write" is not in the subject_token's scope \(api:read\)/);
-    expectError(await exchange('web', { subject_token: await partnerJwt(), subject_token_type: JWT, resource: API }), 'invalid_request', /subject_token rejected: client "web" is not allowed to present JWTs from issuer/);
-    expectError(await exchange('impersonator', { subject_token: await partnerJwt({ iss: 'https://unknown.example' }), subject_token_type: JWT, resource: API }), 'invalid_request', /not a trusted issuer/);
-    expectError(await exchange('impersonator', { subject_token: await partnerJwt({ aud: 'https://else.example' }), subject_token_type: JWT, resource: API }), 'invalid_request', /"aud" must be/);
-    const foreign = await exchange('impersonator', { subject_token: await partnerJwt({ sub: 'partner-user-9' }), subject_token_type: JWT, resource: API });
+    assert.equal(payload.scope, 'api:read', "the JWT's own scope narrows the issuer's");
+    expectError(
+      await exchange('impersonator', { subject_token: jwt, subject_token_type: JWT, resource: API }),
+      'invalid_request',
+      /subject_token rejected: its "jti" has been used before/,
+    );
+    expectError(
+      await exchange('gateway', {
+        subject_token: await partnerJwt({ scope: 'api:read' }),
+        subject_token_type: JWT,
+        actor_token: await serviceToken('actor-svc'),
+        actor_token_type: AT,
+        resource: API,
+        scope: 'api:write',
+      }),
+      'invalid_scope',
+      /may only narrow: "api:write" is not in the subject_token's scope \(api:read\)/,
+    );
+    expectError(
+      await exchange('web', { subject_token: await partnerJwt(), subject_token_type: JWT, resource: API }),
+      'invalid_request',
+      /subject_token rejected: client "web" is not allowed to present JWTs from issuer/,
+    );
+    expectError(
+      await exchange('impersonator', {
+        subject_token: await partnerJwt({ iss: 'https://unknown.example' }),
+        subject_token_type: JWT,
+        resource: API,
+      }),
+      'invalid_request',
+      /not a trusted issuer/,
+    );
+    expectError(
+      await exchange('impersonator', {
+        subject_token: await partnerJwt({ aud: 'https://else.example' }),
+        subject_token_type: JWT,
+        resource: API,
+      }),
+      'invalid_request',
+      /"aud" must be/,
+    );
+    const foreign = await exchange('impersonator', {
+      subject_token: await partnerJwt({ sub: 'partner-user-9' }),
+      subject_token_type: JWT,
+      resource: API,
+    });
     assert.equal((await verify(foreign.body.access_token)).payload.sub, 'partner-user-9');
     // Our own access token may also be sent as type jwt.
     const own = await exchange('impersonator', { subject_token: await aliceToken(), subject_token_type: JWT, resource: API });
@@ -270,26 +504,61 @@ describe('token exchange (RFC 8693) with openid-client', () => {
       const ua = new UserAgent();
       const page = await ua.follow(await ua.get(url.toString()), server.url);
       const html = await page.text();
-      const done = await ua.follow(await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') }), server.url);
-      const tokens = await oidc.authorizationCodeGrant(web, new URL(done.headers.get('location')!), { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state });
+      const done = await ua.follow(
+        await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') }),
+        server.url,
+      );
+      const tokens = await oidc.authorizationCodeGrant(web, new URL(done.headers.get('location')!), {
+        pkceCodeVerifier: verifier,
+        expectedNonce: nonce,
+        expectedState: state,
+      });
       idToken = tokens.id_token!;
       accessToken = tokens.access_token;
     });
 
     it('a client exchanges its own ID token; another client may not', async () => {
-      const tokens = await oidc.genericGrantRequest(await configFor('web'), TOKEN_EXCHANGE, { subject_token: idToken, subject_token_type: ID, resource: API, scope: 'api:read' });
+      const tokens = await oidc.genericGrantRequest(await configFor('web'), TOKEN_EXCHANGE, {
+        subject_token: idToken,
+        subject_token_type: ID,
+        resource: API,
+        scope: 'api:read',
+      });
       const { payload } = await verify(tokens.access_token);
       assert.equal(payload.sub, aliceId);
       assert.equal(payload.client_id, 'web');
       assert.ok(payload.exp! <= decodeJwt(idToken).exp!);
-      expectError(await exchange('impersonator', { subject_token: idToken, subject_token_type: ID, resource: API }), 'invalid_request', /subject_token was not issued to client "impersonator"/);
-      expectError(await exchange('web', { subject_token: idToken, subject_token_type: AT, resource: API }), 'invalid_request', /not a valid access token/);
-      expectError(await exchange('web', { subject_token: idToken, subject_token_type: JWT, resource: API }), 'invalid_request', /exchanged with subject_token_type urn:ietf:params:oauth:token-type:id_token/);
-      expectError(await exchange('web', { subject_token: accessToken, subject_token_type: ID, resource: API }), 'invalid_request', /not a valid ID token/);
+      expectError(
+        await exchange('impersonator', { subject_token: idToken, subject_token_type: ID, resource: API }),
+        'invalid_request',
+        /subject_token was not issued to client "impersonator"/,
+      );
+      expectError(
+        await exchange('web', { subject_token: idToken, subject_token_type: AT, resource: API }),
+        'invalid_request',
+        /not a valid access token/,
+      );
+      expectError(
+        await exchange('web', { subject_token: idToken, subject_token_type: JWT, resource: API }),
+        'invalid_request',
+        /exchanged with subject_token_type urn:ietf:params:oauth:token-type:id_token/,
+      );
+      expectError(
+        await exchange('web', { subject_token: accessToken, subject_token_type: ID, resource: API }),
+        'invalid_request',
+        /not a valid ID token/,
+      );
     });
 
     it('the exchanged token carries the grant id: revoking the grant revokes it too', async () => {
-      const res = await exchange('gateway', { subject_token: accessToken, subject_token_type: AT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API, scope: 'api:read' });
+      const res = await exchange('gateway', {
+        subject_token: accessToken,
+        subject_token_type: AT,
+        actor_token: await serviceToken('actor-svc'),
+        actor_token_type: AT,
+        resource: API,
+        scope: 'api:read',
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       const exchanged = res.body.access_token as string;
       const gid = decodeJwt(accessToken).gid as string;
@@ -299,7 +568,17 @@ describe('token exchange (RFC 8693) with openid-client', () => {
       assert.equal((await oidc.tokenIntrospection(gateway, exchanged)).active, true);
       await server.ctx.repos.grants.revoke(gid, new Date());
       assert.deepEqual(await oidc.tokenIntrospection(gateway, exchanged), { active: false });
-      expectError(await exchange('gateway', { subject_token: accessToken, subject_token_type: AT, actor_token: await serviceToken('actor-svc'), actor_token_type: AT, resource: API }), 'invalid_request', /subject_token has been revoked/);
+      expectError(
+        await exchange('gateway', {
+          subject_token: accessToken,
+          subject_token_type: AT,
+          actor_token: await serviceToken('actor-svc'),
+          actor_token_type: AT,
+          resource: API,
+        }),
+        'invalid_request',
+        /subject_token has been revoked/,
+      );
     });
   });
 });

@@ -7,7 +7,15 @@
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type ConsoleMessage, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type CDPSession,
+  type ConsoleMessage,
+  type Page,
+} from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -37,9 +45,10 @@ const required = Boolean(process.env.CI || process.env.LATCHKEY_REQUIRE_BROWSER)
  * Why the browser tests cannot run here, or undefined when they can (or must). Use as
  * `describe('…', { skip: skipReason }, …)`.
  */
-export const skipReason: string | undefined = executable(CHROMIUM_PATH) || required
-  ? undefined
-  : `${CHROMIUM_PATH} not found: install it (apt-get install -y chromium) to run the headless browser tests`;
+export const skipReason: string | undefined =
+  executable(CHROMIUM_PATH) || required
+    ? undefined
+    : `${CHROMIUM_PATH} not found: install it (apt-get install -y chromium) to run the headless browser tests`;
 
 if (skipReason) console.log(`# browser tests skipped: ${skipReason}`);
 
@@ -76,7 +85,8 @@ export interface CapturedCallback {
   asUrl(): URL;
 }
 
-const CALLBACK_PAGE = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>callback</title></head><body><p>callback received</p></body></html>';
+const CALLBACK_PAGE =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>callback</title></head><body><p>callback received</p></body></html>';
 
 /** The parts of CDP's Fetch.requestPaused event used here. */
 interface PausedRequest {
@@ -133,7 +143,10 @@ export class CallbackTrap {
     await cdp.send('Fetch.fulfillRequest', {
       requestId: event.requestId,
       responseCode: 200,
-      responseHeaders: [{ name: 'content-type', value: 'text/html; charset=utf-8' }, { name: 'cache-control', value: 'no-store' }],
+      responseHeaders: [
+        { name: 'content-type', value: 'text/html; charset=utf-8' },
+        { name: 'cache-control', value: 'no-store' },
+      ],
       body: Buffer.from(CALLBACK_PAGE).toString('base64'),
     });
     this.hits.push(cb);
@@ -176,8 +189,9 @@ function stripUrl(url: string): string {
 function capture(event: PausedRequest): CapturedCallback {
   const { url, method, headers } = event.request;
   const contentType = Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1];
-  const body = event.request.postData
-    ?? (event.request.postDataEntries ?? []).map((e) => Buffer.from(e.bytes ?? '', 'base64').toString('utf8')).join('');
+  const body =
+    event.request.postData ??
+    (event.request.postDataEntries ?? []).map((e) => Buffer.from(e.bytes ?? '', 'base64').toString('utf8')).join('');
   const params = method === 'POST' ? new URLSearchParams(body) : new URL(url).searchParams;
   return {
     url,
@@ -213,10 +227,11 @@ export async function serveHtml(pages: Record<string, string>): Promise<{ origin
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

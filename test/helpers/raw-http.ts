@@ -37,7 +37,8 @@ export function rawRequest(base: string, req: RawRequest, timeoutMs = 5000): Pro
   const names = Object.keys(headers).map((h) => h.toLowerCase());
   // node:http frames a GET/DELETE/OPTIONS body with neither Content-Length nor chunking: the
   // server would read it as the next request. Always say how long the body is.
-  if (body !== undefined && !names.includes('content-length') && !names.includes('transfer-encoding')) headers['content-length'] = String(body.length);
+  if (body !== undefined && !names.includes('content-length') && !names.includes('transfer-encoding'))
+    headers['content-length'] = String(body.length);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const r = http.request(
@@ -55,7 +56,9 @@ export function rawRequest(base: string, req: RawRequest, timeoutMs = 5000): Pro
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started }),
+        );
         res.on('error', (e) => reject(wrap(e, req, timeoutMs)));
       },
     );
@@ -66,7 +69,8 @@ export function rawRequest(base: string, req: RawRequest, timeoutMs = 5000): Pro
 }
 
 function wrap(e: Error, req: RawRequest, timeoutMs: number): Error {
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return new NoResponseError(`no response within ${timeoutMs} ms to ${req.method} ${req.path.slice(0, 200)}`);
+  if (e.name === 'AbortError' || e.name === 'TimeoutError')
+    return new NoResponseError(`no response within ${timeoutMs} ms to ${req.method} ${req.path.slice(0, 200)}`);
   return e;
 }
 
@@ -153,4 +157,3 @@ function parseRaw(raw: string, closed: boolean): SocketResponse {
   const body = /chunked/i.test(headers['transfer-encoding'] ?? '') ? dechunk(rest) : rest;
   return { raw, status: m ? Number(m[1]) : undefined, headers, body: Buffer.from(body, 'latin1').toString('utf8'), closed };
 }
-

@@ -67,10 +67,15 @@ export async function startServer(
 ): Promise<TestServer> {
   const port = await freePort();
   // A second server on the same PostgreSQL database: another Latchkey process, as in production.
-  const db = opts.shareDatabaseWith
-    ? { env: opts.shareDatabaseWith.dbEnv, drop: async () => {} }
-    : await freshDatabaseEnv();
-  const config = loadConfig({ PORT: String(port), ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'silent', JWKS_URI_ALLOW_PRIVATE: 'true', ...db.env, ...opts.env });
+  const db = opts.shareDatabaseWith ? { env: opts.shareDatabaseWith.dbEnv, drop: async () => {} } : await freshDatabaseEnv();
+  const config = loadConfig({
+    PORT: String(port),
+    ISSUER: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'silent',
+    JWKS_URI_ALLOW_PRIVATE: 'true',
+    ...db.env,
+    ...opts.env,
+  });
   const ctx = await createAppContext(config, opts.clock ? { clock: opts.clock } : {});
   if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
   const app = await buildServer(ctx, { logger: false });

@@ -54,7 +54,12 @@ export class UserAgent {
 export function hiddenField(html: string, name: string): string {
   const m = new RegExp(`name="${name}"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="${name}"`).exec(html);
   if (!m) throw new Error(`no field ${name} in page:\n${html.slice(0, 2000)}`);
-  return (m[1] ?? m[2])!.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return (m[1] ?? m[2])!
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }
 
 /** The form action of the first form in a page. */

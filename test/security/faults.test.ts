@@ -14,10 +14,14 @@ describe('faults answer well-formed JSON, never a stack trace', () => {
   before(async () => {
     env = await freshDatabaseEnv();
     ctx = await createAppContext(loadConfig({ ...env.env, LOG_LEVEL: 'silent' }));
-    await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse({
-      resources: [{ identifier: API, scopes: ['api:read'] }],
-      clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] }],
-    }));
+    await applyBootstrap(
+      ctx.db,
+      ctx.secrets,
+      bootstrapSchema.parse({
+        resources: [{ identifier: API, scopes: ['api:read'] }],
+        clients: [{ client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] }],
+      }),
+    );
   });
   after(async () => {
     await ctx.db.close().catch(() => {});

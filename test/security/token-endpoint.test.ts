@@ -30,13 +30,26 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   });
   after(() => server.close());
 
-  const cc = (extra: Record<string, string | string[]> = {}, headers: Record<string, string> = { authorization: basic('svc-basic', SECRET) }) =>
-    postForm(token, { grant_type: 'client_credentials', ...extra }, headers);
+  const cc = (
+    extra: Record<string, string | string[]> = {},
+    headers: Record<string, string> = { authorization: basic('svc-basic', SECRET) },
+  ) => postForm(token, { grant_type: 'client_credentials', ...extra }, headers);
 
-  const assertion = async (claims: ClaimOverrides, opts: { alg?: string; header?: Record<string, unknown>; key?: Parameters<SignJWT['sign']>[0] } = {}) => {
+  const assertion = async (
+    claims: ClaimOverrides,
+    opts: { alg?: string; header?: Record<string, unknown>; key?: Parameters<SignJWT['sign']>[0] } = {},
+  ) => {
     const now = Math.floor(Date.now() / 1000);
     // JSON leaves out the claims set to undefined.
-    const payload: Record<string, unknown> = { iss: 'svc-jwt', sub: 'svc-jwt', aud: server.issuer, jti: crypto.randomUUID(), iat: now, exp: now + 60, ...claims };
+    const payload: Record<string, unknown> = {
+      iss: 'svc-jwt',
+      sub: 'svc-jwt',
+      aud: server.issuer,
+      jti: crypto.randomUUID(),
+      iat: now,
+      exp: now + 60,
+      ...claims,
+    };
     return new SignJWT(payload)
       .setProtectedHeader({ alg: opts.alg ?? 'ES256', kid: 'client-key-1', ...opts.header })
       .sign(opts.key ?? jwtKey.privateKey);
@@ -155,7 +168,11 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   });
 
   it('private_key_jwt: wrong assertion type, and garbage', async () => {
-    const res = await postForm(token, { grant_type: 'client_credentials', client_assertion_type: 'urn:x', client_assertion: await assertion({}) });
+    const res = await postForm(token, {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:x',
+      client_assertion: await assertion({}),
+    });
     expectError(res, 400, 'invalid_request', /client_assertion_type must be/);
     expectError(await jwtAuth('garbage'), 401, 'invalid_client', /not a JWT/);
   });
@@ -181,19 +198,38 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   });
 
   it('password grant and unknown grant types: unsupported_grant_type naming what to use', async () => {
-    expectError(await postForm(token, { grant_type: 'password', username: 'a', password: 'b' }), 400, 'unsupported_grant_type', /authorization_code grant with PKCE/);
-    expectError(await cc({ grant_type: 'urn:example:magic' }), 400, 'unsupported_grant_type', /supported grant types: .*client_credentials/);
+    expectError(
+      await postForm(token, { grant_type: 'password', username: 'a', password: 'b' }),
+      400,
+      'unsupported_grant_type',
+      /authorization_code grant with PKCE/,
+    );
+    expectError(
+      await cc({ grant_type: 'urn:example:magic' }),
+      400,
+      'unsupported_grant_type',
+      /supported grant types: .*client_credentials/,
+    );
     expectError(await postForm(token, { grant_type: 'implicit' }), 400, 'unsupported_grant_type', /PKCE/);
     expectError(await postForm(token, {}), 400, 'invalid_request', /"grant_type" parameter is required/);
   });
 
   it('repeated parameters are refused', async () => {
     expectError(await cc({ scope: ['api:read', 'api:write'] }), 400, 'invalid_request', /"scope" parameter is repeated/);
-    expectError(await postForm(token, 'grant_type=client_credentials&grant_type=client_credentials', { authorization: basic('svc-basic', SECRET) }), 400, 'invalid_request', /repeated/);
+    expectError(
+      await postForm(token, 'grant_type=client_credentials&grant_type=client_credentials', { authorization: basic('svc-basic', SECRET) }),
+      400,
+      'invalid_request',
+      /repeated/,
+    );
   });
 
   it('malformed bodies: JSON, no content type, garbage, invalid UTF-8, NUL bytes', async () => {
-    const json = await fetch(token, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basic('svc-basic', SECRET) }, body: '{"grant_type":"client_credentials"}' });
+    const json = await fetch(token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: basic('svc-basic', SECRET) },
+      body: '{"grant_type":"client_credentials"}',
+    });
     assert.equal(json.status, 415);
     assert.equal(((await json.json()) as any).error, 'invalid_request');
     const none = await fetch(token, { method: 'POST' });
@@ -206,13 +242,21 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
       assert.ok(res.status >= 400 && res.status < 500, `${body} → ${res.status}`);
       assert.equal(typeof res.body.error, 'string');
     }
-    const badJson = await fetch(`${server.url}/introspect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' });
+    const badJson = await fetch(`${server.url}/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{bad',
+    });
     assert.equal(badJson.status, 400);
     assert.equal(((await badJson.json()) as any).error, 'invalid_request');
   });
 
   it('oversized bodies: 413 invalid_request', async () => {
-    const res = await postForm(token, { grant_type: 'client_credentials', scope: 'a'.repeat(200_000) }, { authorization: basic('svc-basic', SECRET) });
+    const res = await postForm(
+      token,
+      { grant_type: 'client_credentials', scope: 'a'.repeat(200_000) },
+      { authorization: basic('svc-basic', SECRET) },
+    );
     expectError(res, 413, 'invalid_request', /larger than/);
     const many = Array.from({ length: 500 }, (_, i) => `p${i}=1`).join('&');
     expectError(await postForm(token, many), 413, 'invalid_request', /more than 200 parameters/);
@@ -229,9 +273,19 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   });
 
   it('introspection requires an authenticated client and a token', async () => {
-    expectError(await postForm(`${server.url}/introspect`, { token: 'x', client_id: 'public-app' }), 401, 'invalid_client', /requires client authentication/);
+    expectError(
+      await postForm(`${server.url}/introspect`, { token: 'x', client_id: 'public-app' }),
+      401,
+      'invalid_client',
+      /requires client authentication/,
+    );
     expectError(await postForm(`${server.url}/introspect`, { token: 'x' }), 401, 'invalid_client');
-    expectError(await postForm(`${server.url}/introspect`, {}, { authorization: basic('svc-basic', SECRET) }), 400, 'invalid_request', /"token" parameter is required/);
+    expectError(
+      await postForm(`${server.url}/introspect`, {}, { authorization: basic('svc-basic', SECRET) }),
+      400,
+      'invalid_request',
+      /"token" parameter is required/,
+    );
   });
 
   it('failed authentications are rate-limited per client and IP', async () => {

@@ -69,17 +69,37 @@ describe('client metadata (RFC 7591) validation', () => {
 
   it('refuses private keys in jwks, and jwks with jwks_uri', () => {
     const jwk = { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'secret' };
-    assert.match(problem({ client_id: 'x', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [jwk] } }), /public keys only.*d/);
     assert.match(
-      problem({ client_id: 'x', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'], jwks: { keys: [] }, jwks_uri: 'https://x.example/jwks' }),
+      problem({
+        client_id: 'x',
+        token_endpoint_auth_method: 'private_key_jwt',
+        grant_types: ['client_credentials'],
+        jwks: { keys: [jwk] },
+      }),
+      /public keys only.*d/,
+    );
+    assert.match(
+      problem({
+        client_id: 'x',
+        token_endpoint_auth_method: 'private_key_jwt',
+        grant_types: ['client_credentials'],
+        jwks: { keys: [] },
+        jwks_uri: 'https://x.example/jwks',
+      }),
       /either jwks or jwks_uri/,
     );
-    assert.match(problem({ client_id: 'x', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'] }), /needs the client's public keys/);
+    assert.match(
+      problem({ client_id: 'x', token_endpoint_auth_method: 'private_key_jwt', grant_types: ['client_credentials'] }),
+      /needs the client's public keys/,
+    );
   });
 
   it('refuses inconsistent combinations', () => {
     assert.match(problem({ client_id: 'x', token_endpoint_auth_method: 'none', grant_types: ['client_credentials'] }), /public client/);
-    assert.match(problem({ client_id: 'x', client_secret: SECRET, token_endpoint_auth_method: 'none', redirect_uris: ['https://a.example/cb'] }), /must not have a client_secret/);
+    assert.match(
+      problem({ client_id: 'x', client_secret: SECRET, token_endpoint_auth_method: 'none', redirect_uris: ['https://a.example/cb'] }),
+      /must not have a client_secret/,
+    );
     assert.match(problem({ client_id: 'x', client_secret: SECRET }), /at least one redirect_uri/);
   });
 

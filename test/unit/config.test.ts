@@ -19,11 +19,14 @@ describe('config', () => {
   });
 
   const fails = (env: Record<string, string>, ...names: RegExp[]) => {
-    assert.throws(() => loadConfig(env), (err: Error) => {
-      assert.ok(err instanceof ConfigError);
-      for (const n of names) assert.match(err.message, n);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(env),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        for (const n of names) assert.match(err.message, n);
+        return true;
+      },
+    );
   };
 
   it('a bad value names the variable and the problem', () => {

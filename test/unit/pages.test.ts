@@ -14,9 +14,21 @@ before(async () => {
   app = Fastify({ logger: false });
   await registerPages(app);
   app.get('/t/login', (_req, reply) =>
-    renderPage(reply, 'login', { clientName: `Evil ${XSS}`, action: `/login?a=1&b=${ATTR}`, csrf: `csrf${ATTR}`, loginHint: `alice${ATTR}` }));
+    renderPage(reply, 'login', {
+      clientName: `Evil ${XSS}`,
+      action: `/login?a=1&b=${ATTR}`,
+      csrf: `csrf${ATTR}`,
+      loginHint: `alice${ATTR}`,
+    }),
+  );
   app.get('/t/login-error', (_req, reply) =>
-    renderPage(reply, 'login', { clientName: 'Web App', action: '/login', csrf: 'c', error: `The username or password is incorrect. ${XSS}` }, { status: 401 }));
+    renderPage(
+      reply,
+      'login',
+      { clientName: 'Web App', action: '/login', csrf: 'c', error: `The username or password is incorrect. ${XSS}` },
+      { status: 401 },
+    ),
+  );
   app.get('/t/consent', (_req, reply) =>
     renderPage(reply, 'consent', {
       clientName: `Web App ${XSS}`,
@@ -24,25 +36,42 @@ before(async () => {
       scopes: describeScopes(['openid', 'email', 'offline_access', 'api:read', `x${XSS}`, 'https://api.example/orders.read']),
       action: `/consent?id=${ATTR}`,
       csrf: `k${ATTR}`,
-    }));
-  app.get('/t/error', (_req, reply) => renderErrorPage(reply, 400, `Unknown client ${XSS}`, `The client ${ATTR} is not registered.`, `req-${XSS}`));
+    }),
+  );
+  app.get('/t/error', (_req, reply) =>
+    renderErrorPage(reply, 400, `Unknown client ${XSS}`, `The client ${ATTR} is not registered.`, `req-${XSS}`),
+  );
   app.get('/t/info', (_req, reply) => renderErrorPage(reply, 200, 'You are still signed in', 'You chose to stay signed in.'));
   app.get('/t/end-session', (_req, reply) =>
     renderPage(reply, 'end-session', {
       action: '/end_session',
       csrf: `c${ATTR}`,
       clientName: `Web App ${XSS}`,
-      hidden: [{ name: `state${ATTR}`, value: `v${XSS}` }, { name: 'post_logout_redirect_uri', value: `/after${ATTR}` }],
-    }));
+      hidden: [
+        { name: `state${ATTR}`, value: `v${XSS}` },
+        { name: 'post_logout_redirect_uri', value: `/after${ATTR}` },
+      ],
+    }),
+  );
   app.get('/t/end-session-bare', (_req, reply) => renderPage(reply, 'end-session', { action: '/end_session', csrf: 'c', hidden: [] }));
   app.get('/t/signed-out', (_req, reply) => renderPage(reply, 'signed-out', { clientName: `Web App ${XSS}` }));
   app.get('/t/signed-out-bare', (_req, reply) => renderPage(reply, 'signed-out', {}));
   app.get('/t/form-post', (_req, reply) =>
-    renderPage(reply, 'form-post', {
-      action: 'https://client.example/cb',
-      params: [{ name: 'code', value: `c${ATTR}` }, { name: 'state', value: XSS }, { name: 'iss', value: 'https://issuer.example' }],
-      nonce: NONCE,
-    }, { scriptNonce: NONCE }));
+    renderPage(
+      reply,
+      'form-post',
+      {
+        action: 'https://client.example/cb',
+        params: [
+          { name: 'code', value: `c${ATTR}` },
+          { name: 'state', value: XSS },
+          { name: 'iss', value: 'https://issuer.example' },
+        ],
+        nonce: NONCE,
+      },
+      { scriptNonce: NONCE },
+    ),
+  );
   app.get('/t/missing', (_req, reply) => renderPage(reply, 'no-such-template', {}));
   await app.ready();
 });
@@ -50,7 +79,18 @@ before(async () => {
 after(() => app.close());
 
 const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
-const PAGES = ['/t/login', '/t/login-error', '/t/consent', '/t/error', '/t/info', '/t/end-session', '/t/end-session-bare', '/t/signed-out', '/t/signed-out-bare', '/t/form-post'];
+const PAGES = [
+  '/t/login',
+  '/t/login-error',
+  '/t/consent',
+  '/t/error',
+  '/t/info',
+  '/t/end-session',
+  '/t/end-session-bare',
+  '/t/signed-out',
+  '/t/signed-out-bare',
+  '/t/form-post',
+];
 
 /** Counts matches of a regular expression. */
 const count = (s: string, re: RegExp) => [...s.matchAll(new RegExp(re.source, re.flags.includes('g') ? re.flags : re.flags + 'g'))].length;
@@ -116,9 +156,22 @@ describe('pages: markup', () => {
       // Nothing from other origins: the only absolute URLs are data the test itself supplied (the
       // form_post target and parameters, a URL-shaped scope name), never a resource to load.
       const urls = [...body.matchAll(/(?:https?:)?\/\/[^\s"'<>)]+/gi)].map((m) => m[0]);
-      const allowed = ({ '/t/form-post': ['https://client.example/cb', 'https://issuer.example'], '/t/consent': ['https://api.example/orders.read'] } as Record<string, string[]>)[url] ?? [];
-      assert.ok(!/\b(?:src|srcset|poster|data)=|<(?:img|iframe|object|embed|link(?![^>]*href="\/assets\/latchkey\.css">))\b/i.test(body), 'loads nothing but our stylesheet');
-      assert.deepEqual(urls.filter((u) => !allowed.includes(u)), [], `foreign URLs in ${url}`);
+      const allowed =
+        (
+          {
+            '/t/form-post': ['https://client.example/cb', 'https://issuer.example'],
+            '/t/consent': ['https://api.example/orders.read'],
+          } as Record<string, string[]>
+        )[url] ?? [];
+      assert.ok(
+        !/\b(?:src|srcset|poster|data)=|<(?:img|iframe|object|embed|link(?![^>]*href="\/assets\/latchkey\.css">))\b/i.test(body),
+        'loads nothing but our stylesheet',
+      );
+      assert.deepEqual(
+        urls.filter((u) => !allowed.includes(u)),
+        [],
+        `foreign URLs in ${url}`,
+      );
       // Every visible control has a label bound to it.
       for (const m of body.matchAll(/<input\b[^>]*>/g)) {
         const tag = m[0];
@@ -151,7 +204,10 @@ describe('pages: markup', () => {
 
   it('login: the error is shown once, escaped, in role="alert"', async () => {
     const { body } = await get('/t/login-error');
-    assert.match(body, /<p class="alert" role="alert" id="login-error">The username or password is incorrect\. &lt;script&gt;alert\(1\)&lt;\/script&gt;<\/p>/);
+    assert.match(
+      body,
+      /<p class="alert" role="alert" id="login-error">The username or password is incorrect\. &lt;script&gt;alert\(1\)&lt;\/script&gt;<\/p>/,
+    );
     assert.equal(count(body, /role="alert"/), 1);
     assert.match(body, /name="username" type="text" value=""/);
   });
@@ -161,7 +217,9 @@ describe('pages: markup', () => {
     assert.match(body, /<strong class="client">Web App &lt;script&gt;alert\(1\)&lt;\/script&gt;<\/strong>/);
     assert.match(body, /Signed in as <strong>alice &quot;onmouseover=alert\(1\) x=&quot;<\/strong>/);
     // The scope name is shown beside its description (once, when the description is the name).
-    const items = [...body.matchAll(/<li><span class="scope-description">([^<]*)<\/span>(?: <code class="scope-name">([^<]*)<\/code>)?<\/li>/g)].map((m) => [m[1], m[2] ?? m[1]]);
+    const items = [
+      ...body.matchAll(/<li><span class="scope-description">([^<]*)<\/span>(?: <code class="scope-name">([^<]*)<\/code>)?<\/li>/g),
+    ].map((m) => [m[1], m[2] ?? m[1]]);
     assert.deepEqual(items, [
       ['Confirm your identity', 'openid'],
       ['See your email address', 'email'],
@@ -198,7 +256,10 @@ describe('pages: markup', () => {
     assert.match(body, /<h1>Sign out\?<\/h1>/);
     assert.match(body, /<title>Sign out\? · Latchkey<\/title>/);
     assert.match(body, /<strong class="client">Web App &lt;script&gt;/);
-    assert.match(body, /<input type="hidden" name="state&quot;onmouseover=alert\(1\) x=&quot;" value="v&lt;script&gt;alert\(1\)&lt;\/script&gt;">/);
+    assert.match(
+      body,
+      /<input type="hidden" name="state&quot;onmouseover=alert\(1\) x=&quot;" value="v&lt;script&gt;alert\(1\)&lt;\/script&gt;">/,
+    );
     assert.match(body, /<input type="hidden" name="post_logout_redirect_uri" value="\/after&quot;onmouseover=alert\(1\) x=&quot;">/);
     assert.match(body, /<input type="hidden" name="csrf" value="c&quot;onmouseover/);
     assert.match(body, /<button type="submit" name="decision" value="logout"[^>]*>Sign out<\/button>/);
@@ -242,7 +303,9 @@ describe('stylesheet', () => {
 
 describe('scope descriptions', () => {
   it('uses plain words for the OpenID Connect scopes', () => {
-    const d = Object.fromEntries(describeScopes(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']).map((s) => [s.name, s.description]));
+    const d = Object.fromEntries(
+      describeScopes(['openid', 'profile', 'email', 'address', 'phone', 'offline_access']).map((s) => [s.name, s.description]),
+    );
     assert.equal(d.openid, 'Confirm your identity');
     assert.match(d.profile!, /profile/i);
     assert.match(d.email!, /email address/);
@@ -252,7 +315,10 @@ describe('scope descriptions', () => {
   });
 
   it('uses a resource server description for other scopes, keeps order and drops duplicates', () => {
-    const res = new Map([['api:write', 'Change your orders'], ['openid', 'misleading']]);
+    const res = new Map([
+      ['api:write', 'Change your orders'],
+      ['openid', 'misleading'],
+    ]);
     assert.deepEqual(describeScopes(['api:write', 'openid', 'api:write', 'reports'], res), [
       { name: 'api:write', description: 'Change your orders' },
       { name: 'openid', description: 'Confirm your identity' },

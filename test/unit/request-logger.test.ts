@@ -54,7 +54,10 @@ test('no pino child is made for a request that logs nothing, or only objects, or
   log.debug('dropped too');
   log.warn({ b: 2 }, 'kept');
   assert.equal(children(), 0);
-  assert.deepEqual(lines.map((l) => l.msg), ['kept']);
+  assert.deepEqual(
+    lines.map((l) => l.msg),
+    ['kept'],
+  );
   log.warn('a bare message needs the child');
   assert.equal(children(), 1);
 });

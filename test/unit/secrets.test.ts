@@ -52,7 +52,10 @@ describe('client_secret_basic decoding (RFC 6749 §2.3.1)', () => {
 
 describe('access token claims (RFC 9068 §2.2)', () => {
   it('carries every required claim; one audience is a string', () => {
-    const c = buildAccessTokenClaims({ issuer: 'https://as', subject: 's', audiences: ['https://rs'], clientId: 'c', scopes: ['a', 'b'], issuedAt: 1000, ttl: 60 }, 'j');
+    const c = buildAccessTokenClaims(
+      { issuer: 'https://as', subject: 's', audiences: ['https://rs'], clientId: 'c', scopes: ['a', 'b'], issuedAt: 1000, ttl: 60 },
+      'j',
+    );
     assert.deepEqual(c, { iss: 'https://as', sub: 's', aud: 'https://rs', client_id: 'c', jti: 'j', iat: 1000, exp: 1060, scope: 'a b' });
   });
   it('omits scope when none was granted; several audiences are an array', () => {

@@ -33,25 +33,37 @@ describe('store (embedded or PostgreSQL, whichever the suite runs on)', () => {
     assert.ok(first.includes('001_foundation'));
     assert.deepEqual(await migrate(db), []);
     const { rows } = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-    assert.deepEqual(rows.map((r) => r.version), first.map((n) => Number.parseInt(n, 10)));
+    assert.deepEqual(
+      rows.map((r) => r.version),
+      first.map((n) => Number.parseInt(n, 10)),
+    );
   });
 
-  it('two processes migrating at once: each migration applied exactly once', { skip: !process.env.DATABASE_URL && 'needs PostgreSQL (DATABASE_URL): the embedded database has one connection' }, async () => {
-    const fresh = await freshDatabaseEnv();
-    const config = loadConfig(fresh.env);
-    const [a, b] = await Promise.all([openDb(config), openDb(config)]);
-    try {
-      const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
-      assert.deepEqual([...ra, ...rb].sort(), (await a.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name));
-    } finally {
-      await a.close();
-      await b.close();
-      await fresh.drop();
-    }
-  });
+  it(
+    'two processes migrating at once: each migration applied exactly once',
+    { skip: !process.env.DATABASE_URL && 'needs PostgreSQL (DATABASE_URL): the embedded database has one connection' },
+    async () => {
+      const fresh = await freshDatabaseEnv();
+      const config = loadConfig(fresh.env);
+      const [a, b] = await Promise.all([openDb(config), openDb(config)]);
+      try {
+        const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+        assert.deepEqual(
+          [...ra, ...rb].sort(),
+          (await a.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name),
+        );
+      } finally {
+        await a.close();
+        await b.close();
+        await fresh.drop();
+      }
+    },
+  );
 
   it('a failing migration leaves nothing half-applied', async () => {
-    await assert.rejects(migrate(db, [{ version: 9001, name: '9001_broken', sql: 'CREATE TABLE half_done (x int); SELECT * FROM no_such_table;' }]));
+    await assert.rejects(
+      migrate(db, [{ version: 9001, name: '9001_broken', sql: 'CREATE TABLE half_done (x int); SELECT * FROM no_such_table;' }]),
+    );
     const t = await db.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'");
     assert.equal(t.rowCount, 0);
     assert.equal((await db.query('SELECT 1 FROM schema_migrations WHERE version = 9001')).rowCount, 0);
@@ -79,13 +91,31 @@ describe('store (embedded or PostgreSQL, whichever the suite runs on)', () => {
   it('bootstrap: applying the same file twice changes nothing', async () => {
     const file = bootstrapSchema.parse({
       resources: [{ identifier: 'https://api.example.com', scopes: ['api:read'] }],
-      clients: [{ client_id: 'svc', client_secret: 'x'.repeat(40), grant_types: ['client_credentials'], scope: 'api:read', audiences: ['https://api.example.com'] }],
+      clients: [
+        {
+          client_id: 'svc',
+          client_secret: 'x'.repeat(40),
+          grant_types: ['client_credentials'],
+          scope: 'api:read',
+          audiences: ['https://api.example.com'],
+        },
+      ],
     });
     const first = await applyBootstrap(db, secrets, file);
-    assert.deepEqual(first, { clients: { svc: 'created' }, resources: { 'https://api.example.com': 'created' }, users: {}, trusted_issuers: {} });
+    assert.deepEqual(first, {
+      clients: { svc: 'created' },
+      resources: { 'https://api.example.com': 'created' },
+      users: {},
+      trusted_issuers: {},
+    });
     const before = (await db.query('SELECT * FROM clients')).rows;
     const second = await applyBootstrap(db, secrets, file);
-    assert.deepEqual(second, { clients: { svc: 'unchanged' }, resources: { 'https://api.example.com': 'unchanged' }, users: {}, trusted_issuers: {} });
+    assert.deepEqual(second, {
+      clients: { svc: 'unchanged' },
+      resources: { 'https://api.example.com': 'unchanged' },
+      users: {},
+      trusted_issuers: {},
+    });
     assert.deepEqual((await db.query('SELECT * FROM clients')).rows, before);
     const stored = JSON.stringify(before);
     assert.ok(!stored.includes('x'.repeat(40)), 'the secret is not stored in plain text');
@@ -120,7 +150,11 @@ describe('store (embedded or PostgreSQL, whichever the suite runs on)', () => {
     assert.ok(store.ready);
     const oldKid = store.signingKey('ES256').kid;
 
-    const [rotated] = await rotateSigningKeys(repo, secrets.keyEncryptionKey, clock, { delaySeconds: 600, maxTokenLifetime: 900, algs: ['ES256'] });
+    const [rotated] = await rotateSigningKeys(repo, secrets.keyEncryptionKey, clock, {
+      delaySeconds: 600,
+      maxTokenLifetime: 900,
+      algs: ['ES256'],
+    });
     await store.reload();
     const published = () => (JSON.parse(store.jwks().body) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
     assert.ok(published().includes(rotated!.kid), 'published at once');

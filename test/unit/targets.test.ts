@@ -49,12 +49,28 @@ describe('resolveTarget (RFC 8707 audiences and scopes)', () => {
     assert.equal(resolveTarget({ ...base, requestedResources: [A, B], requestedScopes: ['a:read', 'b:read'] }).ttl, 300);
   });
   it('refuses resources outside the client audiences: invalid_target', () => {
-    assert.equal(code(() => resolveTarget({ ...base, requestedResources: ['https://c.example'] })), 'invalid_target');
-    assert.equal(code(() => resolveTarget({ ...base })), 'invalid_target', 'ambiguous without resource or scope');
-    assert.equal(code(() => resolveTarget({ ...base, clientAudiences: [] })), 'invalid_target');
+    assert.equal(
+      code(() => resolveTarget({ ...base, requestedResources: ['https://c.example'] })),
+      'invalid_target',
+    );
+    assert.equal(
+      code(() => resolveTarget({ ...base })),
+      'invalid_target',
+      'ambiguous without resource or scope',
+    );
+    assert.equal(
+      code(() => resolveTarget({ ...base, clientAudiences: [] })),
+      'invalid_target',
+    );
   });
   it('refuses scopes the client lacks or the resource does not define: invalid_scope', () => {
-    assert.equal(code(() => resolveTarget({ ...base, requestedScopes: ['admin'] })), 'invalid_scope');
-    assert.equal(code(() => resolveTarget({ ...base, requestedResources: [A], requestedScopes: ['b:read'] })), 'invalid_scope');
+    assert.equal(
+      code(() => resolveTarget({ ...base, requestedScopes: ['admin'] })),
+      'invalid_scope',
+    );
+    assert.equal(
+      code(() => resolveTarget({ ...base, requestedResources: [A], requestedScopes: ['b:read'] })),
+      'invalid_scope',
+    );
   });
 });

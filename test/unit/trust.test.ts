@@ -10,7 +10,13 @@ import { trustedIssuerSchema, type TrustedIssuer } from '../../src/trust/schema.
 import { localSubject } from '../../src/trust/subject.js';
 import { trustedReplayKey } from '../../src/trust/verify-trusted.js';
 
-const KEY = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' };
+const KEY = {
+  kty: 'EC',
+  crv: 'P-256',
+  x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+  y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+  kid: 'k1',
+};
 const valid = { issuer: 'https://idp.partner.example', jwks: { keys: [KEY] }, subject: 'alice', scope: 'api:read', client_ids: ['svc'] };
 
 const problems = (input: unknown) => {
@@ -21,9 +27,21 @@ const problems = (input: unknown) => {
 
 describe('trusted issuer schema', () => {
   it('accepts the CONTRACT.md shape and fills defaults', () => {
-    const t = trustedIssuerSchema.parse({ issuer: 'https://idp.partner.example', jwks: { keys: [] }, subject: 'alice', allow_any_subject: false, scope: 'api:read', client_ids: ['partner-service'] });
+    const t = trustedIssuerSchema.parse({
+      issuer: 'https://idp.partner.example',
+      jwks: { keys: [] },
+      subject: 'alice',
+      allow_any_subject: false,
+      scope: 'api:read',
+      client_ids: ['partner-service'],
+    });
     assert.equal(t.allow_any_subject, false);
-    const any = trustedIssuerSchema.parse({ issuer: 'urn:example:idp', jwks_uri: 'https://idp.example/jwks', allow_any_subject: true, client_ids: ['a', 'a', 'b'] });
+    const any = trustedIssuerSchema.parse({
+      issuer: 'urn:example:idp',
+      jwks_uri: 'https://idp.example/jwks',
+      allow_any_subject: true,
+      client_ids: ['a', 'a', 'b'],
+    });
     assert.equal(any.scope, '');
     assert.deepEqual(any.client_ids, ['a', 'b']);
   });
@@ -57,7 +75,11 @@ describe('trusted issuer schema', () => {
 
 describe('client metadata for the on-behalf-of grants', () => {
   it('a public client cannot use jwt-bearer or token exchange', () => {
-    const r = clientMetadataSchema.safeParse({ client_id: 'spa', token_endpoint_auth_method: 'none', grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'] });
+    const r = clientMetadataSchema.safeParse({
+      client_id: 'spa',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'],
+    });
     assert.equal(r.success, false);
     assert.match(describeIssues(r.error!), /public client .* cannot use urn:ietf:params:oauth:grant-type:token-exchange/);
   });
@@ -85,7 +107,8 @@ describe('received JWT helpers', () => {
     assert.match(reason({ alg: 'none' })!, /alg "none" is not allowed/);
     assert.match(reason({ alg: 'HS256' })!, /alg "HS256" is not allowed/);
     assert.match(reason({})!, /alg "undefined" is not allowed/);
-    for (const h of ['jwk', 'jku', 'x5u', 'x5c']) assert.match(reason({ alg: 'ES256', [h]: 'x' })!, new RegExp(`"${h}" header is not accepted`));
+    for (const h of ['jwk', 'jku', 'x5u', 'x5c'])
+      assert.match(reason({ alg: 'ES256', [h]: 'x' })!, new RegExp(`"${h}" header is not accepted`));
   });
 
   it('singleAudience accepts exactly one of the values, as a string', () => {
@@ -102,7 +125,7 @@ describe('received JWT helpers', () => {
     assert.ok(!trustedReplayKey('x', 'y').startsWith('client_assertion:'));
   });
 
-  it('localSubject: a username becomes the user\'s id, anything else stays verbatim', async () => {
+  it("localSubject: a username becomes the user's id, anything else stays verbatim", async () => {
     const users = {
       findByUsername: async (u: string) => (u.toLowerCase() === 'alice' ? ({ id: 'user-id-1' } as never) : undefined),
       findById: async () => undefined,
@@ -115,7 +138,16 @@ describe('received JWT helpers', () => {
     const clock = new ManualClock(1_000_000);
     let reads = 0;
     let stored: TrustedIssuer | undefined = trustedIssuerSchema.parse(valid);
-    const cache = new TrustedIssuerCache({ find: async () => (reads++, stored ? { issuer: stored.issuer, metadata: stored, createdAt: new Date(), updatedAt: new Date() } : undefined) }, clock, 5);
+    const cache = new TrustedIssuerCache(
+      {
+        find: async () => (
+          reads++,
+          stored ? { issuer: stored.issuer, metadata: stored, createdAt: new Date(), updatedAt: new Date() } : undefined
+        ),
+      },
+      clock,
+      5,
+    );
     assert.equal((await cache.get(valid.issuer))?.subject, 'alice');
     await cache.get(valid.issuer);
     assert.equal(reads, 1);

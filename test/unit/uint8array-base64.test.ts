@@ -6,7 +6,15 @@ import '../../src/app.js';
 
 // Expected values from the standard's own examples and from RFC 4648 §10 test vectors.
 test('toBase64 matches the standard for both alphabets, with and without padding', () => {
-  const vectors: [string, string][] = [['', ''], ['f', 'Zg=='], ['fo', 'Zm8='], ['foo', 'Zm9v'], ['foob', 'Zm9vYg=='], ['fooba', 'Zm9vYmE='], ['foobar', 'Zm9vYmFy']];
+  const vectors: [string, string][] = [
+    ['', ''],
+    ['f', 'Zg=='],
+    ['fo', 'Zm8='],
+    ['foo', 'Zm9v'],
+    ['foob', 'Zm9vYg=='],
+    ['fooba', 'Zm9vYmE='],
+    ['foobar', 'Zm9vYmFy'],
+  ];
   for (const [plain, b64] of vectors) {
     const bytes = new TextEncoder().encode(plain);
     assert.equal(toBase64(bytes), b64);

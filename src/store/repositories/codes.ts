@@ -31,7 +31,8 @@ interface Row {
 }
 
 /** The columns of Row, spelled out for the prepared statement (which must not use `*`). */
-const COLUMNS = 'code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, consumed_at';
+const COLUMNS =
+  'code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, consumed_at';
 
 const toCode = (r: Row): AuthorizationCode => ({
   codeHash: r.code_hash,
@@ -55,8 +56,19 @@ export function codesRepository(db: Queryable) {
         `INSERT INTO authorization_codes
            (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [c.codeHash, c.grantId, c.clientId, c.userId, c.redirectUri, JSON.stringify(c.scopes), JSON.stringify(c.resources),
-          c.nonce, c.codeChallenge, c.authTime, c.expiresAt],
+        [
+          c.codeHash,
+          c.grantId,
+          c.clientId,
+          c.userId,
+          c.redirectUri,
+          JSON.stringify(c.scopes),
+          JSON.stringify(c.resources),
+          c.nonce,
+          c.codeChallenge,
+          c.authTime,
+          c.expiresAt,
+        ],
         { name: 'codes.create' },
       );
     },

@@ -3,7 +3,10 @@ import type { Queryable } from '../db.js';
 export function consentsRepository(db: Queryable) {
   return {
     async scopes(userId: string, clientId: string): Promise<string[]> {
-      const r = await db.query<{ scopes: string[] }>('SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2', [userId, clientId]);
+      const r = await db.query<{ scopes: string[] }>('SELECT scopes FROM consents WHERE user_id = $1 AND client_id = $2', [
+        userId,
+        clientId,
+      ]);
       return r.rows[0]?.scopes ?? [];
     },
 

@@ -69,7 +69,16 @@ export function deviceCodesRepository(db: Db) {
            status = 'pending', user_id = NULL, auth_time = NULL, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
          WHERE device_codes.expires_at <= EXCLUDED.created_at
          RETURNING 1`,
-        [c.deviceCodeHash, c.userCode, c.clientId, JSON.stringify(c.scopes), JSON.stringify(c.resources), c.intervalSeconds, c.createdAt, c.expiresAt],
+        [
+          c.deviceCodeHash,
+          c.userCode,
+          c.clientId,
+          JSON.stringify(c.scopes),
+          JSON.stringify(c.resources),
+          c.intervalSeconds,
+          c.createdAt,
+          c.expiresAt,
+        ],
       );
       return r.rowCount > 0;
     },
@@ -98,7 +107,12 @@ export function deviceCodesRepository(db: Db) {
      * One poll (RFC 8628 §3.4–3.5), in one transaction with the row locked, so the interval and
      * the single use hold however many processes are polled at once.
      */
-    async poll(hash: string, clientId: string, now: Date, onApproved: (tx: Queryable, code: DeviceCode) => Promise<void>): Promise<PollOutcome> {
+    async poll(
+      hash: string,
+      clientId: string,
+      now: Date,
+      onApproved: (tx: Queryable, code: DeviceCode) => Promise<void>,
+    ): Promise<PollOutcome> {
       return db.transaction(async (tx) => {
         const r = await tx.query<Row>('SELECT * FROM device_codes WHERE device_code_hash = $1 FOR UPDATE', [hash]);
         const row = r.rows[0];
@@ -109,7 +123,11 @@ export function deviceCodesRepository(db: Db) {
         if (code.expiresAt <= now) return { kind: 'expired' };
         if (code.lastPolledAt && now.getTime() - code.lastPolledAt.getTime() < code.intervalSeconds * 1000) {
           const interval = code.intervalSeconds + 5;
-          await tx.query('UPDATE device_codes SET interval_seconds = $2, last_polled_at = $3 WHERE device_code_hash = $1', [hash, interval, now]);
+          await tx.query('UPDATE device_codes SET interval_seconds = $2, last_polled_at = $3 WHERE device_code_hash = $1', [
+            hash,
+            interval,
+            now,
+          ]);
           return { kind: 'slow_down', interval };
         }
         if (code.status === 'pending') {

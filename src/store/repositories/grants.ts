@@ -3,9 +3,11 @@ import type { Queryable } from '../db.js';
 export function grantsRepository(db: Queryable) {
   return {
     async create(g: { id: string; clientId: string; userId: string | null; expiresAt: Date }): Promise<void> {
-      await db.query('INSERT INTO grants (id, client_id, user_id, expires_at) VALUES ($1, $2, $3, $4)', [
-        g.id, g.clientId, g.userId, g.expiresAt,
-      ], { name: 'grants.create' });
+      await db.query(
+        'INSERT INTO grants (id, client_id, user_id, expires_at) VALUES ($1, $2, $3, $4)',
+        [g.id, g.clientId, g.userId, g.expiresAt],
+        { name: 'grants.create' },
+      );
     },
 
     /** Revokes a grant, and with it every token carrying its id. */

@@ -43,14 +43,14 @@ export function keysRepository(db: Db) {
       return r.rows.map((x) => x.alg);
     },
 
-    async insert(
-      tx: Queryable,
-      k: { kid: string; alg: string; publicJwk: JWK; privateEnc: string; activeFrom: Date },
-    ): Promise<void> {
-      await tx.query(
-        'INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_enc, active_from) VALUES ($1, $2, $3, $4, $5)',
-        [k.kid, k.alg, JSON.stringify(k.publicJwk), k.privateEnc, k.activeFrom],
-      );
+    async insert(tx: Queryable, k: { kid: string; alg: string; publicJwk: JWK; privateEnc: string; activeFrom: Date }): Promise<void> {
+      await tx.query('INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk_enc, active_from) VALUES ($1, $2, $3, $4, $5)', [
+        k.kid,
+        k.alg,
+        JSON.stringify(k.publicJwk),
+        k.privateEnc,
+        k.activeFrom,
+      ]);
     },
 
     /**

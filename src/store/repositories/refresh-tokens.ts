@@ -33,7 +33,21 @@ interface Row {
 }
 
 /** The columns of Row, spelled out for prepared statements (which must not use `*`). */
-const COLUMNS = ['token_hash', 'grant_id', 'client_id', 'user_id', 'scopes', 'resources', 'auth_time', 'nonce', 'created_at', 'expires_at', 'rotated_at', 'successor_hash', 'revoked_at'] as const;
+const COLUMNS = [
+  'token_hash',
+  'grant_id',
+  'client_id',
+  'user_id',
+  'scopes',
+  'resources',
+  'auth_time',
+  'nonce',
+  'created_at',
+  'expires_at',
+  'rotated_at',
+  'successor_hash',
+  'revoked_at',
+] as const;
 const columnsOf = (alias: string) => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
 const toToken = (r: Row): RefreshToken => ({
@@ -70,7 +84,18 @@ function insert(tx: Queryable, t: NewRefreshToken) {
   return tx.query(
     `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [t.tokenHash, t.grantId, t.clientId, t.userId, JSON.stringify(t.scopes), JSON.stringify(t.resources), t.authTime, t.nonce, t.createdAt, t.expiresAt],
+    [
+      t.tokenHash,
+      t.grantId,
+      t.clientId,
+      t.userId,
+      JSON.stringify(t.scopes),
+      JSON.stringify(t.resources),
+      t.authTime,
+      t.nonce,
+      t.createdAt,
+      t.expiresAt,
+    ],
   );
 }
 
@@ -89,7 +114,19 @@ export function refreshTokensRepository(db: Db) {
          )
          INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, LEAST($9::timestamptz + make_interval(secs => $10::double precision), g.expires_at) FROM g`,
-        [t.tokenHash, t.grantId, t.clientId, t.userId, JSON.stringify(t.scopes), JSON.stringify(t.resources), t.authTime, t.nonce, t.createdAt, idleSeconds, grantExpiresAt],
+        [
+          t.tokenHash,
+          t.grantId,
+          t.clientId,
+          t.userId,
+          JSON.stringify(t.scopes),
+          JSON.stringify(t.resources),
+          t.authTime,
+          t.nonce,
+          t.createdAt,
+          idleSeconds,
+          grantExpiresAt,
+        ],
         { name: 'refresh_tokens.start_family' },
       );
     },
@@ -100,7 +137,13 @@ export function refreshTokensRepository(db: Db) {
      * concurrent rotation of the same row makes this one match nothing). Undefined when the
      * token is not plainly live — the caller then takes the locked path, which says why.
      */
-    async rotateLive(tokenHash: string, clientId: string, now: Date, successorHash: string, idleSeconds: number): Promise<RefreshToken | undefined> {
+    async rotateLive(
+      tokenHash: string,
+      clientId: string,
+      now: Date,
+      successorHash: string,
+      idleSeconds: number,
+    ): Promise<RefreshToken | undefined> {
       const r = await db.query<Row>(
         `WITH old AS (
            UPDATE refresh_tokens t SET rotated_at = $3, successor_hash = $4
@@ -196,11 +239,18 @@ export function refreshTokensRepository(db: Db) {
           return { kind: 'reused', token, grantLive: true };
         }
         if (!opts.rotate) {
-          await tx.query('UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1', [token.tokenHash, opts.idleExpiry(row.grant_expires_at)]);
+          await tx.query('UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1', [
+            token.tokenHash,
+            opts.idleExpiry(row.grant_expires_at),
+          ]);
           return { kind: 'kept', token };
         }
         const successor = opts.successor(token, row.grant_expires_at);
-        await tx.query('UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3 WHERE token_hash = $1', [token.tokenHash, opts.now, successor.tokenHash]);
+        await tx.query('UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3 WHERE token_hash = $1', [
+          token.tokenHash,
+          opts.now,
+          successor.tokenHash,
+        ]);
         await insert(tx, successor);
         return { kind: 'rotated', token, successor };
       });

@@ -4,10 +4,11 @@ export function revocationsRepository(db: Queryable) {
   return {
     /** Idempotent: revoking twice keeps the first record. */
     async revoke(jti: string, clientId: string, expiresAt: Date): Promise<void> {
-      await db.query(
-        'INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING',
-        [jti, clientId, expiresAt],
-      );
+      await db.query('INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING', [
+        jti,
+        clientId,
+        expiresAt,
+      ]);
     },
 
     /**

@@ -19,13 +19,20 @@ const toSession = (r: Row): Session => ({ idHash: r.id_hash, userId: r.user_id, 
 export function sessionsRepository(db: Queryable) {
   return {
     async find(idHash: string, now: Date): Promise<Session | undefined> {
-      const r = await db.query<Row>('SELECT id_hash, user_id, auth_time, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2', [idHash, now], { name: 'sessions.find' });
+      const r = await db.query<Row>(
+        'SELECT id_hash, user_id, auth_time, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2',
+        [idHash, now],
+        { name: 'sessions.find' },
+      );
       return r.rows[0] ? toSession(r.rows[0]) : undefined;
     },
 
     async create(s: Session): Promise<void> {
       await db.query('INSERT INTO sessions (id_hash, user_id, auth_time, expires_at) VALUES ($1, $2, $3, $4)', [
-        s.idHash, s.userId, s.authTime, s.expiresAt,
+        s.idHash,
+        s.userId,
+        s.authTime,
+        s.expiresAt,
       ]);
     },
 

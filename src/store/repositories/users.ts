@@ -38,7 +38,9 @@ export const newUserId = (): string => randomBytes(16).toString('base64url');
 export function usersRepository(db: Queryable) {
   return {
     async findByUsername(username: string): Promise<User | undefined> {
-      const r = await db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`, [username], { name: 'users.find_by_username' });
+      const r = await db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`, [username], {
+        name: 'users.find_by_username',
+      });
       return r.rows[0] ? toUser(r.rows[0]) : undefined;
     },
 
