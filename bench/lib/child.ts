@@ -29,8 +29,8 @@ export function spawnChild(name: string, args: string[], opts: { cwd: string; en
     out += chunk.toString('utf8');
     if (out.length > MAX_OUTPUT) out = out.slice(-MAX_OUTPUT);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   let exit: string | undefined;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', (code, signal) => {

@@ -234,8 +234,14 @@ export const clientCommands: Command[] = [
     usage: '',
     async run(s) {
       const clients = await clientsRepository(await s.db()).list();
-      if (s.json) return s.printJson(clients.map(clientView));
-      if (clients.length === 0) return s.print('No clients registered.');
+      if (s.json) {
+        s.printJson(clients.map(clientView));
+        return;
+      }
+      if (clients.length === 0) {
+        s.print('No clients registered.');
+        return;
+      }
       s.print(
         table(
           ['CLIENT_ID', 'AUTH METHOD', 'GRANT TYPES', 'NAME'],
@@ -256,7 +262,10 @@ export const clientCommands: Command[] = [
     args: ['ID'],
     async run(s, _values, [id]) {
       const rec = await findOrFail(s, id!);
-      if (s.json) return s.printJson(clientView(rec));
+      if (s.json) {
+        s.printJson(clientView(rec));
+        return;
+      }
       s.print(describeClient(rec));
     },
   },
@@ -267,7 +276,10 @@ export const clientCommands: Command[] = [
     args: ['ID'],
     async run(s, _values, [id]) {
       if (!(await clientsRepository(await s.db()).delete(id!))) throw new CliError(`no client with client_id "${id}"`);
-      if (s.json) return s.printJson({ client_id: id, deleted: true });
+      if (s.json) {
+        s.printJson({ client_id: id, deleted: true });
+        return;
+      }
       s.print(`Deleted client "${id}"; ${cacheNote(s)}`);
     },
   },
@@ -288,7 +300,10 @@ export const clientCommands: Command[] = [
       if (!(await clientsRepository(await s.db()).setSecretHash(id!, hashClientSecret(await s.secrets(), secret)))) {
         throw new CliError(`no client with client_id "${id}"`);
       }
-      if (s.json) return s.printJson({ client_id: id, client_secret: secret, client_secret_expires_at: 0 });
+      if (s.json) {
+        s.printJson({ client_id: id, client_secret: secret, client_secret_expires_at: 0 });
+        return;
+      }
       s.print(`New client_secret for "${id}": ${secret}`);
       s.print(`Save it now: it will not be shown again. The old secret stops working; ${cacheNote(s)}`);
     },

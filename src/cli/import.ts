@@ -14,7 +14,10 @@ export const importCommands: Command[] = [
       // Validate the whole file before opening the database: a typo fails fast and changes nothing.
       const bootstrap = readBootstrapFile(file!);
       const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap);
-      if (s.json) return s.printJson(result);
+      if (s.json) {
+        s.printJson(result);
+        return;
+      }
       const outcomes = result as unknown as Record<string, Record<string, string>>;
       const kinds = [...Object.keys(KINDS), ...Object.keys(outcomes).filter((k) => !(k in KINDS))];
       const rows = kinds.flatMap((kind) => Object.entries(outcomes[kind] ?? {}).map(([id, r]) => [KINDS[kind] ?? kind, id, r]));

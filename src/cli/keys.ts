@@ -40,7 +40,10 @@ export const keyCommands: Command[] = [
         retired_at: k.retired_at,
         publish_until: k.publish_until,
       }));
-      if (s.json) return s.printJson(keys);
+      if (s.json) {
+        s.printJson(keys);
+        return;
+      }
       s.print(
         table(
           ['KID', 'ALG', 'STATUS', 'ACTIVE_FROM', 'RETIRED_AT', 'PUBLISH_UNTIL'],
@@ -92,7 +95,10 @@ export const keyCommands: Command[] = [
         retired: r.retired,
         retired_publish_until: new Date(r.activeFrom.getTime() + maxTokenLifetime * 1000),
       }));
-      if (s.json) return s.printJson({ delay_seconds: delay, max_token_lifetime: maxTokenLifetime, keys });
+      if (s.json) {
+        s.printJson({ delay_seconds: delay, max_token_lifetime: maxTokenLifetime, keys });
+        return;
+      }
       s.print(
         table(
           ['ALG', 'NEW KID', 'SIGNS FROM', 'RETIRED KIDS', 'RETIRED KEYS PUBLISHED UNTIL'],

@@ -162,7 +162,7 @@ function createSession(config: Config, json: boolean, io: Io): OwnedSession {
       if (!secrets) {
         const { resolveSecret } = await import('../app.js');
         secrets = resolveSecret(config, {
-          warn: ((_obj: unknown, msg?: string) => warn(msg ?? '')) as NonNullable<Parameters<typeof resolveSecret>[1]>['warn'],
+          warn: (_obj: unknown, msg?: string) => warn(msg ?? ''),
         });
       }
       return secrets;

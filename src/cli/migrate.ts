@@ -9,7 +9,10 @@ export const migrateCommands: Command[] = [
     async run(s) {
       const applied = await migrate(await s.db({ migrate: false }));
       const latest = loadMigrations().at(-1)?.name ?? null;
-      if (s.json) return s.printJson({ applied, latest });
+      if (s.json) {
+        s.printJson({ applied, latest });
+        return;
+      }
       s.print(applied.length ? `Applied migrations: ${applied.join(', ')}` : `Database is up to date (latest migration: ${latest}).`);
     },
   },

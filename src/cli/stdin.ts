@@ -56,13 +56,22 @@ function readHiddenLine(stdin: NodeJS.ReadStream, { prompt, maxBytes }: StdinOpt
     const onData = (data: string) => {
       // Arrow and function keys send escape sequences (ESC [ … final, ESC O x): not part of a password.
       for (const ch of data.replace(/\u001b(\[[0-?]*[ -/]*[@-~]|O.|.)?/gs, '')) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done(); // Enter, Ctrl-D
-        if (ch === '\u0003') return done(new CliError('interrupted', 130)); // Ctrl-C: raw mode sends no SIGINT
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          done();
+          return;
+        } // Enter, Ctrl-D
+        if (ch === '\u0003') {
+          done(new CliError('interrupted', 130));
+          return;
+        } // Ctrl-C: raw mode sends no SIGINT
         if (ch === '\u007f' || ch === '\b') chars.pop();
         else if (ch === '\u0015')
           chars = []; // Ctrl-U
         else if (ch >= ' ') chars.push(ch);
-        if (Buffer.byteLength(chars.join('')) > maxBytes) return done(new UsageError('too long for a password'));
+        if (Buffer.byteLength(chars.join('')) > maxBytes) {
+          done(new UsageError('too long for a password'));
+          return;
+        }
       }
     };
     stdin.on('data', onData);

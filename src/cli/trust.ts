@@ -103,7 +103,10 @@ export const trustCommands: Command[] = [
           s.warn(`client "${id}" has neither the jwt-bearer nor the token-exchange grant type, so it cannot present this issuer's JWTs`);
         }
       }
-      if (s.json) return s.printJson({ ...entry, result: outcome });
+      if (s.json) {
+        s.printJson({ ...entry, result: outcome });
+        return;
+      }
       s.print(
         `${outcome === 'created' ? 'Trusted' : outcome === 'updated' ? 'Updated' : 'Unchanged:'} issuer "${entry.issuer}"; ${cacheNote(s)}`,
       );
@@ -115,8 +118,14 @@ export const trustCommands: Command[] = [
     usage: '',
     async run(s) {
       const list = await trustedIssuersRepository(await s.db()).list();
-      if (s.json) return s.printJson(list.map(view));
-      if (list.length === 0) return s.print('No trusted issuers.');
+      if (s.json) {
+        s.printJson(list.map(view));
+        return;
+      }
+      if (list.length === 0) {
+        s.print('No trusted issuers.');
+        return;
+      }
       s.print(
         table(
           ['ISSUER', 'KEYS', 'SUBJECT', 'SCOPE', 'CLIENTS', 'UPDATED'],
@@ -139,7 +148,10 @@ export const trustCommands: Command[] = [
     args: ['ISSUER'],
     async run(s, _values, [issuer]) {
       if (!(await trustedIssuersRepository(await s.db()).delete(issuer!))) throw new CliError(`issuer "${issuer}" is not trusted`);
-      if (s.json) return s.printJson({ issuer, removed: true });
+      if (s.json) {
+        s.printJson({ issuer, removed: true });
+        return;
+      }
       s.print(`Removed trusted issuer "${issuer}"; ${cacheNote(s)}`);
     },
   },

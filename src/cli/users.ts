@@ -196,7 +196,10 @@ export const userCommands: Command[] = [
       const passwordHash = await hashPassword(await readPassword(s, `Password for ${username}: `));
       const user = await users.insert(username, passwordHash, claims);
       if (!user) throw alreadyExists(username, await users.findByUsername(username)); // created meanwhile
-      if (s.json) return s.printJson(userView(user));
+      if (s.json) {
+        s.printJson(userView(user));
+        return;
+      }
       s.print(`Created user "${user.username}".\n`);
       s.print(describeUser(user));
     },
@@ -207,8 +210,14 @@ export const userCommands: Command[] = [
     usage: '',
     async run(s) {
       const users = await usersRepository(await s.db()).list();
-      if (s.json) return s.printJson(users.map(userView));
-      if (users.length === 0) return s.print('No users.');
+      if (s.json) {
+        s.printJson(users.map(userView));
+        return;
+      }
+      if (users.length === 0) {
+        s.print('No users.');
+        return;
+      }
       s.print(
         table(
           ['USERNAME', 'ID (SUB)', 'EMAIL', 'CREATED_AT', 'NAME'],
@@ -225,7 +234,10 @@ export const userCommands: Command[] = [
     notes: lookupNote,
     async run(s, _values, [name]) {
       const user = await findOrFail(await s.db(), name!);
-      if (s.json) return s.printJson(userView(user));
+      if (s.json) {
+        s.printJson(userView(user));
+        return;
+      }
       s.print(describeUser(user));
     },
   },
@@ -239,7 +251,10 @@ export const userCommands: Command[] = [
       const db = await s.db();
       const user = await findOrFail(db, name!);
       if (!(await usersRepository(db).delete(user.id))) throw new CliError(`no user named "${name}"`);
-      if (s.json) return s.printJson({ id: user.id, username: user.username, deleted: true });
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, deleted: true });
+        return;
+      }
       s.print(`Deleted user "${user.username}" (id ${user.id}) with their sessions, grants and remembered consents.`);
     },
   },
@@ -253,7 +268,10 @@ export const userCommands: Command[] = [
       const db = await s.db();
       const user = await findOrFail(db, name!);
       const hadConsent = await consentsRepository(db).revoke(user.id, clientId!);
-      if (s.json) return s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
+        return;
+      }
       s.print(
         hadConsent
           ? `Withdrew ${user.username}'s consent to "${clientId}" and revoked the grants they gave it.`
@@ -280,7 +298,10 @@ export const userCommands: Command[] = [
         if (!(await users.update(user.id, { passwordHash }))) throw new CliError(`no user named "${name}"`);
         return users.endSessions(user.id);
       });
-      if (s.json) return s.printJson({ id: user.id, username: user.username, password_changed: true, sessions_ended: sessionsEnded });
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, password_changed: true, sessions_ended: sessionsEnded });
+        return;
+      }
       s.print(`Changed the password of "${user.username}"; ended ${sessionsEnded} browser session${sessionsEnded === 1 ? '' : 's'}.`);
     },
   },

@@ -1,4 +1,4 @@
-import { decodeJwt, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import { invalidClient } from '../oauth/errors.js';
 import { JwtRejected, replayExpiry, verifyReceivedJwt, type VerifiedJwt } from '../trust/received-jwt.js';
@@ -39,7 +39,7 @@ export async function verifyClientAssertion(deps: ClientAuthDeps, client: Client
     verified = await verifyReceivedJwt(assertion, {
       algorithms: allowed,
       async keys(header) {
-        if (client.metadata.jwks) return client.metadata.jwks as JSONWebKeySet;
+        if (client.metadata.jwks) return client.metadata.jwks;
         if (client.metadata.jwks_uri) {
           try {
             return await deps.remoteJwks.get(client.metadata.jwks_uri, header.kid);

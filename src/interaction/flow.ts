@@ -91,7 +91,7 @@ export async function continueAuthorization(
           : 'the sign-in is older than max_age';
       throw new AuthorizationRedirectError('login_required', `prompt=none was requested but ${why}`, target);
     }
-    if (await needsConsent(ctx, client, user!.id, request)) {
+    if (await needsConsent(ctx, client, user.id, request)) {
       throw new AuthorizationRedirectError(
         'consent_required',
         'prompt=none was requested but the user has not consented to these scopes',
@@ -100,8 +100,8 @@ export async function continueAuthorization(
     }
   }
 
-  if (!needLogin && !(await needsConsent(ctx, client, user!.id, request))) {
-    return finishAuthorization(ctx, reply, client, request, user!, authTime);
+  if (!needLogin && !(await needsConsent(ctx, client, user.id, request))) {
+    return finishAuthorization(ctx, reply, client, request, user, authTime);
   }
 
   const id = newId();
@@ -114,7 +114,7 @@ export async function continueAuthorization(
     request,
     expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),
   });
-  if (!needLogin) await ctx.repos.interactions.setUser(id, user!.id, current!.session.authTime);
+  if (!needLogin) await ctx.repos.interactions.setUser(id, user.id, current!.session.authTime);
   return reply
     .code(303)
     .header('location', `${ctx.config.issuer}${interactionPath(id)}`)

@@ -60,18 +60,24 @@ export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKe
     cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
   ) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return cb(err, '', 0);
-      const list = addresses as LookupAddress[];
-      const bad = !allowPrivate && list.find((a) => isPrivateAddress(a.address));
+      if (err) {
+        cb(err, '', 0);
+        return;
+      }
+      const bad = !allowPrivate && addresses.find((a) => isPrivateAddress(a.address));
       if (bad) {
-        return cb(
+        cb(
           Object.assign(new Error(`jwks_uri host ${hostname} resolves to a private address (${bad.address})`), { code: 'EPRIVATE' }),
           '',
           0,
         );
+        return;
       }
-      if ((options as { all?: boolean }).all) cb(null, list);
-      else cb(null, list[0]!.address, list[0]!.family);
+      const [first] = addresses;
+      if ((options as { all?: boolean }).all) cb(null, addresses);
+      else if (first) cb(null, first.address, first.family);
+      // dns.lookup reports no address as ENOTFOUND; should it ever answer an empty list, say the same.
+      else cb(Object.assign(new Error(`jwks_uri host ${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
     });
   };
   return new Promise((resolve, reject) => {
@@ -79,7 +85,7 @@ export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKe
       reject(new JwksFetchError(`jwks_uri ${uri} points at a private address`));
       return;
     }
-    const req = lib.get(url, { lookup: safeLookup as never, timeout: TIMEOUT_MS, headers: { accept: 'application/json' } }, (res) => {
+    const req = lib.get(url, { lookup: safeLookup, timeout: TIMEOUT_MS, headers: { accept: 'application/json' } }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new JwksFetchError(`jwks_uri ${uri} answered HTTP ${res.statusCode}`));

@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-type LogFn = (...args: unknown[]) => void;
+/** The level methods as this class calls them: forwarding a caller's arguments unchanged, which pino's overloads cannot express. */
+type LevelMethods = Record<Level, (...args: unknown[]) => void>;
 type Bindings = Record<string, unknown>;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -40,12 +41,18 @@ export class RequestLogger {
 
   private write(level: Level, args: unknown[]): void {
     const child = this.#child;
-    if (child) return (child[level] as LogFn)(...args);
+    if (child) {
+      (child as LevelMethods)[level](...args);
+      return;
+    }
     const enabled = (this.parent as unknown as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled;
     if (enabled && !enabled.call(this.parent, level)) return;
     const [first, ...rest] = args;
-    if (isPlainObject(first)) return (this.parent[level] as LogFn)({ ...this.bindings, ...first }, ...rest);
-    (this.real()[level] as LogFn)(...args);
+    if (isPlainObject(first)) {
+      (this.parent as LevelMethods)[level]({ ...this.bindings, ...first }, ...rest);
+      return;
+    }
+    (this.real() as LevelMethods)[level](...args);
   }
 
   fatal(...args: unknown[]): void {
@@ -75,5 +82,5 @@ export class RequestLogger {
 
 /** Fastify's `childLoggerFactory`: one lazy logger per request. */
 export function requestLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, options: object): FastifyBaseLogger {
-  return new RequestLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
+  return new RequestLogger(logger, bindings, options);
 }

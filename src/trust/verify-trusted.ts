@@ -1,4 +1,3 @@
-import type { JSONWebKeySet } from 'jose';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 import { JwtRejected, replayExpiry, singleAudience, verifyReceivedJwt, type VerifiedJwt } from './received-jwt.js';
@@ -54,7 +53,7 @@ export async function verifyTrustedJwt(
       }
       if (trusted.jwks) {
         if (trusted.jwks.keys.length === 0) throw new JwtRejected(`trusted issuer "${iss}" has no registered keys`);
-        return trusted.jwks as JSONWebKeySet;
+        return trusted.jwks;
       }
       try {
         return await trust.remoteJwks.get(trusted.jwks_uri!, header.kid);

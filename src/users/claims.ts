@@ -74,5 +74,5 @@ export function claimsForScopes(claims: UserClaims, scopes: readonly string[]): 
       if (claims[name] !== undefined) out[name] = claims[name];
     }
   }
-  return out as UserClaims;
+  return out;
 }

@@ -322,9 +322,9 @@ describe('latchkey CLI', () => {
 
     const row = await storedUser('alice');
     assert.equal(row?.id, aliceId);
-    assert.match(row!.password_hash, /^\$argon2id\$/);
-    assert.ok(await verifyPassword(row!.password_hash, 'correct horse battery staple'));
-    assert.ok(!(await verifyPassword(row!.password_hash, 'correct horse battery staple\n')), 'the trailing newline was kept');
+    assert.match(row.password_hash, /^\$argon2id\$/);
+    assert.ok(await verifyPassword(row.password_hash, 'correct horse battery staple'));
+    assert.ok(!(await verifyPassword(row.password_hash, 'correct horse battery staple\n')), 'the trailing newline was kept');
 
     // Only the newline goes: spaces are part of the password. Text mode; the hash is never shown.
     const bob = await run(['users', 'create', '--username', 'bob', '--password-stdin'], {}, '  spaced out pass  \r\n');

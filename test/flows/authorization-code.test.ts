@@ -467,14 +467,12 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   });
 
   it('login and consent pages carry the anti-framing and referrer headers', async () => {
-    const r = await new UserAgent().follow(await new UserAgent().get((await authUrl(web)).url.toString()), server.url);
     const ua = new UserAgent();
     const page = await ua.follow(await ua.get((await authUrl(web)).url.toString()), server.url);
     assert.equal(page.headers.get('x-frame-options'), 'DENY');
     assert.match(page.headers.get('content-security-policy')!, /frame-ancestors 'none'/);
     assert.match(page.headers.get('content-security-policy')!, /default-src 'none'/);
     assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
-    void r;
   });
 
   it('hybrid code id_token: fragment response with an ID token carrying c_hash', async () => {

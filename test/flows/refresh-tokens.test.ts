@@ -95,12 +95,12 @@ describe('refresh tokens', () => {
   it('is issued with offline_access, opaque with 256 bits, and rotates on every use (openid-client)', async () => {
     const t = await tokensFor(server, web);
     assert.ok(t.refresh_token);
-    assert.equal(Buffer.from(t.refresh_token!, 'base64url').length, 32);
-    const t2 = await oidc.refreshTokenGrant(web, t.refresh_token!);
+    assert.equal(Buffer.from(t.refresh_token, 'base64url').length, 32);
+    const t2 = await oidc.refreshTokenGrant(web, t.refresh_token);
     assert.ok(t2.refresh_token && t2.refresh_token !== t.refresh_token);
     assert.ok(t2.id_token, 'an OpenID refresh returns an ID token');
     assert.equal(t2.claims()!.sub, t.claims()!.sub);
-    const t3 = await oidc.refreshTokenGrant(web, t2.refresh_token!);
+    const t3 = await oidc.refreshTokenGrant(web, t2.refresh_token);
     assert.ok(t3.access_token);
   });
 
@@ -245,7 +245,7 @@ describe('refresh tokens', () => {
     const live = await tokensFor(server, web);
     const counts = await purgeExpired(server.ctx.db, new Date(clock.now()));
     assert.ok(counts, 'this process held the cleanup lock');
-    assert.ok(counts!.refresh_tokens! > 0 && counts!.grants! > 0 && counts!.authorization_codes! > 0);
+    assert.ok(counts.refresh_tokens! > 0 && counts.grants! > 0 && counts.authorization_codes! > 0);
     assert.equal((await refresh(server, t.refresh_token!)).body.error, 'invalid_grant');
     assert.equal((await refresh(server, live.refresh_token!)).status, 200, 'live tokens survive');
     assert.deepEqual(

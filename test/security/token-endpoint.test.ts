@@ -24,7 +24,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
       token_endpoint_auth_method: 'client_secret_basic',
       scope: 'api:read',
       audiences: [API],
-    } as never);
+    });
     server = await startServer({ bootstrap, env: { AUTH_FAILURE_LIMIT: '30' } });
     token = `${server.url}/token`;
   });

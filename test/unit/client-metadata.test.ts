@@ -9,7 +9,7 @@ const web = { client_id: 'web', client_secret: SECRET, redirect_uris: ['https://
 const problem = (input: unknown): string => {
   const r = clientMetadataSchema.safeParse(input);
   assert.equal(r.success, false, `expected ${JSON.stringify(input)} to be refused`);
-  return describeIssues(r.error!);
+  return describeIssues(r.error);
 };
 
 describe('client metadata (RFC 7591) validation', () => {
