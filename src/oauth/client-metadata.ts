@@ -27,7 +27,7 @@ const uri = (check: (s: string) => string | undefined) =>
 
 const publicJwk = z
   .object({ kty: z.enum(['RSA', 'EC', 'OKP'], { error: 'jwks keys must be RSA, EC or OKP public keys' }) })
-  .passthrough()
+  .loose()
   .superRefine((k, ctx) => {
     const priv = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].filter((m) => m in k);
     if (priv.length) {
@@ -37,8 +37,8 @@ const publicJwk = z
 
 /** Where a party publishes its public keys (fetched by keys/remote-jwks.ts, SSRF-safe). */
 export const jwksUriSchema = z
-  .string()
-  .url('jwks_uri must be an absolute https URL')
+  // The message is for a string that is not a URL; anything else keeps zod's "expected string".
+  .url({ error: (issue) => (issue.code === 'invalid_format' ? 'jwks_uri must be an absolute https URL' : undefined) })
   .refine((u) => u.startsWith('https://') || u.startsWith('http://'), 'jwks_uri must be an http(s) URL');
 
 export const jwksSchema = z.object({ keys: z.array(publicJwk).max(20, 'jwks may hold at most 20 keys') }).strict();
@@ -111,10 +111,10 @@ export const clientMetadataSchema = z
     audiences: z.array(uri(resourceIndicatorProblem)).max(50).default([]),
     skip_consent: z.boolean().default(false),
     // RFC 7591 §2 descriptive metadata, stored for display.
-    client_uri: z.string().url().optional(),
-    logo_uri: z.string().url().optional(),
-    tos_uri: z.string().url().optional(),
-    policy_uri: z.string().url().optional(),
+    client_uri: z.url().optional(),
+    logo_uri: z.url().optional(),
+    tos_uri: z.url().optional(),
+    policy_uri: z.url().optional(),
     contacts: z.array(z.string()).optional(),
     software_id: z.string().optional(),
     software_version: z.string().optional(),
