@@ -123,8 +123,9 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   // While draining (SIGTERM), each response closes its keep-alive connection, so in-flight
   // requests finish and no idle client keeps the process alive until its keep-alive timeout.
   let draining = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     draining = true;
+    done();
   });
   // The hooks below run on every request: callback style, so no promise is made for them.
   app.addHook('onRequest', (req, reply, done) => {
@@ -258,7 +259,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       .end(body);
   });
   await registerPages(app);
-  await corsEndpoints(app);
+  corsEndpoints(app);
   await app.register(discoveryEndpoints(ctx));
   await app.register(authorizeEndpoint(ctx));
   await app.register(interactionEndpoints(ctx));

@@ -51,7 +51,7 @@ export class Stock<T> {
   }
 
   /** Drops what is too old to be sent, then runs `make(missing)` until `count` are in stock. */
-  async fill(count: number, make: (missing: number) => Promise<void>, maxPasses = 5): Promise<void> {
+  async fill(count: number, make: (missing: number) => void | Promise<void>, maxPasses = 5): Promise<void> {
     const t0 = performance.now();
     const oldest = Date.now() - this.maxAgeMs * 0.75;
     while (this.#head < this.#items.length && this.#items[this.#head]!.at < oldest) {

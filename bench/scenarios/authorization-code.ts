@@ -54,7 +54,7 @@ function codeWorkload(
     available: () => stock.size,
     async stock(count) {
       if (isBare(target)) {
-        await stock.fill(count, async (n) => {
+        await stock.fill(count, (n) => {
           for (let i = 0; i < n; i++) stock.push({ code: random(32), verifier: random(32) });
         });
         return;
@@ -80,7 +80,7 @@ export const authorizationCode: Scenario = {
   targets: ['latchkey', 'oidc-provider', 'bare-fastify'],
   // Minting a code costs about as much as exchanging it: shorter rounds keep the run short.
   durationSec: 3,
-  async workload(target, ctx) {
+  workload(target, ctx) {
     const authorization = basicAuth(authorizationCodeClient.client_id, authorizationCodeClient.client_secret);
     return codeWorkload(target, ctx.baseUrl, authorizationCodeClient, SCOPE, (c) => ({
       method: 'POST',

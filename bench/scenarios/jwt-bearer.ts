@@ -83,7 +83,7 @@ export const jwtBearer: Scenario = {
       },
       available: () => stock.size,
       stock: (count) =>
-        stock.fill(count, async (n) => {
+        stock.fill(count, (n) => {
           for (let i = 0; i < n; i++) stock.push(make());
         }),
       describeStocking: () => stock.describe('assertions'),

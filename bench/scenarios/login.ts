@@ -83,7 +83,7 @@ export const login: Scenario = {
   expectStatus: 303,
   connections: CONNECTIONS,
   perCpuSecond: true,
-  async workload(_target, ctx) {
+  workload(_target, ctx) {
     const stock = new Stock<PendingLogin>(MAX_AGE_MS);
     const body = (p: PendingLogin) => form({ csrf: p.csrf, username: BENCH_USER.username, password: BENCH_USER.password });
     return {

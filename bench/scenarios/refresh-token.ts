@@ -81,7 +81,7 @@ export const refreshToken: Scenario = {
     "session (expiresWithSession: false), as offline_access does on Latchkey; all its tokens share the session's one Grant.",
   fixtures: { clients: [offlineClient], resources: [apiResource], users: [BENCH_USER] },
   targets: ['latchkey', 'oidc-provider'],
-  async workload(target, ctx) {
+  workload(target, ctx) {
     if (target !== 'latchkey' && target !== 'oidc-provider') throw new Error(`no refresh tokens on ${target}`);
     const stock = new Stock<string>();
     let cookie: string | undefined;

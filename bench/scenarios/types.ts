@@ -83,4 +83,4 @@ interface ScenarioBase {
  */
 export type Scenario =
   | (ScenarioBase & { request(target: TargetId): RequestSpec; workload?: undefined })
-  | (ScenarioBase & { workload(target: TargetId, ctx: WorkloadContext): Promise<Workload>; request?: undefined });
+  | (ScenarioBase & { workload(target: TargetId, ctx: WorkloadContext): Workload | Promise<Workload>; request?: undefined });

@@ -15,7 +15,7 @@ if (!Number.isInteger(port) || port <= 0) throw new Error('PORT must be set');
 const app = Fastify({ logger: false });
 await app.register(formbody);
 
-app.get('/readyz', async () => ({ status: 'ok' }));
+app.get('/readyz', () => ({ status: 'ok' }));
 
 app.post('/token', async (req, reply) => {
   const body = req.body as Record<string, string> | undefined;

@@ -48,7 +48,8 @@ export class BenchMemoryAdapter {
     return `${this.model}:${id}`;
   }
 
-  async upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
+  // oidc-provider's adapter methods return promises; this one has nothing to wait for.
+  upsert(id: string, payload: Record<string, unknown>, expiresIn?: number): Promise<void> {
     const key = this.key(id);
     store.set(key, { payload, expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : Infinity });
     const grantId = payload.grantId;
@@ -59,10 +60,11 @@ export class BenchMemoryAdapter {
     }
     if (this.model === 'Session' && typeof payload.uid === 'string') sessionsByUid.set(payload.uid, id);
     if (typeof payload.userCode === 'string') byUserCode.set(payload.userCode, id);
+    return Promise.resolve();
   }
 
-  async find(id: string): Promise<Record<string, unknown> | undefined> {
-    return live(this.key(id));
+  find(id: string): Promise<Record<string, unknown> | undefined> {
+    return Promise.resolve(live(this.key(id)));
   }
 
   async findByUid(uid: string): Promise<Record<string, unknown> | undefined> {
@@ -75,22 +77,25 @@ export class BenchMemoryAdapter {
     return id === undefined ? undefined : this.find(id);
   }
 
-  async consume(id: string): Promise<void> {
+  consume(id: string): Promise<void> {
     const p = live(this.key(id));
     if (p) p.consumed = Math.floor(Date.now() / 1000);
+    return Promise.resolve();
   }
 
-  async destroy(id: string): Promise<void> {
+  destroy(id: string): Promise<void> {
     const key = this.key(id);
     const p = store.get(key)?.payload;
     store.delete(key);
     if (p && typeof p.grantId === 'string') grants.get(p.grantId)?.delete(key);
     if (p && typeof p.uid === 'string' && sessionsByUid.get(p.uid) === id) sessionsByUid.delete(p.uid);
+    return Promise.resolve();
   }
 
-  async revokeByGrantId(grantId: string): Promise<void> {
+  revokeByGrantId(grantId: string): Promise<void> {
     for (const key of grants.get(grantId) ?? []) store.delete(key);
     grants.delete(grantId);
+    return Promise.resolve();
   }
 }
 

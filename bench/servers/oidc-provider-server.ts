@@ -70,9 +70,9 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   scopes: ['openid', 'offline_access', ...new Set(fixtures.resources.flatMap((r) => r.scopes))],
   ttl: { AccessToken: ACCESS_TOKEN_TTL, ClientCredentials: ACCESS_TOKEN_TTL, AuthorizationCode: 600 },
   rotateRefreshToken: true,
-  issueRefreshToken: async (_ctx: unknown, client: Client) => client.grantTypeAllowed('refresh_token'),
-  expiresWithSession: async (ctx: { oidc: { client: Client } }, code: CodeLike) =>
-    !code.scopes.has('offline_access') && !ctx.oidc.client.grantTypeAllowed('refresh_token'),
+  issueRefreshToken: (_ctx: unknown, client: Client) => Promise.resolve(client.grantTypeAllowed('refresh_token')),
+  expiresWithSession: (ctx: { oidc: { client: Client } }, code: CodeLike) =>
+    Promise.resolve(!code.scopes.has('offline_access') && !ctx.oidc.client.grantTypeAllowed('refresh_token')),
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },

@@ -25,7 +25,7 @@ function authorizationParams(req: FastifyRequest): FormParams {
  * as an error response to the now-trusted redirect URI carrying `state` and `iss`.
  */
 export function authorizeEndpoint(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     browserErrorHandler(app, ctx);
     const handler = async (req: FastifyRequest, reply: Parameters<typeof continueAuthorization>[2]) => {
       const params = authorizationParams(req);

@@ -15,7 +15,7 @@ const CORS_PATHS = [
   '/.well-known/oauth-authorization-server',
 ];
 
-export async function corsEndpoints(app: FastifyInstance): Promise<void> {
+export function corsEndpoints(app: FastifyInstance): void {
   const paths = new Set<string>(CORS_PATHS);
   app.addHook('onRequest', async (req, reply) => {
     if (paths.has(req.url.split('?')[0]!)) reply.header('access-control-allow-origin', '*');

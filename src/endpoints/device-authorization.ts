@@ -16,7 +16,7 @@ const parameters = z.object({ scope: z.string().optional(), resource: repeatable
  * device code is 256 random bits stored as a hash; the user code is unique among live codes.
  */
 export function deviceAuthorizationEndpoint(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.deviceAuthorization, async (req, reply) => {
       const params = formParams(req);
       const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));

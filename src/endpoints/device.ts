@@ -42,7 +42,7 @@ export function deviceEndpoint(ctx: AppContext) {
       { status: opts.status ?? 200 },
     );
 
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     browserErrorHandler(app, ctx);
 
     app.get(ENDPOINT_PATHS.device, async (req: FastifyRequest, reply) => {

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 import { supportedGrantTypes } from '../grants/index.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
@@ -62,12 +62,12 @@ export async function metadata(ctx: AppContext): Promise<Record<string, unknown>
 }
 
 export function discoveryEndpoints(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     const handler = async () => metadata(ctx);
-    const opts = {
-      onSend: async (_req: unknown, reply: { header: (k: string, v: string) => unknown }, payload: unknown) => {
+    const opts: RouteShorthandOptions = {
+      onSend: (_req, reply, payload, done) => {
         reply.header('cache-control', 'public, max-age=300');
-        return payload;
+        done(null, payload);
       },
     };
     app.get('/.well-known/openid-configuration', opts, handler);

@@ -109,7 +109,7 @@ export function endSessionEndpoint(ctx: AppContext) {
     });
   }
 
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     browserErrorHandler(app, ctx);
     app.get(ENDPOINT_PATHS.endSession, handler);
     app.post(ENDPOINT_PATHS.endSession, handler);

@@ -4,7 +4,7 @@ import type { AppContext } from '../app.js';
 const PING_TIMEOUT_MS = 2000;
 
 export function healthEndpoints(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     /** Liveness: the process answers. */
     app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
 

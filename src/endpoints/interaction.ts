@@ -120,7 +120,7 @@ export function interactionEndpoints(ctx: AppContext) {
     return renderPage(reply, 'device-done', { clientName: c.metadata.client_name ?? c.clientId, approved: decision === 'approved' });
   }
 
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     browserErrorHandler(app, ctx);
 
     app.get('/interaction/:id', async (req, reply) => {

@@ -16,7 +16,7 @@ const parameters = z.object({ token: required('token'), token_type_hint: z.strin
  * secret, and no resource server has a reason to see one.
  */
 export function introspectEndpoint(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.introspection, async (req, reply) => {
       const params = formParams(req);
       const { client, method } = await ctx.authenticator.authenticate(clientAuthInput(req, params));

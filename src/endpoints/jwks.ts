@@ -3,7 +3,7 @@ import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 
 /** The jwks_uri: public keys only, with validators so resource servers can poll cheaply. */
 export function jwksEndpoint(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.get(ENDPOINT_PATHS.jwks, async (req, reply) => {
       const { body, etag } = ctx.keystore.jwks();
       reply.headers({

@@ -3,7 +3,7 @@ import type { AppContext } from '../app.js';
 
 /** Prometheus text exposition format. */
 export function metricsEndpoint(ctx: AppContext) {
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.get('/metrics', async (_req, reply) => {
       const body = await ctx.metrics.registry.metrics();
       return reply.header('content-type', ctx.metrics.registry.contentType).header('cache-control', 'no-store').send(body);

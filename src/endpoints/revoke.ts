@@ -17,7 +17,7 @@ const parameters = z.object({ token: required('token'), token_type_hint: z.strin
  */
 export function revokeEndpoint(ctx: AppContext) {
   const notYours = () => invalidRequest('this token was issued to another client; only that client may revoke it');
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.revocation, async (req, reply) => {
       const params = formParams(req);
       const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));

@@ -30,7 +30,7 @@ export function tokenEndpoint(ctx: AppContext) {
     deviceCodes: ctx.repos.deviceCodes,
     trust: trustDeps(ctx),
   };
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.token, async (req, reply) => {
       const receivedAt = ctx.clock.now();
       const params = formParams(req);

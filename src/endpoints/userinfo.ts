@@ -61,7 +61,7 @@ export function userinfoEndpoint(ctx: AppContext) {
     if (!user) throw bearerError('invalid_token', 'the user of this access token no longer exists', 401);
     return reply.headers(NO_STORE).send({ sub: user.id, ...claimsForScopes(user.claims, scopes) });
   };
-  return async (app: FastifyInstance) => {
+  return (app: FastifyInstance) => {
     app.get(ENDPOINT_PATHS.userinfo, handler);
     app.post(ENDPOINT_PATHS.userinfo, handler);
   };

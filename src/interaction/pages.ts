@@ -65,7 +65,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     production: process.env.NODE_ENV !== 'development',
   });
 
-  await registerFavicon(app);
+  registerFavicon(app);
   const css = readFileSync(STYLESHEET_FILE);
   const etag = `"${createHash('sha256').update(css).digest('base64url').slice(0, 22)}"`;
   app.get(STYLESHEET_PATH, async (req, reply) => {
@@ -83,7 +83,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
 }
 
 /** Browsers ask every origin for a favicon; answer with nothing rather than a 404. */
-export async function registerFavicon(app: FastifyInstance): Promise<void> {
+export function registerFavicon(app: FastifyInstance): void {
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 }
 

@@ -14,7 +14,7 @@ export async function verifyOwnJwt(
   try {
     const { payload, protectedHeader } = await jwtVerify(
       token,
-      async (header) => {
+      (header) => {
         const k = header.kid ? keystore.verificationKey(header.kid) : undefined;
         if (!k || k.alg !== header.alg) throw new Error('unknown key');
         return k.key;

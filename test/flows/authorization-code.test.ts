@@ -586,7 +586,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     });
   });
 
-  it('discovery lists the OpenID Connect endpoints and capabilities', async () => {
+  it('discovery lists the OpenID Connect endpoints and capabilities', () => {
     const md = web.serverMetadata();
     assert.equal(md.authorization_endpoint, `${server.issuer}/authorize`);
     assert.equal(md.userinfo_endpoint, `${server.issuer}/userinfo`);

@@ -184,7 +184,7 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal((await ua.post(action, { user_code: body.user_code, csrf })).status, 429);
   });
 
-  it('discovery lists the device authorization endpoint and grant', async () => {
+  it('discovery lists the device authorization endpoint and grant', () => {
     const md = tv.serverMetadata();
     assert.equal(md.device_authorization_endpoint, `${server.issuer}/device_authorization`);
     assert.ok(md.grant_types_supported!.includes(DEVICE_GRANT));

@@ -49,7 +49,13 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
-  return { env: { DATA_DIR: dir }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    env: { DATA_DIR: dir },
+    drop: () => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  };
 }
 
 export interface TestServer {

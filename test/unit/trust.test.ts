@@ -127,8 +127,8 @@ describe('received JWT helpers', () => {
 
   it("localSubject: a username becomes the user's id, anything else stays verbatim", async () => {
     const users = {
-      findByUsername: async (u: string) => (u.toLowerCase() === 'alice' ? ({ id: 'user-id-1' } as never) : undefined),
-      findById: async () => undefined,
+      findByUsername: (u: string) => Promise.resolve(u.toLowerCase() === 'alice' ? ({ id: 'user-id-1' } as never) : undefined),
+      findById: () => Promise.resolve(undefined),
     };
     assert.deepEqual(await localSubject(users, 'Alice'), { sub: 'user-id-1', userId: 'user-id-1' });
     assert.deepEqual(await localSubject(users, 'partner-42'), { sub: 'partner-42' });
@@ -140,10 +140,12 @@ describe('received JWT helpers', () => {
     let stored: TrustedIssuer | undefined = trustedIssuerSchema.parse(valid);
     const cache = new TrustedIssuerCache(
       {
-        find: async () => (
-          reads++,
-          stored ? { issuer: stored.issuer, metadata: stored, createdAt: new Date(), updatedAt: new Date() } : undefined
-        ),
+        find: () => {
+          reads++;
+          return Promise.resolve(
+            stored ? { issuer: stored.issuer, metadata: stored, createdAt: new Date(), updatedAt: new Date() } : undefined,
+          );
+        },
       },
       clock,
       5,
