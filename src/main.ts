@@ -81,8 +81,9 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err) => {
-  const known = err instanceof DatabaseBusyError || err?.name === 'BootstrapError' || err?.name === 'KeyDecryptionError';
-  process.stderr.write(`latchkey: ${known ? err.message : (err?.stack ?? String(err))}\n`);
+main().catch((err: unknown) => {
+  const error = err instanceof Error ? err : undefined;
+  const known = err instanceof DatabaseBusyError || error?.name === 'BootstrapError' || error?.name === 'KeyDecryptionError';
+  process.stderr.write(`latchkey: ${known && error ? error.message : (error?.stack ?? String(err))}\n`);
   process.exit(1);
 });

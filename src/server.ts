@@ -74,13 +74,14 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       const browser = BROWSER_PATH.test(req.url);
       reply.code(400).header('cache-control', 'no-store');
       if (browser) {
-        return reply
+        void reply
           .header('content-type', 'text/html; charset=utf-8')
           .header('content-security-policy', "default-src 'none'; style-src 'self'; frame-ancestors 'none'")
           .send(BAD_URL_PAGE);
+        return;
       }
       metrics.errors.inc({ error: 'invalid_request' });
-      return reply.send({
+      void reply.send({
         error: 'invalid_request',
         error_description: `the request path is not valid percent-encoding (${error.message})`,
       });

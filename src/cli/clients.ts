@@ -9,7 +9,7 @@ import {
   type StoredClientMetadata,
 } from '../oauth/client-metadata.js';
 import { clientsRepository, type ClientRecord } from '../store/repositories/clients.js';
-import { CliError, UsageError, iso, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, iso, kidLabel, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -140,14 +140,14 @@ function describeClient(rec: ClientRecord): string {
     ['grant_types', m.grant_types],
     ['response_types', m.response_types],
     ['redirect_uris', m.redirect_uris],
-    ['post_logout_redirect_uris', m.post_logout_redirect_uris ?? []],
+    ['post_logout_redirect_uris', m.post_logout_redirect_uris],
     ['scope', m.scope ? [m.scope] : []],
     ['audiences', m.audiences],
     [
       'jwks',
       m.jwks
         ? [
-            `${m.jwks.keys.length} key(s)${m.jwks.keys.length ? `: ${m.jwks.keys.map((k) => String(k.kid ?? `${k.kty} (no kid)`)).join(', ')}` : ''}`,
+            `${m.jwks.keys.length} key(s)${m.jwks.keys.length ? `: ${m.jwks.keys.map((k) => kidLabel(k) ?? `${k.kty} (no kid)`).join(', ')}` : ''}`,
           ]
         : [],
     ],

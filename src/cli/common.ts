@@ -22,6 +22,11 @@ export class UsageError extends CliError {
   }
 }
 
+/** A key's kid as listings show it; undefined when it has none (or one that is not a string or number). */
+export function kidLabel(k: Readonly<Record<string, unknown>>): string | undefined {
+  return typeof k.kid === 'string' || typeof k.kid === 'number' ? String(k.kid) : undefined;
+}
+
 export type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string };
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 

@@ -55,18 +55,21 @@ function readHiddenLine(stdin: NodeJS.ReadStream, { prompt, maxBytes }: StdinOpt
     };
     const onData = (data: string) => {
       // Arrow and function keys send escape sequences (ESC [ … final, ESC O x): not part of a password.
+      // eslint-disable-next-line no-control-regex -- matching ESC is the point
       for (const ch of data.replace(/\u001b(\[[0-?]*[ -/]*[@-~]|O.|.)?/gs, '')) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          // Enter, Ctrl-D
           done();
           return;
-        } // Enter, Ctrl-D
+        }
         if (ch === '\u0003') {
+          // Ctrl-C: raw mode sends no SIGINT
           done(new CliError('interrupted', 130));
           return;
-        } // Ctrl-C: raw mode sends no SIGINT
+        }
+        // Backspace deletes a character, Ctrl-U the whole line; other control characters are dropped.
         if (ch === '\u007f' || ch === '\b') chars.pop();
-        else if (ch === '\u0015')
-          chars = []; // Ctrl-U
+        else if (ch === '\u0015') chars = [];
         else if (ch >= ' ') chars.push(ch);
         if (Buffer.byteLength(chars.join('')) > maxBytes) {
           done(new UsageError('too long for a password'));

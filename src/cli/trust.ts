@@ -2,7 +2,7 @@ import { describeIssues } from '../oauth/client-metadata.js';
 import { clientsRepository } from '../store/repositories/clients.js';
 import { trustedIssuersRepository, type TrustedIssuerRecord } from '../store/repositories/trusted-issuers.js';
 import { trustedIssuerSchema, type TrustedIssuer, type TrustedIssuerInput } from '../trust/schema.js';
-import { CliError, UsageError, iso, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, iso, kidLabel, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -46,7 +46,7 @@ function view(r: TrustedIssuerRecord) {
 function keysCell(t: TrustedIssuer): string {
   if (t.jwks_uri) return t.jwks_uri;
   const keys = t.jwks?.keys ?? [];
-  return `${keys.length} key(s)${keys.length ? `: ${keys.map((k) => String(k.kid ?? k.kty)).join(',')}` : ''}`;
+  return `${keys.length} key(s)${keys.length ? `: ${keys.map((k) => kidLabel(k) ?? k.kty).join(',')}` : ''}`;
 }
 
 const cacheNote = (s: Session) => `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;

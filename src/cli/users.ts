@@ -116,6 +116,9 @@ function userView(u: User) {
   return { id: u.id, username: u.username, claims: u.claims, created_at: u.createdAt, updated_at: u.updatedAt };
 }
 
+/** A claim value in the table: strings as they are, anything else as JSON (the claims are JSON). */
+const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
 function describeUser(u: User): string {
   const claims = u.claims as Record<string, unknown>;
   const order = [
@@ -127,8 +130,8 @@ function describeUser(u: User): string {
   const claimRows = order.flatMap((k): [string, string][] => {
     const val = claims[k];
     if (val === undefined) return [];
-    if (val && typeof val === 'object') return Object.entries(val).map(([f, x]) => [`${k}.${f}`, String(x)]);
-    return [[k, String(val)]];
+    if (val && typeof val === 'object') return Object.entries(val).map(([f, x]) => [`${k}.${f}`, cell(x)]);
+    return [[k, cell(val)]];
   });
   const rows: [string, string][] = [
     ['id (sub)', u.id],

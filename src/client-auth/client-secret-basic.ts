@@ -18,6 +18,7 @@ export function parseBasicCredentials(header: string): { clientId: string; secre
     const clientId = formDecode(decoded.slice(0, colon));
     const secret = formDecode(decoded.slice(colon + 1));
     if (!clientId) throw invalidClient('the Basic credentials carry an empty client_id', true);
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     if (/[\u0000-\u001f\u007f]/.test(clientId) || secret.includes('\u0000')) {
       throw invalidClient('the Basic credentials contain control characters', true);
     }

@@ -10,7 +10,7 @@ const LENGTH = 8;
 
 export function newUserCode(): string {
   let code = '';
-  for (let i = 0; i < LENGTH; i++) code += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)];
+  for (let i = 0; i < LENGTH; i++) code += USER_CODE_ALPHABET.charAt(randomInt(USER_CODE_ALPHABET.length));
   return code;
 }
 

@@ -27,7 +27,7 @@ export function deviceAuthorizationEndpoint(ctx: AppContext) {
       const { scopes, audiences } = requestedScopes(client, p.scope, p.resource, await ctx.registry.resourceMap());
       const now = ctx.clock.now();
       const deviceCode = newOpaqueToken();
-      let userCode = '';
+      let userCode: string;
       for (let attempt = 0; ; attempt++) {
         if (attempt === 10)
           throw new OAuthError('temporarily_unavailable', 'could not allocate a unique user code; retry', { status: 503 });

@@ -16,7 +16,7 @@ export function formParams(req: FastifyRequest): FormParams {
       { status: type ? 415 : 400 },
     );
   }
-  return (req.body as FormParams | undefined) ?? Object.create(null);
+  return (req.body as FormParams | undefined) ?? (Object.create(null) as FormParams);
 }
 
 /** What client authentication needs from a request. */

@@ -135,7 +135,8 @@ export function validateAuthorizationRequest(
   const defaultMode: ResponseMode = rawType?.split(' ').includes('id_token') ? 'fragment' : 'query';
   const mode: ResponseMode = rawMode === 'query' || rawMode === 'fragment' || rawMode === 'form_post' ? rawMode : defaultMode;
   const target: RedirectTarget = { redirectUri, responseMode: mode, ...(state !== undefined ? { state } : {}) };
-  const fail = (code: OAuthErrorCode, description: string): never => {
+  // Typed where it is declared, so that TypeScript narrows after a call (a call never returns).
+  const fail: (code: OAuthErrorCode, description: string) => never = (code, description) => {
     throw new AuthorizationRedirectError(code, description, target);
   };
 
@@ -150,14 +151,14 @@ export function validateAuthorizationRequest(
     fail('request_uri_not_supported', 'the "request_uri" parameter is not supported; send the parameters directly');
 
   if (!rawType) fail('invalid_request', 'the "response_type" parameter is required; use response_type=code');
-  const typeParts = rawType!.split(' ');
+  const typeParts = rawType.split(' ');
   if (typeParts.includes('token')) {
     fail(
       'unsupported_response_type',
       `response_type "${rawType}" issues tokens from the authorization endpoint, which is not supported (RFC 9700 §2.1.2); use response_type=code with PKCE`,
     );
   }
-  const responseType = (typeParts.sort().join(' ') === 'code id_token' ? 'code id_token' : rawType) as ResponseType;
+  const responseType = typeParts.sort().join(' ') === 'code id_token' ? 'code id_token' : rawType;
   if (responseType !== 'code' && responseType !== 'code id_token') {
     fail('unsupported_response_type', `response_type "${rawType}" is not supported; use "code" (or "code id_token")`);
   }
@@ -174,8 +175,8 @@ export function validateAuthorizationRequest(
   }
 
   // Scopes: every one registered for the client; resource scopes also defined by a resource.
-  let scopes: string[] = [];
-  let audiences: string[] = [];
+  let scopes: string[];
+  let audiences: string[];
   try {
     ({ scopes, audiences } = requestedScopes(client, one(params, 'scope'), ([] as string[]).concat(params.resource ?? []), resources));
   } catch (err) {

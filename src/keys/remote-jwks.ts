@@ -103,9 +103,9 @@ export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKe
       });
       res.on('end', () => {
         try {
-          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JSONWebKeySet;
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { keys?: unknown } | null;
           if (!body || !Array.isArray(body.keys)) throw new Error('no "keys" array');
-          resolve(body);
+          resolve(body as JSONWebKeySet);
         } catch (err) {
           reject(new JwksFetchError(`jwks_uri ${uri} did not return a JWK Set: ${(err as Error).message}`));
         }

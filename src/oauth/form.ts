@@ -22,7 +22,7 @@ const NUL = '\u0000';
  * so that endpoints can refuse repetition (RFC 6749 §3.1) or accept it where an RFC allows.
  */
 export function parseForm(body: string): FormParams {
-  const out: FormParams = Object.create(null);
+  const out = Object.create(null) as FormParams;
   let n = 0;
   for (const [k, v] of new URLSearchParams(body)) {
     if (++n > MAX_PARAMS) throw new FormTooLargeError(`the form has more than ${MAX_PARAMS} parameters`);

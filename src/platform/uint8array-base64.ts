@@ -18,7 +18,8 @@ interface ToBase64Options {
 
 export function toBase64(bytes: Uint8Array, options?: ToBase64Options): string {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('toBase64 called on a value that is not a Uint8Array');
-  const alphabet = options?.alphabet ?? 'base64';
+  // Checked, not trusted: any JavaScript may call the built-in with any options.
+  const alphabet: unknown = options?.alphabet ?? 'base64';
   if (alphabet !== 'base64' && alphabet !== 'base64url')
     throw new TypeError(`toBase64: alphabet must be "base64" or "base64url", got ${String(alphabet)}`);
   const omitPadding = Boolean(options?.omitPadding);

@@ -66,11 +66,9 @@ export async function openPglite(dataDir: string): Promise<Db> {
       await q.exec(sql);
     },
   });
-  const base = wrap(pglite);
   return {
     kind: 'pglite',
-    query: base.query,
-    exec: base.exec,
+    ...wrap(pglite),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pglite.transaction((tx) => fn(wrap(tx))),
     async close() {
       await pglite.close();

@@ -33,12 +33,9 @@ export function openPostgres(opts: PostgresOptions): Db {
       await q.query(sql);
     },
   });
-  const base = wrap(pool);
-
   return {
     kind: 'postgres',
-    query: base.query,
-    exec: base.exec,
+    ...wrap(pool),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken = false;

@@ -9,7 +9,7 @@ export interface DeviceRequest {
   scopes: string[];
 }
 
-export const isDeviceRequest = (r: AuthorizationRequest | DeviceRequest): r is DeviceRequest => 'kind' in r && r.kind === 'device';
+export const isDeviceRequest = (r: AuthorizationRequest | DeviceRequest): r is DeviceRequest => 'kind' in r;
 
 export interface Interaction {
   id: string;
