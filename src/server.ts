@@ -222,7 +222,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     else routes.push({ pattern, methods });
   });
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0]!;
+    const path = req.url.split('?', 1)[0] ?? req.url;
     const allowed = routes.find((r) => r.pattern.test(path))?.methods;
     if (allowed) {
       return sendError(

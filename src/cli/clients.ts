@@ -221,7 +221,8 @@ export const clientCommands: Command[] = [
       }
       const rec = await clientsRepository(db).find(metadata.client_id);
       s.print(`Created ${str(values, 'type')} client "${metadata.client_name}".\n`);
-      s.print(describeClient(rec!));
+      // Were it deleted meanwhile, the secret below must still be shown: it was committed.
+      if (rec) s.print(describeClient(rec));
       if (secret) {
         s.print(`\nclient_secret: ${secret}\n`);
         s.print('Save this client_secret now: it will not be shown again (only a hash of it is stored).');
@@ -260,8 +261,9 @@ export const clientCommands: Command[] = [
     summary: "show a client's metadata (never its secret)",
     usage: 'ID',
     args: ['ID'],
-    async run(s, _values, [id]) {
-      const rec = await findOrFail(s, id!);
+    async run(s, _values, arg) {
+      const id = arg('ID');
+      const rec = await findOrFail(s, id);
       if (s.json) {
         s.printJson(clientView(rec));
         return;
@@ -274,8 +276,9 @@ export const clientCommands: Command[] = [
     summary: 'delete a client',
     usage: 'ID',
     args: ['ID'],
-    async run(s, _values, [id]) {
-      if (!(await clientsRepository(await s.db()).delete(id!))) throw new CliError(`no client with client_id "${id}"`);
+    async run(s, _values, arg) {
+      const id = arg('ID');
+      if (!(await clientsRepository(await s.db()).delete(id))) throw new CliError(`no client with client_id "${id}"`);
       if (s.json) {
         s.printJson({ client_id: id, deleted: true });
         return;
@@ -288,8 +291,9 @@ export const clientCommands: Command[] = [
     summary: "replace a client's secret; prints the new one once",
     usage: 'ID',
     args: ['ID'],
-    async run(s, _values, [id]) {
-      const rec = await findOrFail(s, id!);
+    async run(s, _values, arg) {
+      const id = arg('ID');
+      const rec = await findOrFail(s, id);
       const method = rec.metadata.token_endpoint_auth_method;
       if (!usesSecret(method)) {
         throw new CliError(
@@ -297,7 +301,7 @@ export const clientCommands: Command[] = [
         );
       }
       const secret = newSecret();
-      if (!(await clientsRepository(await s.db()).setSecretHash(id!, hashClientSecret(await s.secrets(), secret)))) {
+      if (!(await clientsRepository(await s.db()).setSecretHash(id, hashClientSecret(await s.secrets(), secret)))) {
         throw new CliError(`no client with client_id "${id}"`);
       }
       if (s.json) {

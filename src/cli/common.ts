@@ -64,7 +64,8 @@ export interface Command {
   options?: Record<string, OptionSpec>;
   /** Names of the required positional arguments, exactly this many. */
   args?: string[];
-  run(s: Session, values: Values, positionals: string[]): Promise<void>;
+  /** `arg(name)` is the positional argument named in `args` (dispatch has checked they are all there). */
+  run(s: Session, values: Values, arg: (name: string) => string): Promise<void>;
 }
 
 export function str(values: Values, name: string): string | undefined {
@@ -82,7 +83,7 @@ export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');

@@ -10,9 +10,10 @@ export const importCommands: Command[] = [
     summary: 'apply a bootstrap JSON file (idempotent upsert of resources, clients and users)',
     usage: 'FILE',
     args: ['FILE'],
-    async run(s, _values, [file]) {
+    async run(s, _values, arg) {
+      const file = arg('FILE');
       // Validate the whole file before opening the database: a typo fails fast and changes nothing.
-      const bootstrap = readBootstrapFile(file!);
+      const bootstrap = readBootstrapFile(file);
       const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap);
       if (s.json) {
         s.printJson(result);

@@ -72,13 +72,14 @@ Exit status: 0 success, 1 error, 2 bad arguments, 78 bad configuration.
 
 function groupHelp(group: string): string {
   const cmds = COMMANDS.filter((c) => c.path[0] === group);
-  const width = Math.max(...cmds.map((c) => c.path[1]!.length));
+  const sub = (c: Command) => c.path.slice(1).join(' ');
+  const width = Math.max(...cmds.map((c) => sub(c).length));
   return `Usage: latchkey ${group} <subcommand> [options]
 
 ${GROUPS[group]}
 
 Subcommands:
-${cmds.map((c) => `  ${c.path[1]!.padEnd(width)}  ${c.summary}`).join('\n')}
+${cmds.map((c) => `  ${sub(c).padEnd(width)}  ${c.summary}`).join('\n')}
 
 Options:
 ${GLOBAL_HELP}
@@ -90,7 +91,7 @@ Run \`latchkey ${group} <subcommand> --help\` for details.
 function commandHelp(c: Command): string {
   return `Usage: ${name(c)}${c.usage ? ` ${c.usage}` : ''} [--json]
 
-${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.
+${c.summary.charAt(0).toUpperCase()}${c.summary.slice(1)}.
 
 Options:
 ${c.help ? `${c.help}\n` : ''}${GLOBAL_HELP}
@@ -185,8 +186,9 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   let json = false;
   let i = 0;
   // Options before the command word: only the global ones make sense there.
-  for (; i < argv.length && argv[i]!.startsWith('-'); i++) {
-    const a = argv[i]!;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === undefined || !a.startsWith('-')) break;
     if (a === '--json') json = true;
     else if (isHelpFlag(a)) help = true;
     else if (a === '--version') {
@@ -249,9 +251,16 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`${cmd.path.join(' ')}: ${what} (usage: ${name(cmd)} ${cmd.usage})`);
   }
 
+  const command = cmd;
+  const arg = (argName: string): string => {
+    const value = positionals[want.indexOf(argName)];
+    if (value === undefined) throw new Error(`${command.path.join(' ')} declares no argument ${argName}`);
+    return value;
+  };
+
   const session = createSession(loadConfig(io.env), json, io);
   try {
-    await cmd.run(session, values, positionals);
+    await cmd.run(session, values, arg);
   } catch (err) {
     await session.close().catch(() => {}); // the command's error is the one to report
     throw err;

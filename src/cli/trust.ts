@@ -132,7 +132,7 @@ export const trustCommands: Command[] = [
           list.map(({ metadata: t, updatedAt }) => [
             t.issuer,
             keysCell(t),
-            t.allow_any_subject ? '(any)' : t.subject!,
+            t.allow_any_subject ? '(any)' : (t.subject ?? '-'),
             t.scope || '-',
             t.client_ids.join(','),
             iso(updatedAt),
@@ -146,8 +146,9 @@ export const trustCommands: Command[] = [
     summary: 'stop trusting an issuer',
     usage: 'ISSUER',
     args: ['ISSUER'],
-    async run(s, _values, [issuer]) {
-      if (!(await trustedIssuersRepository(await s.db()).delete(issuer!))) throw new CliError(`issuer "${issuer}" is not trusted`);
+    async run(s, _values, arg) {
+      const issuer = arg('ISSUER');
+      if (!(await trustedIssuersRepository(await s.db()).delete(issuer))) throw new CliError(`issuer "${issuer}" is not trusted`);
       if (s.json) {
         s.printJson({ issuer, removed: true });
         return;

@@ -235,8 +235,9 @@ export const userCommands: Command[] = [
     usage: 'USERNAME',
     args: ['USERNAME'],
     notes: lookupNote,
-    async run(s, _values, [name]) {
-      const user = await findOrFail(await s.db(), name!);
+    async run(s, _values, arg) {
+      const name = arg('USERNAME');
+      const user = await findOrFail(await s.db(), name);
       if (s.json) {
         s.printJson(userView(user));
         return;
@@ -250,9 +251,10 @@ export const userCommands: Command[] = [
     usage: 'USERNAME',
     args: ['USERNAME'],
     notes: lookupNote,
-    async run(s, _values, [name]) {
+    async run(s, _values, arg) {
+      const name = arg('USERNAME');
       const db = await s.db();
-      const user = await findOrFail(db, name!);
+      const user = await findOrFail(db, name);
       if (!(await usersRepository(db).delete(user.id))) throw new CliError(`no user named "${name}"`);
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, deleted: true });
@@ -267,10 +269,12 @@ export const userCommands: Command[] = [
     usage: 'USERNAME CLIENT_ID',
     args: ['USERNAME', 'CLIENT_ID'],
     notes: `${lookupNote}\nEvery grant the user gave the client is revoked: its refresh tokens stop working at once, its access tokens introspect as inactive, and the consent page is shown again next time.`,
-    async run(s, _values, [name, clientId]) {
+    async run(s, _values, arg) {
+      const name = arg('USERNAME');
+      const clientId = arg('CLIENT_ID');
       const db = await s.db();
-      const user = await findOrFail(db, name!);
-      const hadConsent = await consentsRepository(db).revoke(user.id, clientId!);
+      const user = await findOrFail(db, name);
+      const hadConsent = await consentsRepository(db).revoke(user.id, clientId);
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
         return;
@@ -290,11 +294,12 @@ export const userCommands: Command[] = [
     help: PASSWORD_STDIN_HELP.join('\n'),
     notes: `${lookupNote}\nThe user's browser sessions end: they log in again with the new password.`,
     options: { 'password-stdin': { type: 'boolean' }, password: { type: 'string' } },
-    async run(s, values, [name]) {
+    async run(s, values, arg) {
+      const name = arg('USERNAME');
       refusePasswordArgument(values);
       requirePasswordStdin(values);
       const db = await s.db();
-      const user = await findOrFail(db, name!);
+      const user = await findOrFail(db, name);
       const passwordHash = await hashPassword(await readPassword(s, `New password for ${user.username}: `));
       const sessionsEnded = await db.transaction(async (tx) => {
         const users = usersRepository(tx);

@@ -18,7 +18,7 @@ const CORS_PATHS = [
 export function corsEndpoints(app: FastifyInstance): void {
   const paths = new Set<string>(CORS_PATHS);
   app.addHook('onRequest', async (req, reply) => {
-    if (paths.has(req.url.split('?')[0]!)) reply.header('access-control-allow-origin', '*');
+    if (paths.has(req.url.split('?', 1)[0] ?? req.url)) reply.header('access-control-allow-origin', '*');
   });
   for (const path of CORS_PATHS) {
     app.options(path, async (_req, reply) =>

@@ -98,9 +98,10 @@ export function endSessionEndpoint(ctx: AppContext) {
       return renderErrorPage(reply, 200, 'You are still signed in', 'You chose to stay signed in. You can close this page.');
     }
     if (hint && hint.sub === current.session.userId) return done();
-    const hidden = (['client_id', 'post_logout_redirect_uri', 'state'] as const)
-      .filter((n) => (n === 'client_id' ? clientId : p[n]) !== undefined)
-      .map((n) => ({ name: n, value: (n === 'client_id' ? clientId : p[n])! }));
+    const hidden = (['client_id', 'post_logout_redirect_uri', 'state'] as const).flatMap((n) => {
+      const value = n === 'client_id' ? clientId : p[n];
+      return value === undefined ? [] : [{ name: n, value }];
+    });
     return renderPage(reply, 'end-session', {
       action: ENDPOINT_PATHS.endSession,
       csrf: sessionCsrfToken(ctx, current.cookie),

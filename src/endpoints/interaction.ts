@@ -66,19 +66,21 @@ export function interactionEndpoints(ctx: AppContext) {
     i: Interaction,
     clientName: string,
     extra: { error?: string; status?: number; username?: string } = {},
-  ) =>
-    renderPage(
+  ) => {
+    const loginHint = loginHintOf(i, extra.username);
+    return renderPage(
       reply,
       'login',
       {
         clientName,
         action: `${interactionPath(i.id)}/login`,
         csrf: i.csrfToken,
-        ...(loginHintOf(i, extra.username) ? { loginHint: loginHintOf(i, extra.username)! } : {}),
+        ...(loginHint ? { loginHint } : {}),
         ...(extra.error ? { error: extra.error } : {}),
       },
       { status: extra.status ?? 200 },
     );
+  };
 
   const loginHintOf = (i: Interaction, typed?: string) => typed ?? (isDeviceRequest(i.request) ? undefined : i.request.loginHint);
 

@@ -31,7 +31,7 @@ export function revokeEndpoint(ctx: AppContext) {
         if (!verified) return reply.code(200).send();
         const p = verified.payload;
         if (p.client_id !== client.clientId) throw notYours();
-        await ctx.repos.revocations.revoke(String(p.jti), client.clientId, new Date(p.exp! * 1000));
+        await ctx.repos.revocations.revoke(String(p.jti), client.clientId, new Date(p.exp * 1000));
         return reply.code(200).send();
       }
       if (token.length > 512) return reply.code(200).send();

@@ -34,9 +34,9 @@ function bearerToken(req: FastifyRequest): string {
   if (header !== undefined && fromBody !== undefined)
     throw bearerError('invalid_request', 'send the access token once: in the Authorization header or the form body, not both', 400);
   if (header !== undefined) {
-    const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-    if (!m) throw bearerError('invalid_request', 'the Authorization header must be "Bearer <access token>"', 400);
-    return m[1]!;
+    const [, token] = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header) ?? [];
+    if (token === undefined) throw bearerError('invalid_request', 'the Authorization header must be "Bearer <access token>"', 400);
+    return token;
   }
   if (fromBody) return fromBody;
   throw bearerError(undefined, 'an access token is required', 401);

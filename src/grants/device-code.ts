@@ -47,7 +47,7 @@ export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
   const code = outcome.code;
   const authTime = Math.floor((code.authTime ?? new Date(now)).getTime() / 1000);
   const response = await userTokenResponse(deps, client, {
-    subject: code.userId!,
+    subject: code.userId,
     scopes: code.scopes,
     audiences: code.resources,
     grantId,

@@ -7,7 +7,7 @@ import { parseParams, repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
-import { buildAccessTokenClaims, newJti, signAccessToken } from '../tokens/access-token.js';
+import { audienceClaim, buildAccessTokenClaims, newJti, signAccessToken } from '../tokens/access-token.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
 import { JwtRejected, MAX_RECEIVED_JWT_LENGTH } from '../trust/received-jwt.js';
 import { recordTrustedJwt, verifyTrustedJwt, type TrustedJwt } from '../trust/verify-trusted.js';
@@ -122,7 +122,11 @@ export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
 
   const now = deps.clock.now();
   const subject = await readToken('subject', p.subject_token, p.subject_token_type, client, deps, now);
-  const actor = p.actor_token !== undefined ? await readToken('actor', p.actor_token, p.actor_token_type!, client, deps, now) : undefined;
+  // Both or neither (checked above).
+  const actor =
+    p.actor_token !== undefined && p.actor_token_type !== undefined
+      ? await readToken('actor', p.actor_token, p.actor_token_type, client, deps, now)
+      : undefined;
 
   if (subject.mayAct !== undefined) {
     if (!actor) {
@@ -198,7 +202,7 @@ export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
       {
         iss: deps.issuer,
         sub: subject.sub,
-        aud: target.audiences.length === 1 ? target.audiences[0]! : target.audiences,
+        aud: audienceClaim(target.audiences),
         client_id: client.clientId,
         jti: newJti(),
         iat,
@@ -280,7 +284,7 @@ async function ownAccessToken(token: string, deps: GrantDeps, now: number, bad: 
     sub: p.sub,
     iss: deps.issuer,
     rawSub: p.sub,
-    exp: p.exp!,
+    exp: p.exp,
     scopes: typeof p.scope === 'string' ? p.scope.split(' ') : [],
     act: readAct(p.act, bad),
     mayAct: p.may_act,
@@ -308,7 +312,7 @@ async function ownIdToken(token: string, client: ClientRecord, deps: GrantDeps, 
     sub: p.sub,
     iss: deps.issuer,
     rawSub: p.sub,
-    exp: p.exp!,
+    exp: p.exp,
     scopes: undefined,
     act: undefined,
     mayAct: p.may_act,

@@ -114,7 +114,8 @@ export async function continueAuthorization(
     request,
     expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),
   });
-  if (!needLogin) await ctx.repos.interactions.setUser(id, user.id, current!.session.authTime);
+  // Signed in (no login needed) means there is a current session.
+  if (!needLogin && current) await ctx.repos.interactions.setUser(id, user.id, current.session.authTime);
   return reply
     .code(303)
     .header('location', `${ctx.config.issuer}${interactionPath(id)}`)

@@ -31,10 +31,10 @@ export function fallbackDescription(scope: string): string {
       .replace(/[_\-.]+/g, ' ')
       .replace(/\s+/g, ' ')
       .trim();
-  const m = /^([A-Za-z0-9_-]+)[:./]([^/].*)$/.exec(scope);
-  if (m) {
-    const head = words(m[1]!);
-    const tail = words(m[2]!.replace(/[:/]+/g, ' '));
+  const [, rawHead, rawTail] = /^([A-Za-z0-9_-]+)[:./]([^/].*)$/.exec(scope) ?? [];
+  if (rawHead !== undefined && rawTail !== undefined) {
+    const head = words(rawHead);
+    const tail = words(rawTail.replace(/[:/]+/g, ' '));
     if (head && tail) return `${head}: ${tail}`;
   }
   return words(scope) || scope;

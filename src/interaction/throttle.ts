@@ -21,7 +21,8 @@ export function failureThrottle(ctx: AppContext, windowSeconds: number) {
       const now = ctx.clock.now();
       let wait = 0;
       for (const row of r.rows) {
-        const limit = buckets.find((b) => b.key === row.key)!.limit;
+        const limit = buckets.find((b) => b.key === row.key)?.limit;
+        if (limit === undefined) continue; // only the buckets asked for are selected
         const ends = row.window_start.getTime() + windowSeconds * 1000;
         if (row.count >= limit && ends > now) wait = Math.max(wait, Math.ceil((ends - now) / 1000));
       }

@@ -56,11 +56,13 @@ export function resolveTarget(t: TargetInput): Target {
 
   let audiences = [...new Set(t.requestedResources)];
   if (audiences.length === 0) {
-    if (t.requestedScopes?.length) {
-      audiences = t.clientAudiences.filter((a) => t.resources.get(a)?.scopes.some((s) => t.requestedScopes!.includes(s)));
+    const scopes = t.requestedScopes;
+    if (scopes?.length) {
+      audiences = t.clientAudiences.filter((a) => t.resources.get(a)?.scopes.some((s) => scopes.includes(s)));
     }
     if (audiences.length === 0) {
-      if (t.clientAudiences.length === 1) audiences = [t.clientAudiences[0]!];
+      const [only] = t.clientAudiences;
+      if (t.clientAudiences.length === 1 && only !== undefined) audiences = [only];
       else if (t.clientAudiences.length === 0) {
         throw invalidTarget(
           `client "${t.clientId}" has no audiences registered, so there is no resource to issue an access token for; register one in its "audiences"`,

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Db } from './db.js';
+import { onlyRow, type Db } from './db.js';
 
 /** Serialises cleanup across processes: whoever holds it this round purges, the others skip. */
 const CLEANUP_LOCK = 7_357_003;
@@ -35,7 +35,7 @@ export async function purgeExpired(db: Db, now: Date): Promise<Record<string, nu
     for (;;) {
       const deleted = await db.transaction(async (tx) => {
         const r = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CLEANUP_LOCK]);
-        if (!r.rows[0]!.ok) return undefined;
+        if (!onlyRow(r).ok) return undefined;
         return (await tx.query(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${where} LIMIT ${BATCH})`, [now]))
           .rowCount;
       });

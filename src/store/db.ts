@@ -7,6 +7,13 @@ export interface QueryResult<T> {
   rowCount: number;
 }
 
+/** The row of a statement that always returns exactly one (an aggregate, INSERT … RETURNING). */
+export function onlyRow<T>(r: QueryResult<T>): T {
+  const [row] = r.rows;
+  if (row === undefined) throw new Error('the statement returned no row');
+  return row;
+}
+
 export interface QueryOptions {
   /**
    * Runs the statement as a named prepared statement on PostgreSQL, so each connection parses and

@@ -46,13 +46,19 @@ export function newJti(): string {
   return jti;
 }
 
+/** The "aud" claim: a single audience is a string, several an array. */
+export function audienceClaim(audiences: readonly string[]): string | string[] {
+  const [only] = audiences;
+  return audiences.length === 1 && only !== undefined ? only : [...audiences];
+}
+
 /** Pure: the claims of an access token. A single audience is a string, several an array. */
 export function buildAccessTokenClaims(input: AccessTokenInput, jti: string = newJti()): AccessTokenClaims {
   const claims: AccessTokenClaims = {
     ...input.extra,
     iss: input.issuer,
     sub: input.subject,
-    aud: input.audiences.length === 1 ? input.audiences[0]! : [...input.audiences],
+    aud: audienceClaim(input.audiences),
     client_id: input.clientId,
     jti,
     iat: input.issuedAt,

@@ -1,6 +1,11 @@
 import { jwtVerify, type JWTPayload } from 'jose';
 import type { KeyStore } from '../keys/keystore.js';
 
+/** The claims of a token we issued: jwtVerify has required exp and iat (and checked they are numbers). */
+export type OwnJwtPayload = JWTPayload & { exp: number; iat: number };
+
+const hasTimes = (p: JWTPayload): p is OwnJwtPayload => typeof p.exp === 'number' && typeof p.iat === 'number';
+
 /**
  * Verifies a JWT that Latchkey issued (signature by a published key, our issuer, not expired).
  * Returns undefined for anything else: garbage, foreign, expired, or wrong `typ`.
@@ -9,7 +14,7 @@ export async function verifyOwnJwt(
   token: string,
   keystore: KeyStore,
   opts: { issuer: string; now: number; typ?: string; clockSkew?: number; requireJti?: boolean },
-): Promise<{ payload: JWTPayload; typ: string | undefined } | undefined> {
+): Promise<{ payload: OwnJwtPayload; typ: string | undefined } | undefined> {
   if (token.length > 16_384 || token.split('.').length !== 3) return undefined;
   try {
     const { payload, protectedHeader } = await jwtVerify(
@@ -27,7 +32,7 @@ export async function verifyOwnJwt(
         requiredClaims: opts.requireJti === false ? ['exp', 'iat'] : ['exp', 'iat', 'jti'],
       },
     );
-    return { payload, typ: protectedHeader.typ };
+    return hasTimes(payload) ? { payload, typ: protectedHeader.typ } : undefined;
   } catch {
     return undefined;
   }

@@ -140,7 +140,9 @@ export async function verifyReceivedJwt(jwt: string, policy: ReceivedJwtPolicy):
   if (audProblem) throw new JwtRejected(audProblem);
 
   const nowSec = Math.floor(policy.now / 1000);
-  const exp = payload.exp!;
+  const exp = payload.exp;
+  // jwtVerify has required a numeric exp; this only tells TypeScript.
+  if (exp === undefined) throw new JwtRejected('the "exp" claim is required');
   if (exp > nowSec + policy.maxLifetime + policy.clockSkew) {
     throw new JwtRejected(`"exp" is more than ${policy.maxLifetime} seconds ahead; assertions must be short-lived`);
   }

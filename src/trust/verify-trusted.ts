@@ -55,8 +55,11 @@ export async function verifyTrustedJwt(
         if (trusted.jwks.keys.length === 0) throw new JwtRejected(`trusted issuer "${iss}" has no registered keys`);
         return trusted.jwks;
       }
+      const uri = trusted.jwks_uri;
+      // The schema requires jwks or jwks_uri.
+      if (!uri) throw new JwtRejected(`trusted issuer "${iss}" has no registered keys`);
       try {
-        return await trust.remoteJwks.get(trusted.jwks_uri!, header.kid);
+        return await trust.remoteJwks.get(uri, header.kid);
       } catch (err) {
         throw new JwtRejected(`the trusted issuer's jwks_uri could not be read (${(err as Error).message})`);
       }
@@ -69,7 +72,9 @@ export async function verifyTrustedJwt(
     keySource: "the trusted issuer's registered jwks or jwks_uri",
     keyOwner: "the trusted issuer's registered keys",
   });
-  const t = trusted!;
+  // keys() ran and found the issuer, or verification failed.
+  const t = trusted;
+  if (!t) throw new Error('verifyReceivedJwt returned without resolving keys');
   const { payload } = verified;
   if (payload.sub.length > 255) throw new JwtRejected('"sub" is longer than 255 characters');
   if (!t.allow_any_subject && payload.sub !== t.subject) {

@@ -57,8 +57,9 @@ export function clientsRepository(db: Queryable) {
          RETURNING (xmax = 0) AS inserted`,
         [clientId, secretHash ?? null, JSON.stringify(metadata), secretHash === undefined],
       );
-      if (r.rows.length === 0) return 'unchanged';
-      return r.rows[0]!.inserted ? 'created' : 'updated';
+      const [row] = r.rows;
+      if (!row) return 'unchanged';
+      return row.inserted ? 'created' : 'updated';
     },
 
     /** Create-only (the CLI must never overwrite a client): false when the id is already taken. */

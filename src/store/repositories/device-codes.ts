@@ -47,11 +47,14 @@ const toCode = (r: Row): DeviceCode => ({
   expiresAt: r.expires_at,
 });
 
+/** An approved code: decide() recorded who approved it. */
+export type ApprovedDeviceCode = DeviceCode & { userId: string };
+
 /** What one poll of the token endpoint found, decided under the code's row lock. */
 export type PollOutcome =
   | { kind: 'not_found' | 'other_client' | 'expired' | 'consumed' | 'denied' | 'pending' }
   | { kind: 'slow_down'; interval: number }
-  | { kind: 'approved'; code: DeviceCode };
+  | { kind: 'approved'; code: ApprovedDeviceCode };
 
 export function deviceCodesRepository(db: Db) {
   return {
@@ -111,7 +114,7 @@ export function deviceCodesRepository(db: Db) {
       hash: string,
       clientId: string,
       now: Date,
-      onApproved: (tx: Queryable, code: DeviceCode) => Promise<void>,
+      onApproved: (tx: Queryable, code: ApprovedDeviceCode) => Promise<void>,
     ): Promise<PollOutcome> {
       return db.transaction(async (tx) => {
         const r = await tx.query<Row>('SELECT * FROM device_codes WHERE device_code_hash = $1 FOR UPDATE', [hash]);
@@ -138,9 +141,13 @@ export function deviceCodesRepository(db: Db) {
           await tx.query('UPDATE device_codes SET last_polled_at = $2 WHERE device_code_hash = $1', [hash, now]);
           return { kind: 'denied' };
         }
+        // Approved, so decide() set user_id (deleting the user deletes the row).
+        const { userId } = code;
+        if (userId === null) throw new Error('an approved device code has no user');
+        const approved = { ...code, userId };
         await tx.query("UPDATE device_codes SET status = 'consumed', last_polled_at = $2 WHERE device_code_hash = $1", [hash, now]);
-        await onApproved(tx, code);
-        return { kind: 'approved', code };
+        await onApproved(tx, approved);
+        return { kind: 'approved', code: approved };
       });
     },
   };

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import { onlyRow, type Queryable } from '../db.js';
 
 export function rateLimitsRepository(db: Queryable) {
   return {
@@ -16,7 +16,7 @@ export function rateLimitsRepository(db: Queryable) {
          RETURNING count, window_start`,
         [key, now, windowSeconds],
       );
-      const row = r.rows[0]!;
+      const row = onlyRow(r);
       return { count: row.count, resetAt: new Date(row.window_start.getTime() + windowSeconds * 1000) };
     },
   };

@@ -29,8 +29,9 @@ export function resourcesRepository(db: Queryable) {
          RETURNING (xmax = 0) AS inserted`,
         [r.identifier, JSON.stringify(r.scopes), r.access_token_ttl ?? null],
       );
-      if (res.rows.length === 0) return 'unchanged';
-      return res.rows[0]!.inserted ? 'created' : 'updated';
+      const [row] = res.rows;
+      if (!row) return 'unchanged';
+      return row.inserted ? 'created' : 'updated';
     },
 
     async maxAccessTokenTtl(): Promise<number | null> {

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db.js';
+import { onlyRow, type Queryable } from '../db.js';
 
 export function revocationsRepository(db: Queryable) {
   return {
@@ -24,7 +24,7 @@ export function revocationsRepository(db: Queryable) {
              OR NOT EXISTS (SELECT 1 FROM grants WHERE id = $2 AND revoked_at IS NULL) AS revoked`,
         [jti, grantId],
       );
-      return r.rows[0]!.revoked;
+      return onlyRow(r).revoked;
     },
   };
 }

@@ -45,8 +45,9 @@ export function trustedIssuersRepository(db: Queryable) {
          RETURNING (xmax = 0) AS inserted`,
         [t.issuer, JSON.stringify(t)],
       );
-      if (r.rows.length === 0) return 'unchanged';
-      return r.rows[0]!.inserted ? 'created' : 'updated';
+      const [row] = r.rows;
+      if (!row) return 'unchanged';
+      return row.inserted ? 'created' : 'updated';
     },
 
     /** Create-only: false when the issuer is already trusted. */
