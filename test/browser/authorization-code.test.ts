@@ -76,7 +76,7 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
   after(async () => {
     for (const c of contexts) await c.close().catch(() => undefined);
     await closeBrowser(browser);
-    await server?.close();
+    await (server as TestServer | undefined)?.close(); // unset if before() failed
   });
 
   /** A fresh browser context with a page, the callback trap armed and every request recorded. */
@@ -212,7 +212,7 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
     assert.equal(cb.params.get('code'), null);
     await assert.rejects(
       oidc.authorizationCodeGrant(web, new URL(cb.url), { pkceCodeVerifier: a.verifier, expectedNonce: a.nonce, expectedState: a.state }),
-      (err: any) => err?.error === 'access_denied',
+      (err: unknown) => err instanceof oidc.AuthorizationResponseError && err.error === 'access_denied',
     );
     assertCleanPages(rec, trap);
   });
@@ -410,7 +410,7 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
     const a = await authUrl();
     const res = await page.goto(a.url.href);
     assert.equal(res?.headers()['x-frame-options'], 'DENY');
-    assert.match(res?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+    assert.match(res.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
     const loginUrl = page.url();
 
     // An attacker's page from a real server on another origin (same site, so this browser's

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { freshDatabaseEnv } from '../helpers/server.js';
+import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
 import { runCli, SPAWN_TIMEOUT_MS, type CliRun } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +27,7 @@ type Run = CliRun;
 
 let env: Record<string, string>;
 let cwd: string;
-let cleanup: () => Promise<void>;
+let cleanup: (() => Promise<void>) | undefined;
 
 /** `input`, when given, is piped to the CLI's standard input; otherwise stdin is empty. */
 function run(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<Run> {
@@ -35,7 +35,7 @@ function run(args: string[], extraEnv: Record<string, string> = {}, input = ''):
 }
 
 /** Succeeds and returns the parsed --json output. */
-async function runJson<T = any>(args: string[], input?: string): Promise<T> {
+async function runJson<T = JsonBody>(args: string[], input?: string): Promise<T> {
   const r = await run([...args, '--json'], {}, input);
   assert.equal(r.code, 0, `latchkey ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
@@ -536,7 +536,12 @@ describe('latchkey CLI', () => {
       try {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('holder did not open the database')), SPAWN_TIMEOUT_MS);
-          holder.stdout.on('data', (d) => String(d).includes('ready') && (clearTimeout(timer), resolve()));
+          holder.stdout.on('data', (d) => {
+            if (String(d).includes('ready')) {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
           holder.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
         });
         const r = await run(['clients', 'list']);

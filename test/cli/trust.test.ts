@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { freshDatabaseEnv } from '../helpers/server.js';
+import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,16 +20,16 @@ type Run = CliRun;
 
 let env: Record<string, string>;
 let cwd: string;
-let cleanup: () => Promise<void>;
+let cleanup: (() => Promise<void>) | undefined;
 
 function run(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
   return runCli(args, { cwd, env: { ...env, ...extraEnv } });
 }
 
-async function runJson<R = any>(args: string[]): Promise<{ value: R; stderr: string }> {
+async function runJson(args: string[]): Promise<{ value: JsonBody; stderr: string }> {
   const r = await run([...args, '--json']);
   assert.equal(r.code, 0, `latchkey ${args.join(' ')} failed: ${r.stderr}`);
-  return { value: JSON.parse(r.stdout) as R, stderr: r.stderr };
+  return { value: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
 /** Fails with exactly one `latchkey: …` line on stderr, no stack trace, nothing on stdout. */
@@ -187,12 +187,12 @@ describe('latchkey trust', () => {
     assert.equal(other.value.allow_any_subject, true);
     assert.equal(other.value.subject, undefined);
 
-    const list = await runJson<any[]>(['trust', 'list']);
+    const list: JsonBody[] = (await runJson(['trust', 'list'])).value;
     assert.deepEqual(
-      list.value.map((t) => t.issuer),
+      list.map((t) => t.issuer),
       [PARTNER, OTHER].sort(),
     );
-    assert.ok(list.value.every((t) => t.created_at && t.updated_at));
+    assert.ok(list.every((t) => t.created_at && t.updated_at));
     const text = await run(['trust', 'list']);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^ISSUER\s+KEYS\s+SUBJECT\s+SCOPE\s+CLIENTS/);
@@ -204,7 +204,7 @@ describe('latchkey trust', () => {
     assertOneLineFailure(await run(['trust', 'remove', OTHER]), /issuer "https:\/\/other-idp\.example" is not trusted/);
     assertOneLineFailure(await run(['trust', 'remove']), /missing ISSUER/);
     assert.deepEqual(
-      (await runJson<any[]>(['trust', 'list'])).value.map((t) => t.issuer),
+      (await runJson(['trust', 'list'])).value.map((t: JsonBody) => t.issuer),
       [PARTNER],
     );
   });

@@ -75,10 +75,10 @@ describe(
       assert.equal((await introspect()).body.active, true);
 
       // Load while the database goes away.
-      let stop = false;
+      const stopLoad = new AbortController();
       const results: { status: number; ms: number; body: string }[] = [];
       const load = (async () => {
-        while (!stop) {
+        while (!stopLoad.signal.aborted) {
           const t0 = Date.now();
           const res = await fetch(`${url}/introspect`, {
             method: 'POST',
@@ -111,7 +111,7 @@ describe(
         recovered = (await fetch(`${url}/readyz`)).status === 200;
         if (!recovered) await new Promise((r) => setTimeout(r, 250));
       }
-      stop = true;
+      stopLoad.abort();
       await load;
       assert.ok(recovered, 'ready again without a restart');
       assert.equal((await introspect()).body.active, true);

@@ -115,7 +115,10 @@ describe('client credentials with openid-client', () => {
     const basicCfg = await oidc.discovery(new URL(server.issuer), 'svc-basic', undefined, oidc.ClientSecretBasic(SECRET), insecure);
     const postCfg = await oidc.discovery(new URL(server.issuer), 'svc-post', undefined, oidc.ClientSecretPost(SECRET), insecure);
     const { access_token } = await oidc.clientCredentialsGrant(basicCfg, { scope: 'api:read', resource: API });
-    await assert.rejects(oidc.tokenRevocation(postCfg, access_token), (err: any) => err.error === 'invalid_request');
+    await assert.rejects(
+      oidc.tokenRevocation(postCfg, access_token),
+      (err: unknown) => err instanceof oidc.ResponseBodyError && err.error === 'invalid_request',
+    );
     assert.equal((await oidc.tokenIntrospection(basicCfg, access_token)).active, true);
   });
 

@@ -8,7 +8,7 @@ import { API, OTHER_API, SECRET, clientKeyPair, type ClientKeys } from '../helpe
 import { createAppContext } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
-import { basic, freePort, postForm, startServer, type TestServer } from '../helpers/server.js';
+import { basic, freePort, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
 
 /** Claims over an assertion's defaults; a claim set to undefined is left out of the token. */
 type ClaimOverrides = { [K in keyof JWTPayload]?: JWTPayload[K] | undefined };
@@ -122,7 +122,7 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
       { authorization: basic(client, SECRET) },
     );
 
-  const expectError = (res: { status: number; body: any; headers: Headers }, error: string, description: RegExp) => {
+  const expectError = (res: { status: number; body: JsonBody; headers: Headers }, error: string, description: RegExp) => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error, error);
     assert.match(res.body.error_description, description);

@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { buildAccessTokenClaims, signAccessToken } from '../../src/tokens/access-token.js';
 import { API, OTHER_API, SECRET, clientKeyPair, type ClientKeys } from '../helpers/fixtures.js';
-import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
+import { basic, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
 import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -120,7 +120,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
   const exchange = (client: string, params: Record<string, string | string[]>) =>
     postForm(`${server.url}/token`, { grant_type: TOKEN_EXCHANGE, ...params }, { authorization: basic(client, SECRET) });
 
-  const expectError = (res: { status: number; body: any; headers: Headers }, error: string, description: RegExp) => {
+  const expectError = (res: { status: number; body: JsonBody; headers: Headers }, error: string, description: RegExp) => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error, error);
     assert.match(res.body.error_description, description);

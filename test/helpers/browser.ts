@@ -138,7 +138,10 @@ export class CallbackTrap {
   }
 
   private async handle(cdp: CDPSession, event: PausedRequest): Promise<void> {
-    if (!this.matches(event.request.url)) return void (await cdp.send('Fetch.continueRequest', { requestId: event.requestId }));
+    if (!this.matches(event.request.url)) {
+      await cdp.send('Fetch.continueRequest', { requestId: event.requestId });
+      return;
+    }
     const cb = capture(event);
     await cdp.send('Fetch.fulfillRequest', {
       requestId: event.requestId,

@@ -103,12 +103,19 @@ export async function startServer(
 export const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
+/**
+ * A parsed JSON response body. Tests read its members directly, as they do what fetch's
+ * Response.json() returns (typed any): the assertions on them are the checks (eslint.config.js).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type JsonBody = any;
+
 /** POST a form and return status, headers and parsed JSON (or text). */
 export async function postForm(
   url: string,
   form: Record<string, string | string[]> | string,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; body: any }> {
+): Promise<{ status: number; headers: Headers; body: JsonBody }> {
   let body: string;
   if (typeof form === 'string') body = form;
   else {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { API, OTHER_API, SECRET, clientKeyPair, standardBootstrap, type ClientKeys } from '../helpers/fixtures.js';
-import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
+import { basic, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
 
 /** Claims over an assertion's defaults; a claim set to undefined is left out of the token. */
 type ClaimOverrides = { [K in keyof JWTPayload]?: JWTPayload[K] | undefined };
@@ -57,7 +57,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   const jwtAuth = (a: string, extra: Record<string, string> = {}) =>
     postForm(token, { grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: a, ...extra });
 
-  const expectError = (res: { status: number; body: any; headers: Headers }, status: number, error: string, description?: RegExp) => {
+  const expectError = (res: { status: number; body: JsonBody; headers: Headers }, status: number, error: string, description?: RegExp) => {
     assert.equal(res.status, status, JSON.stringify(res.body));
     assert.equal(res.body.error, error);
     assert.equal(typeof res.body.error_description, 'string');
@@ -231,10 +231,10 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
       body: '{"grant_type":"client_credentials"}',
     });
     assert.equal(json.status, 415);
-    assert.equal(((await json.json()) as any).error, 'invalid_request');
+    assert.equal(((await json.json()) as JsonBody).error, 'invalid_request');
     const none = await fetch(token, { method: 'POST' });
     assert.equal(none.status, 400);
-    assert.equal(((await none.json()) as any).error, 'invalid_request');
+    assert.equal(((await none.json()) as JsonBody).error, 'invalid_request');
     const odd = await fetch(token, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     assert.equal(odd.status, 415);
     for (const body of ['%%%&&&===', 'grant_type=%FF%FE', 'grant_type=client\u0000credentials', '&&&']) {
@@ -248,7 +248,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
       body: '{bad',
     });
     assert.equal(badJson.status, 400);
-    assert.equal(((await badJson.json()) as any).error, 'invalid_request');
+    assert.equal(((await badJson.json()) as JsonBody).error, 'invalid_request');
   });
 
   it('oversized bodies: 413 invalid_request', async () => {
@@ -266,10 +266,10 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
     const get = await fetch(token);
     assert.equal(get.status, 405);
     assert.match(get.headers.get('allow') ?? '', /\bPOST\b/);
-    assert.equal(((await get.json()) as any).error, 'invalid_request');
+    assert.equal(((await get.json()) as JsonBody).error, 'invalid_request');
     const missing = await fetch(`${server.url}/nope`);
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as any).error, 'invalid_request');
+    assert.equal(((await missing.json()) as JsonBody).error, 'invalid_request');
   });
 
   it('introspection requires an authenticated client and a token', async () => {
