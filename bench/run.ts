@@ -461,7 +461,7 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  async (err) => {
+  async (err: unknown) => {
     process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
     await runCleanup();
     process.exit(1);

@@ -201,7 +201,7 @@ function authorizePath(clientId: string, challenge: string, state: string, promp
     nonce: b64url(randomBytes(12)),
     ...(prompt ? { prompt } : {}),
   });
-  return `/authorize?${q}`;
+  return `/authorize?${q.toString()}`;
 }
 
 /** The code in a 303 to the callback, or why there is none. */

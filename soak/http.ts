@@ -63,13 +63,13 @@ export class HttpClient {
 
 /** A short name for a transport error, for the error counts (ECONNRESET, TIMEOUT, …). */
 export function errorCode(err: unknown): string {
-  const e = err as { code?: unknown; message?: unknown };
+  const e = err as { code?: unknown; message?: unknown } | null | undefined;
   return typeof e?.code === 'string' ? e.code : String(e?.message ?? err).slice(0, 60);
 }
 
 /** How long a failed request took (set on every error `request` rejects with). */
 export function elapsedMs(err: unknown): number {
-  const ms = (err as { elapsedMs?: unknown })?.elapsedMs;
+  const ms = (err as { elapsedMs?: unknown } | null | undefined)?.elapsedMs;
   return typeof ms === 'number' ? ms : 0;
 }
 

@@ -78,8 +78,10 @@ function expectJson(r: HttpResult, fields: string[]): Json | Outcome {
   return j;
 }
 
-const isOutcome = (x: Json | Outcome): x is Outcome =>
-  typeof (x as { kind?: unknown }).kind === 'string' && ['ok', 'status', 'transport', 'invalid'].includes(String((x as Outcome).kind));
+const isOutcome = (x: Json | Outcome): x is Outcome => {
+  const kind = (x as { kind?: unknown }).kind;
+  return typeof kind === 'string' && ['ok', 'status', 'transport', 'invalid'].includes(kind);
+};
 
 export interface MixContext {
   client: HttpClient;

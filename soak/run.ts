@@ -91,6 +91,8 @@ const loadAverage = () =>
 // ---- interruption: stop everything, clean up, exit 128+signal
 
 let interrupted = false;
+/** For reads after an await: a signal sets `interrupted` at any time, which TypeScript's narrowing cannot know. */
+const isInterrupted = () => interrupted;
 function installSignalHandlers(): void {
   let first = 0;
   for (const [signal, code] of [
@@ -288,11 +290,11 @@ async function main(): Promise<number> {
     clearTimeout(endTimer);
     if (!endedAt) endedAt = performance.now();
     rssEnd ??= server.rssKb();
-    if (interrupted) return new Promise(() => {}); // the signal handler cleans up and exits
+    if (interrupted) return await new Promise(() => {}); // the signal handler cleans up and exits
     if (aborted) fail(aborted);
     else dbBytes = await server.databaseBytes().catch(() => undefined);
   } catch (err) {
-    if (interrupted) return new Promise(() => {});
+    if (interrupted) return await new Promise(() => {});
     fail(`soak aborted: ${(err as Error).stack ?? String(err)}`);
   } finally {
     if (!interrupted) {
@@ -306,7 +308,7 @@ async function main(): Promise<number> {
       await runCleanup();
     }
   }
-  if (interrupted) return new Promise(() => {});
+  if (isInterrupted()) return new Promise(() => {});
 
   // ---- report
   const loadAtEnd = loadAverage();
@@ -501,7 +503,7 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  async (err) => {
+  async (err: unknown) => {
     process.stderr.write(`soak: ${(err as Error).stack ?? String(err)}\n`);
     await runCleanup();
     process.exit(1);

@@ -87,8 +87,8 @@ export async function startLatchkey(opts: { repoRoot: string; tmpDir: string; ad
     users: [{ username: creds.user.username, password: creds.user.password, claims: { name: 'Soak User' } }],
   };
 
-  const db = await createBenchDatabase(opts.adminDatabaseUrl).catch((err: Error) => {
-    throw new Error(err.message.replace('BENCH_DATABASE_URL', 'SOAK_DATABASE_URL'));
+  const db = await createBenchDatabase(opts.adminDatabaseUrl).catch((err: unknown) => {
+    throw new Error((err instanceof Error ? err.message : String(err)).replace('BENCH_DATABASE_URL', 'SOAK_DATABASE_URL'), { cause: err });
   });
   onCleanup(`drop database ${db.name}`, () => db.drop());
   const bootstrapFile = join(opts.tmpDir, 'latchkey-bootstrap.json');

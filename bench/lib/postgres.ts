@@ -18,7 +18,9 @@ export async function createBenchDatabase(adminUrl: string): Promise<BenchDataba
   try {
     await admin.connect();
   } catch (err) {
-    throw new Error(`cannot connect to PostgreSQL at ${redact(adminUrl)} (set BENCH_DATABASE_URL): ${(err as Error).message}`);
+    throw new Error(`cannot connect to PostgreSQL at ${redact(adminUrl)} (set BENCH_DATABASE_URL): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let serverVersion: string;
   try {

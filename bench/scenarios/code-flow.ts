@@ -53,7 +53,7 @@ export function authorizeUrl(
     code_challenge_method: 'S256',
     ...extra,
   });
-  return `${authorizePath(t)}?${q}`;
+  return `${authorizePath(t)}?${q.toString()}`;
 }
 
 const expectRedirect = async (res: Response, step: string, to?: RegExp): Promise<string> => {

@@ -73,7 +73,7 @@ export function checkAccessToken(
   const problems: string[] = [];
   if (header.alg !== 'ES256') problems.push(`alg is ${String(header.alg)}, expected ES256`);
   if (!aud.includes(audience)) problems.push(`aud is ${JSON.stringify(payload.aud)}, expected ${audience}`);
-  const scopes = new Set(String(payload.scope ?? '').split(' '));
+  const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
   const missing = want.scope.split(' ').filter((s) => !scopes.has(s));
   if (missing.length) problems.push(`scope claim is ${JSON.stringify(payload.scope)}, expected ${JSON.stringify(want.scope)}`);
   if (String(json.token_type).toLowerCase() !== 'bearer') problems.push(`token_type is ${String(json.token_type)}`);

@@ -96,7 +96,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
 
 provider.silent = true; // Koa: don't print every error
 provider.on('server_error', (_ctx, err) => {
-  process.stderr.write(`oidc-provider server_error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(`oidc-provider server_error: ${err instanceof Error && err.stack !== undefined ? err.stack : String(err)}\n`);
 });
 
 const server = provider.listen(port, '127.0.0.1');
