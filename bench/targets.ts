@@ -1,5 +1,6 @@
 /**
- * The servers the bench measures. Each runs in its own child process (`node --import tsx …`),
+ * The servers the bench measures. Each runs in its own child process (Latchkey compiled, as
+ * `npm start` runs it: `node --enable-source-maps dist/main.js`; the competitors through tsx),
  * provisioned from the merged scenario fixtures; autocannon runs in the bench process.
  *
  * To add a target: give it an id in TargetId, an entry in TARGETS, and list it in the scenarios
@@ -63,7 +64,7 @@ const latchkey: Target = {
     const port = await freePort();
     const child = spawnChild(
       'Latchkey',
-      [...(process.env.BENCH_LATCHKEY_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'],
+      [...(process.env.BENCH_LATCHKEY_NODE_ARGS ?? '').split(' ').filter(Boolean), '--enable-source-maps', 'dist/main.js'],
       {
         cwd: ctx.repoRoot,
         env: childEnv({

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// The admin CLI, run from the TypeScript sources (no build step). tsx's loader is registered in
-// this process, resolved from this package, so it works from any cwd and through `npx latchkey`.
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+// The admin CLI, run from the compiled JavaScript in dist/ (npm run build; npm start and npm test
+// build first). Resolved from this file, so it works from any cwd and through `npx latchkey`.
+import { existsSync } from 'node:fs';
 
-// This package's tsconfig, not whatever tsconfig.json the caller's cwd happens to hold.
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-const { main } = await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('latchkey: dist/ is missing: run npm run build\n');
+  process.exit(1);
+}
+// Stack traces name the TypeScript sources, as `node --enable-source-maps` does for the server.
+process.setSourceMapsEnabled(true);
+const { main } = await import(entry.href);
 
 // A closed pipe (`latchkey clients list | head -1`) is not an error worth a stack trace.
 process.stdout.on('error', (err) => {

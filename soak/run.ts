@@ -466,7 +466,7 @@ async function main(): Promise<number> {
   const when = started.toISOString().replace('T', ' ').slice(0, 16);
   const preamble = [
     `${when} UTC. ${machine}. Load average (1/5/15 min) at start ${loadAtStart}, at end ${loadAtEnd}.`,
-    `One Latchkey process (\`node --import tsx src/main.ts\`, LOG_LEVEL=warn) on PostgreSQL ${server.serverVersion}, fresh database; ` +
+    `One Latchkey process (\`node --enable-source-maps dist/main.js\`, LOG_LEVEL=warn) on PostgreSQL ${server.serverVersion}, fresh database; ` +
       `the load generator runs in the soak process on the same machine. ${settingsLine}.`,
   ];
   const verdictLine = `RESULT: ${passed ? 'PASS' : 'FAIL'} (${verdicts.filter((v) => !v.met).length} of ${verdicts.length} targets missed)`;

@@ -95,7 +95,7 @@ export async function startLatchkey(opts: { repoRoot: string; tmpDir: string; ad
   writeFileSync(bootstrapFile, JSON.stringify(bootstrap, null, 2), { mode: 0o600 });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawnChild('Latchkey', ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawnChild('Latchkey', ['--enable-source-maps', 'dist/main.js'], {
     cwd: opts.repoRoot,
     env: childEnv({
       PORT: String(port),

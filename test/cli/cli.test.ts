@@ -20,7 +20,8 @@ import { verifyPassword } from '../../src/users/password.js';
  * (sequential) suite because every spawn pays for starting the embedded database.
  */
 
-const SRC = new URL('../../src/', import.meta.url).href;
+/** The compiled modules, as the bin and the server run them. */
+const DIST = new URL('../../dist/', import.meta.url).href;
 const T = { timeout: 180_000 };
 
 type Run = CliRun;
@@ -523,12 +524,12 @@ describe('latchkey CLI', () => {
     { ...T, skip: process.env.DATABASE_URL ? 'only the embedded database is single-process (DATABASE_URL is set)' : false },
     async () => {
       const holderScript = `
-      import { openPglite } from ${JSON.stringify(`${SRC}store/pglite.ts`)};
+      import { openPglite } from ${JSON.stringify(`${DIST}store/pglite.js`)};
       const db = await openPglite(process.env.DATA_DIR);
       process.on('SIGTERM', async () => { await db.close(); process.exit(0); });
       console.log('ready');
       setInterval(() => {}, 1000);`;
-      const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holderScript], {
+      const holder = spawn(process.execPath, ['--input-type=module', '-e', holderScript], {
         cwd: fileURLToPath(new URL('../../', import.meta.url)),
         env,
         stdio: ['ignore', 'pipe', 'inherit'],

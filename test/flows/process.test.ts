@@ -98,7 +98,7 @@ describe('start-up failures are one clear line', () => {
     const code = await p.exited;
     assert.notEqual(code, 0);
     assert.match(p.output(), /PORT/);
-    assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, 'no stack trace');
+    assert.doesNotMatch(p.output(), /at .*\.(?:ts|js):\d+/, 'no stack trace');
   });
 
   it('a bad bootstrap file names the field', async () => {

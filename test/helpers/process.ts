@@ -1,4 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled server, as `npm start` and the Docker image run it (`npm test` builds it first). */
+export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export interface LatchkeyProcess {
   child: ChildProcess;
@@ -7,9 +12,10 @@ export interface LatchkeyProcess {
   output(): string;
 }
 
-/** Runs `src/main.ts` as `npm start` does (a real process), collecting its output. */
+/** Runs the server as `npm start` does (a real process, this Node binary), collecting its output. */
 export function startProcess(env: Record<string, string>): LatchkeyProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
+  const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
