@@ -1,8 +1,12 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
- * One zod schema for the whole environment (CONTRACT.md "Configuration"). Every variable has a
- * safe default; a bad value stops start-up with a message naming the variable and the problem.
+ * The configuration: one zod schema over the environment, in which every setting is written once
+ * — its variable, validation, default and meaning (README "Configuration" lists them for
+ * operators). `Config` is the schema's output: the variables with camelCase names (`ACCESS_TOKEN_TTL`
+ * → `accessTokenTtl`, and without the `LATCHKEY_` prefix: `LATCHKEY_SECRET` → `secret`), frozen.
+ * A bad value stops start-up with a message naming the variable, what is wrong and what to use.
  */
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -15,248 +19,282 @@ const seconds = (name: string, def: number, min: number, max: number) =>
     .max(max, `${name} must be at most ${max}`)
     .default(def);
 
-const bool = (def: boolean) =>
+const count = (name: string, def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(def);
+
+const port = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(0, `${name} must be between 0 and 65535`)
+    .max(65535, `${name} must be between 0 and 65535`);
+
+const bool = (name: string, def: boolean) =>
   z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: `${name} must be true or false` })
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const envSchema = z
-  .object({
-    PORT: z.coerce
-      .number({ error: 'PORT must be a number' })
-      .int('PORT must be a whole number')
-      .min(0, 'PORT must be between 0 and 65535')
-      .max(65535, 'PORT must be between 0 and 65535')
-      .default(3000),
-    HOST: z.string().min(1, 'HOST must not be empty').default('127.0.0.1'),
-    ISSUER: z.string().optional(),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
-      .optional(),
-    DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
-    LATCHKEY_SECRET: z.string().min(32, 'LATCHKEY_SECRET must be at least 32 characters (use e.g. `openssl rand -base64 48`)').optional(),
-    LATCHKEY_BOOTSTRAP: z.string().min(1).optional(),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-        error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
-      })
-      .default('info'),
-    /** Lifetime of access tokens when the resource does not set its own. */
-    ACCESS_TOKEN_TTL: seconds('ACCESS_TOKEN_TTL', 600, 30, 86400),
-    /** ES256 is the default for access tokens: ~10x cheaper to sign than RS256 (see README). */
-    ACCESS_TOKEN_SIGNING_ALG: z.enum(['ES256', 'RS256'], { error: 'ACCESS_TOKEN_SIGNING_ALG must be ES256 or RS256' }).default('ES256'),
-    /** How long a rotated-in key is published before it signs (resource servers' JWKS caches). */
-    KEY_ROTATION_DELAY: seconds('KEY_ROTATION_DELAY', 600, 0, 7 * 86400),
-    /** How often each process re-reads the key table (so rotation through one reaches all). */
-    KEY_RELOAD_INTERVAL: seconds('KEY_RELOAD_INTERVAL', 30, 1, 3600),
-    JWKS_MAX_AGE: seconds('JWKS_MAX_AGE', 300, 0, 86400),
-    /** Client records are cached in memory this long; a deleted client stops working after it. */
-    CLIENT_CACHE_TTL: seconds('CLIENT_CACHE_TTL', 5, 0, 300),
-    /** Failed client authentications allowed per client and IP within the window. */
-    AUTH_FAILURE_LIMIT: z.coerce.number().int().min(1).max(10000).default(10),
-    AUTH_FAILURE_WINDOW: seconds('AUTH_FAILURE_WINDOW', 300, 1, 86400),
-    CLOCK_SKEW: seconds('CLOCK_SKEW', 30, 0, 300),
-    /** Authorization codes live 60 s by default and never more than 10 minutes (SECURITY.md item 14). */
-    AUTHORIZATION_CODE_TTL: seconds('AUTHORIZATION_CODE_TTL', 60, 10, 600),
-    ID_TOKEN_TTL: seconds('ID_TOKEN_TTL', 3600, 60, 86400),
-    /** How long a browser session lasts after sign-in. */
-    SESSION_TTL: seconds('SESSION_TTL', 8 * 3600, 300, 30 * 86400),
-    /** How long a person has to finish signing in and consenting. */
-    INTERACTION_TTL: seconds('INTERACTION_TTL', 1800, 60, 86400),
-    /** Failed sign-ins allowed per account, and per IP address, within LOGIN_FAILURE_WINDOW. */
-    LOGIN_FAILURE_LIMIT_ACCOUNT: z.coerce.number().int().min(1).max(10000).default(10),
-    LOGIN_FAILURE_LIMIT_IP: z.coerce.number().int().min(1).max(100000).default(50),
-    LOGIN_FAILURE_WINDOW: seconds('LOGIN_FAILURE_WINDOW', 900, 10, 86400),
-    /** A refresh token unused this long expires (each use starts the clock again). */
-    REFRESH_TOKEN_IDLE_TTL: seconds('REFRESH_TOKEN_IDLE_TTL', 14 * 86400, 60, 365 * 86400),
-    /** No refresh token of a grant outlives this, however often it is used. */
-    REFRESH_TOKEN_ABSOLUTE_TTL: seconds('REFRESH_TOKEN_ABSOLUTE_TTL', 90 * 86400, 60, 5 * 365 * 86400),
-    /** Rotate confidential clients' refresh tokens on every use (public clients' always rotate). */
-    REFRESH_TOKEN_ROTATION: bool(true),
-    /** Seconds after a rotation during which the old token may be retried (default 0: off). */
-    REFRESH_TOKEN_GRACE: seconds('REFRESH_TOKEN_GRACE', 0, 0, 300),
-    /** Device authorization grant (RFC 8628): code lifetime and polling interval. */
-    DEVICE_CODE_TTL: seconds('DEVICE_CODE_TTL', 600, 60, 3600),
-    DEVICE_CODE_INTERVAL: seconds('DEVICE_CODE_INTERVAL', 5, 1, 60),
-    /** Wrong user codes allowed per browser, per IP address and in total within the window. */
-    DEVICE_ENTRY_LIMIT_SESSION: z.coerce.number().int().min(1).max(10000).default(10),
-    DEVICE_ENTRY_LIMIT_IP: z.coerce.number().int().min(1).max(100000).default(30),
-    DEVICE_ENTRY_LIMIT_GLOBAL: z.coerce.number().int().min(1).max(1000000).default(1000),
-    DEVICE_ENTRY_WINDOW: seconds('DEVICE_ENTRY_WINDOW', 600, 10, 86400),
-    /** How often each process purges expired rows. */
-    CLEANUP_INTERVAL: seconds('CLEANUP_INTERVAL', 300, 5, 86400),
-    /** Longest lifetime (exp - now) a client assertion may have. */
-    ASSERTION_MAX_LIFETIME: seconds('ASSERTION_MAX_LIFETIME', 300, 30, 3600),
-    /** Trust X-Forwarded-* only when set: "true", or a comma list of proxy addresses/CIDRs. */
-    TRUST_PROXY: z.string().default('false'),
-    /** Allow jwks_uri on private/loopback addresses (off: jwks_uri is no SSRF lever). */
-    JWKS_URI_ALLOW_PRIVATE: bool(false),
-    BODY_LIMIT: z.coerce
-      .number()
-      .int()
-      .min(1024)
-      .max(10 * 1024 * 1024)
-      .default(64 * 1024),
-    DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
-    DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
-    /** Longest lifetime a trusted issuer's JWT may have (JWT-bearer assertions, token-exchange JWTs). */
-    JWT_BEARER_MAX_ASSERTION_LIFETIME: seconds('JWT_BEARER_MAX_ASSERTION_LIFETIME', 300, 30, 86400),
-  })
-  .superRefine((env, ctx) => {
-    if (env.REFRESH_TOKEN_IDLE_TTL > env.REFRESH_TOKEN_ABSOLUTE_TTL) {
+/** proxy-addr's names for address ranges, accepted in a TRUST_PROXY list. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...more] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || more.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: off, a number of proxy hops, or the proxies' addresses. `true` (trust whatever
+ * X-Forwarded-For says) is refused: any client could then choose the address that the per-IP
+ * limits and the logs see.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((raw, ctx): false | number | readonly string[] => {
+    const v = raw.trim().toLowerCase();
+    if (v === 'false' || v === 'no' || v === '0') return false;
+    if (v === 'true' || v === 'yes') {
       ctx.addIssue({
         code: 'custom',
-        path: ['REFRESH_TOKEN_IDLE_TTL'],
-        message: 'REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL',
+        message:
+          'TRUST_PROXY=true would believe an X-Forwarded-For header written by any client; set the number of proxies in front of Latchkey (e.g. TRUST_PROXY=1) or their addresses (e.g. TRUST_PROXY=10.0.0.5,10.1.0.0/16)',
       });
+      return z.NEVER;
     }
-    if (env.DATABASE_URL && !env.LATCHKEY_SECRET) {
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v);
+      if (hops > 10) ctx.addIssue({ code: 'custom', message: 'TRUST_PROXY: a hop count must be at most 10' });
+      return hops;
+    }
+    const entries = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = entries.filter((e) => !isAddressOrCidr(e));
+    if (bad.length > 0 || entries.length === 0) {
       ctx.addIssue({
         code: 'custom',
-        path: ['LATCHKEY_SECRET'],
-        message: 'LATCHKEY_SECRET is required when DATABASE_URL is set: every process sharing the database must use the same value',
+        message: `TRUST_PROXY must be false, a number of proxy hops (e.g. 1), or a comma list of proxy addresses or CIDRs (e.g. 10.0.0.5,10.1.0.0/16); ${bad.map((b) => `"${b}"`).join(', ') || 'the list'} is not one`,
       });
+      return z.NEVER;
     }
+    return Object.freeze(entries);
   });
 
-export interface Config {
-  readonly port: number;
-  readonly host: string;
-  readonly issuer: string;
-  readonly databaseUrl: string | undefined;
-  readonly dataDir: string;
-  /** Unset only in embedded mode before the secret file is created (see keys/secret-file.ts). */
-  readonly secret: string | undefined;
-  readonly bootstrapFile: string | undefined;
-  readonly logLevel: string;
-  readonly accessTokenTtl: number;
-  readonly accessTokenSigningAlg: 'ES256' | 'RS256';
-  readonly keyRotationDelay: number;
-  readonly keyReloadInterval: number;
-  readonly jwksMaxAge: number;
-  readonly clientCacheTtl: number;
-  readonly authFailureLimit: number;
-  readonly authFailureWindow: number;
-  readonly clockSkew: number;
-  readonly authorizationCodeTtl: number;
-  readonly idTokenTtl: number;
-  readonly sessionTtl: number;
-  readonly interactionTtl: number;
-  readonly loginFailureLimitAccount: number;
-  readonly loginFailureLimitIp: number;
-  readonly loginFailureWindow: number;
-  readonly refreshTokenIdleTtl: number;
-  readonly refreshTokenAbsoluteTtl: number;
-  readonly refreshTokenRotation: boolean;
-  readonly refreshTokenGrace: number;
-  readonly cleanupInterval: number;
-  readonly deviceCodeTtl: number;
-  readonly deviceCodeInterval: number;
-  readonly deviceEntryLimitSession: number;
-  readonly deviceEntryLimitIp: number;
-  readonly deviceEntryLimitGlobal: number;
-  readonly deviceEntryWindow: number;
-  readonly assertionMaxLifetime: number;
-  readonly trustProxy: boolean | string[];
-  readonly jwksUriAllowPrivate: boolean;
-  readonly bodyLimit: number;
-  readonly dbPoolMax: number;
-  readonly dbStatementTimeoutMs: number;
-  readonly jwtBearerMaxAssertionLifetime: number;
+/** OIDC Discovery §3 / RFC 8414 §2: an https URL without query or fragment (http only on loopback). */
+const issuer = z.string().superRefine((raw, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: 'custom', message: `ISSUER: ${message}` });
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    fail(`"${raw}" is not an absolute URL (e.g. https://auth.example.com)`);
+    return;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
+    fail('must use https (plain http is allowed only for localhost / loopback)');
+  } else if (url.search || url.hash || raw.includes('?') || raw.includes('#')) {
+    fail('must not contain a query or fragment');
+  } else if (raw.endsWith('/')) {
+    fail(`must not end with "/" (use ${raw.replace(/\/+$/, '')})`);
+  }
+});
+
+/** Every setting, by environment variable. */
+const settings = z.object({
+  // --- Server and storage ---------------------------------------------------------------------
+  /** The HTTP port (0: any free port). */
+  PORT: port('PORT').default(3000),
+  /** The bind address. */
+  HOST: z.string().min(1, 'HOST must not be empty').default('127.0.0.1'),
+  /** The issuer identifier; every URL in discovery derives from it. Default http://localhost:$PORT. */
+  ISSUER: issuer.optional(),
+  /** A PostgreSQL server; unset: the embedded PGlite database in DATA_DIR. */
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+    .optional(),
+  /** Where the embedded database (and, without LATCHKEY_SECRET, the generated secret) lives; kept mode 0700. */
+  DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
+  /** Encrypts private keys at rest and keys the client-secret and CSRF HMACs; unset only in embedded mode (generated). */
+  LATCHKEY_SECRET: z.string().min(32, 'LATCHKEY_SECRET must be at least 32 characters (use e.g. `openssl rand -base64 48`)').optional(),
+  /** A bootstrap file applied at start-up (idempotent upsert). */
+  LATCHKEY_BOOTSTRAP: z.string().min(1).optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+
+  // --- Tokens -----------------------------------------------------------------------------------
+  /** Lifetime of access tokens when the resource does not set its own. */
+  ACCESS_TOKEN_TTL: seconds('ACCESS_TOKEN_TTL', 600, 30, 86400),
+  /** ES256 is the default for access tokens: ~10x cheaper to sign than RS256 (see README). */
+  ACCESS_TOKEN_SIGNING_ALG: z.enum(['ES256', 'RS256'], { error: 'ACCESS_TOKEN_SIGNING_ALG must be ES256 or RS256' }).default('ES256'),
+  ID_TOKEN_TTL: seconds('ID_TOKEN_TTL', 3600, 60, 86400),
+  /** Authorization codes live 60 s by default and never more than 10 minutes (RFC 6749 §4.1.2). */
+  AUTHORIZATION_CODE_TTL: seconds('AUTHORIZATION_CODE_TTL', 60, 10, 600),
+  /** A refresh token unused this long expires (each use starts the clock again). */
+  REFRESH_TOKEN_IDLE_TTL: seconds('REFRESH_TOKEN_IDLE_TTL', 14 * 86400, 60, 365 * 86400),
+  /** No refresh token of a grant outlives this, however often it is used. */
+  REFRESH_TOKEN_ABSOLUTE_TTL: seconds('REFRESH_TOKEN_ABSOLUTE_TTL', 90 * 86400, 60, 5 * 365 * 86400),
+  /** Rotate confidential clients' refresh tokens on every use (public clients' always rotate). */
+  REFRESH_TOKEN_ROTATION: bool('REFRESH_TOKEN_ROTATION', true),
+  /** Seconds after a rotation during which the old token may be retried (default 0: off). */
+  REFRESH_TOKEN_GRACE: seconds('REFRESH_TOKEN_GRACE', 0, 0, 300),
+  /** Device authorization grant (RFC 8628): code lifetime and polling interval. */
+  DEVICE_CODE_TTL: seconds('DEVICE_CODE_TTL', 600, 60, 3600),
+  DEVICE_CODE_INTERVAL: seconds('DEVICE_CODE_INTERVAL', 5, 1, 60),
+  /** Longest lifetime a trusted issuer's JWT may have (JWT-bearer assertions, token-exchange JWTs). */
+  JWT_BEARER_MAX_ASSERTION_LIFETIME: seconds('JWT_BEARER_MAX_ASSERTION_LIFETIME', 300, 30, 86400),
+
+  // --- Keys -------------------------------------------------------------------------------------
+  /** How long a rotated-in key is published before it signs (resource servers' JWKS caches). */
+  KEY_ROTATION_DELAY: seconds('KEY_ROTATION_DELAY', 600, 0, 7 * 86400),
+  /** How often each process re-reads the key table (so rotation through one reaches all). */
+  KEY_RELOAD_INTERVAL: seconds('KEY_RELOAD_INTERVAL', 30, 1, 3600),
+  JWKS_MAX_AGE: seconds('JWKS_MAX_AGE', 300, 0, 86400),
+
+  // --- Sessions and limits ----------------------------------------------------------------------
+  /** How long a browser session lasts after sign-in. */
+  SESSION_TTL: seconds('SESSION_TTL', 8 * 3600, 300, 30 * 86400),
+  /** How long a person has to finish signing in and consenting. */
+  INTERACTION_TTL: seconds('INTERACTION_TTL', 1800, 60, 86400),
+  /** Failed sign-ins allowed per account, and per IP address, within LOGIN_FAILURE_WINDOW. */
+  LOGIN_FAILURE_LIMIT_ACCOUNT: count('LOGIN_FAILURE_LIMIT_ACCOUNT', 10, 1, 10000),
+  LOGIN_FAILURE_LIMIT_IP: count('LOGIN_FAILURE_LIMIT_IP', 50, 1, 100000),
+  LOGIN_FAILURE_WINDOW: seconds('LOGIN_FAILURE_WINDOW', 900, 10, 86400),
+  /** Wrong user codes allowed per browser, per IP address and in total within the window. */
+  DEVICE_ENTRY_LIMIT_SESSION: count('DEVICE_ENTRY_LIMIT_SESSION', 10, 1, 10000),
+  DEVICE_ENTRY_LIMIT_IP: count('DEVICE_ENTRY_LIMIT_IP', 30, 1, 100000),
+  DEVICE_ENTRY_LIMIT_GLOBAL: count('DEVICE_ENTRY_LIMIT_GLOBAL', 1000, 1, 1000000),
+  DEVICE_ENTRY_WINDOW: seconds('DEVICE_ENTRY_WINDOW', 600, 10, 86400),
+  /** Failed client authentications allowed per client and IP within the window. */
+  AUTH_FAILURE_LIMIT: count('AUTH_FAILURE_LIMIT', 10, 1, 10000),
+  AUTH_FAILURE_WINDOW: seconds('AUTH_FAILURE_WINDOW', 300, 1, 86400),
+  /** Clock difference tolerated on JWTs we receive (and kept as a margin on the keys we publish). */
+  CLOCK_SKEW: seconds('CLOCK_SKEW', 30, 0, 300),
+  /** Longest lifetime (exp - now) a client assertion may have. */
+  ASSERTION_MAX_LIFETIME: seconds('ASSERTION_MAX_LIFETIME', 300, 30, 3600),
+
+  // --- HTTP -------------------------------------------------------------------------------------
+  /** Whose X-Forwarded-For to believe: false, a hop count, or the proxies' addresses/CIDRs. */
+  TRUST_PROXY: trustProxy,
+  /** Largest request body in bytes. */
+  BODY_LIMIT: count('BODY_LIMIT', 64 * 1024, 1024, 10 * 1024 * 1024),
+  /** The request line and headers must arrive within this (slow-header attacks). */
+  HEADERS_TIMEOUT: seconds('HEADERS_TIMEOUT', 10, 1, 300),
+  /** The whole request, body included, must arrive within this; else 408 and the socket closes. */
+  REQUEST_TIMEOUT: seconds('REQUEST_TIMEOUT', 30, 1, 600),
+  /** An idle keep-alive connection closes after this: above common load balancers' 60 s, so they close first. */
+  KEEP_ALIVE_TIMEOUT: seconds('KEEP_ALIVE_TIMEOUT', 72, 1, 600),
+  /** A socket with no traffic either way (e.g. a client that stops reading its answer) closes after this. */
+  CONNECTION_TIMEOUT: seconds('CONNECTION_TIMEOUT', 120, 1, 3600),
+  /** Requests served on one connection before it is closed (0: no limit). */
+  MAX_REQUESTS_PER_SOCKET: count('MAX_REQUESTS_PER_SOCKET', 1000, 0, 1000000),
+
+  // --- Operations -------------------------------------------------------------------------------
+  /** Client, resource and trusted-issuer records are cached this long; a change elsewhere takes effect within it. */
+  CLIENT_CACHE_TTL: seconds('CLIENT_CACHE_TTL', 5, 0, 300),
+  /** How often each process purges expired rows. */
+  CLEANUP_INTERVAL: seconds('CLEANUP_INTERVAL', 300, 5, 86400),
+  /** Allow jwks_uri on private/loopback addresses (off: jwks_uri is no SSRF lever). */
+  JWKS_URI_ALLOW_PRIVATE: bool('JWKS_URI_ALLOW_PRIVATE', false),
+  DB_POOL_MAX: count('DB_POOL_MAX', 10, 1, 500),
+  DB_STATEMENT_TIMEOUT_MS: count('DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
+  /** /metrics on the main port answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset: 404 there. */
+  METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters (use e.g. `openssl rand -base64 32`)').optional(),
+  /** A listener of its own serving only /metrics, for Prometheus on a private network. */
+  METRICS_PORT: port('METRICS_PORT').optional(),
+  /** Its bind address. */
+  METRICS_HOST: z.string().min(1, 'METRICS_HOST must not be empty').default('127.0.0.1'),
+});
+
+type Settings = z.output<typeof settings>;
+
+/** Settings that must agree with each other. */
+function crossCheck(s: Settings, ctx: z.RefinementCtx): void {
+  const issue = (path: keyof Settings, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (s.REFRESH_TOKEN_IDLE_TTL > s.REFRESH_TOKEN_ABSOLUTE_TTL) {
+    issue('REFRESH_TOKEN_IDLE_TTL', 'REFRESH_TOKEN_IDLE_TTL must not exceed REFRESH_TOKEN_ABSOLUTE_TTL');
+  }
+  if (s.DATABASE_URL && !s.LATCHKEY_SECRET) {
+    issue(
+      'LATCHKEY_SECRET',
+      'LATCHKEY_SECRET is required when DATABASE_URL is set: every process sharing the database must use the same value',
+    );
+  }
+  // Node refuses a headers timeout longer than the request timeout it is part of.
+  if (s.HEADERS_TIMEOUT > s.REQUEST_TIMEOUT) {
+    issue('HEADERS_TIMEOUT', `HEADERS_TIMEOUT (${s.HEADERS_TIMEOUT}) must not exceed REQUEST_TIMEOUT (${s.REQUEST_TIMEOUT})`);
+  }
+  if (s.CONNECTION_TIMEOUT <= s.KEEP_ALIVE_TIMEOUT) {
+    issue(
+      'CONNECTION_TIMEOUT',
+      `CONNECTION_TIMEOUT (${s.CONNECTION_TIMEOUT}) must be longer than KEEP_ALIVE_TIMEOUT (${s.KEEP_ALIVE_TIMEOUT}), or idle connections close before their keep-alive ends`,
+    );
+  }
+  if (s.METRICS_PORT !== undefined && s.METRICS_PORT !== 0 && s.METRICS_PORT === s.PORT) {
+    issue('METRICS_PORT', `METRICS_PORT must differ from PORT (${s.PORT})`);
+  }
 }
+
+/** ENV_NAME → envName, without the LATCHKEY_ prefix (which only keeps our variables apart from other programs'). */
+type CamelTail<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Capitalize<Lowercase<Head>>}${CamelTail<Tail>}`
+  : Capitalize<Lowercase<S>>;
+type SettingKey<S extends string> = S extends `LATCHKEY_${infer Rest}`
+  ? SettingKey<Rest>
+  : S extends `${infer Head}_${infer Tail}`
+    ? `${Lowercase<Head>}${CamelTail<Tail>}`
+    : Lowercase<S>;
+type CamelKeys<T> = { readonly [K in keyof T as K extends string ? SettingKey<K> : never]: T[K] };
+
+/** The runtime twin of SettingKey (a unit test holds them together). */
+export function settingKey(name: string): string {
+  const [head = '', ...tail] = name
+    .replace(/^LATCHKEY_/, '')
+    .toLowerCase()
+    .split('_');
+  return head + tail.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+}
+
+function camelKeys<T extends object>(settings: T): CamelKeys<T> {
+  return Object.fromEntries(Object.entries(settings).map(([k, v]) => [settingKey(k), v])) as CamelKeys<T>;
+}
+
+/** The environment → the frozen Config. */
+export const configSchema = settings
+  .superRefine(crossCheck)
+  .transform(({ ISSUER, ...s }): Readonly<CamelKeys<Omit<Settings, 'ISSUER'>> & { issuer: string }> =>
+    Object.freeze({ ...camelKeys(s), issuer: ISSUER ?? `http://localhost:${s.PORT}` }),
+  );
+
+export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function parseIssuer(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`ISSUER: "${raw}" is not an absolute URL (e.g. https://auth.example.com)`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) {
-    throw new ConfigError('ISSUER: must use https (plain http is allowed only for localhost / loopback)');
-  }
-  // OIDC Discovery §3 / RFC 8414 §2: no query or fragment in the issuer identifier.
-  if (url.search || url.hash || raw.includes('?') || raw.includes('#')) {
-    throw new ConfigError('ISSUER: must not contain a query or fragment');
-  }
-  if (raw.endsWith('/')) {
-    throw new ConfigError(`ISSUER: must not end with "/" (use ${raw.replace(/\/+$/, '')})`);
-  }
-  return raw;
-}
-
-function parseTrustProxy(raw: string): boolean | string[] {
-  const v = raw.trim().toLowerCase();
-  if (v === 'false' || v === '0' || v === '' || v === 'no') return false;
-  if (v === 'true' || v === '1' || v === 'yes') return true;
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
-
-/** Reads the environment into a frozen Config, or throws ConfigError naming every bad variable. */
+/** Reads the environment into a frozen Config, or throws ConfigError naming every bad variable (one line). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (e.g. `LATCHKEY_BOOTSTRAP=` from a compose file) means unset.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const name = String(i.path[0] ?? 'environment');
-      return i.message.startsWith(name) ? i.message : `${name}: ${i.message}`;
-    });
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  const e = parsed.data;
-  const issuer = parseIssuer(e.ISSUER ?? `http://localhost:${e.PORT}`);
-  return Object.freeze({
-    port: e.PORT,
-    host: e.HOST,
-    issuer,
-    databaseUrl: e.DATABASE_URL,
-    dataDir: e.DATA_DIR,
-    secret: e.LATCHKEY_SECRET,
-    bootstrapFile: e.LATCHKEY_BOOTSTRAP,
-    logLevel: e.LOG_LEVEL,
-    accessTokenTtl: e.ACCESS_TOKEN_TTL,
-    accessTokenSigningAlg: e.ACCESS_TOKEN_SIGNING_ALG,
-    keyRotationDelay: e.KEY_ROTATION_DELAY,
-    keyReloadInterval: e.KEY_RELOAD_INTERVAL,
-    jwksMaxAge: e.JWKS_MAX_AGE,
-    clientCacheTtl: e.CLIENT_CACHE_TTL,
-    authFailureLimit: e.AUTH_FAILURE_LIMIT,
-    authFailureWindow: e.AUTH_FAILURE_WINDOW,
-    clockSkew: e.CLOCK_SKEW,
-    authorizationCodeTtl: e.AUTHORIZATION_CODE_TTL,
-    idTokenTtl: e.ID_TOKEN_TTL,
-    sessionTtl: e.SESSION_TTL,
-    interactionTtl: e.INTERACTION_TTL,
-    loginFailureLimitAccount: e.LOGIN_FAILURE_LIMIT_ACCOUNT,
-    loginFailureLimitIp: e.LOGIN_FAILURE_LIMIT_IP,
-    loginFailureWindow: e.LOGIN_FAILURE_WINDOW,
-    refreshTokenIdleTtl: e.REFRESH_TOKEN_IDLE_TTL,
-    refreshTokenAbsoluteTtl: e.REFRESH_TOKEN_ABSOLUTE_TTL,
-    refreshTokenRotation: e.REFRESH_TOKEN_ROTATION,
-    refreshTokenGrace: e.REFRESH_TOKEN_GRACE,
-    cleanupInterval: e.CLEANUP_INTERVAL,
-    deviceCodeTtl: e.DEVICE_CODE_TTL,
-    deviceCodeInterval: e.DEVICE_CODE_INTERVAL,
-    deviceEntryLimitSession: e.DEVICE_ENTRY_LIMIT_SESSION,
-    deviceEntryLimitIp: e.DEVICE_ENTRY_LIMIT_IP,
-    deviceEntryLimitGlobal: e.DEVICE_ENTRY_LIMIT_GLOBAL,
-    deviceEntryWindow: e.DEVICE_ENTRY_WINDOW,
-    assertionMaxLifetime: e.ASSERTION_MAX_LIFETIME,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
-    jwksUriAllowPrivate: e.JWKS_URI_ALLOW_PRIVATE,
-    bodyLimit: e.BODY_LIMIT,
-    dbPoolMax: e.DB_POOL_MAX,
-    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
-    jwtBearerMaxAssertionLifetime: e.JWT_BEARER_MAX_ASSERTION_LIFETIME,
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => {
+    const name = String(i.path[0] ?? 'environment');
+    return i.message.startsWith(name) ? i.message : `${name}: ${i.message}`;
   });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }

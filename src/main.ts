@@ -21,10 +21,10 @@ async function main(): Promise<void> {
   }
   const log = pino(loggerOptions(config.logLevel));
   const ctx = await createAppContext(config, { log });
-  if (config.bootstrapFile) {
+  if (config.bootstrap) {
     try {
-      const result = await applyBootstrap(ctx.db, ctx.secrets, readBootstrapFile(config.bootstrapFile));
-      log.info({ file: config.bootstrapFile, ...result }, 'applied bootstrap file');
+      const result = await applyBootstrap(ctx.db, ctx.secrets, readBootstrapFile(config.bootstrap));
+      log.info({ file: config.bootstrap, ...result }, 'applied bootstrap file');
     } catch (err) {
       // Close cleanly: the embedded database must not be left unflushed.
       await ctx.db.close().catch(() => {});

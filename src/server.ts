@@ -5,6 +5,7 @@ import type { AppContext } from './app.js';
 import { OAuthError } from './oauth/errors.js';
 import { FormTooLargeError, NulCharacterError, parseForm } from './oauth/form.js';
 import { isDatabaseUnavailable } from './store/db.js';
+import { connectionLimits, nodeServerLimits } from './http-options.js';
 import { loggerOptions } from './observability/logger.js';
 import { requestLoggerFactory } from './observability/request-logger.js';
 import { discoveryEndpoints } from './endpoints/discovery.js';
@@ -58,7 +59,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   const { config, metrics } = ctx;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: opts.logger === false ? false : loggerOptions(config.logLevel) }),
-    trustProxy: config.trustProxy,
+    ...connectionLimits(config),
     bodyLimit: config.bodyLimit,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -92,13 +93,22 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       const err = error as unknown as { code?: string; rawPacket?: Buffer };
       if (err.code === 'ECONNRESET' || !socket.writable) return;
       const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      // HEADERS_TIMEOUT / REQUEST_TIMEOUT: the request did not arrive in time (RFC 9110 §15.5.9).
+      const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
       // What little of the request line could be read decides the kind of answer.
       const [method = '', target = ''] = (err.rawPacket?.toString('latin1', 0, 2048).split('\r\n')[0] ?? '').split(' ');
-      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      const why = tooLarge ? 'the request headers (or URL) are too large' : 'the request is not valid HTTP';
+      const status = tooLarge ? '431 Request Header Fields Too Large' : timeout ? '408 Request Timeout' : '400 Bad Request';
+      const why = tooLarge
+        ? 'the request headers (or URL) are too large'
+        : timeout
+          ? `the request did not arrive completely within ${config.requestTimeout} s (headers within ${config.headersTimeout} s)`
+          : 'the request is not valid HTTP';
       const browser = BROWSER_PATH.test(target);
       const body = browser
-        ? BAD_REQUEST_PAGE.replace('%WHY%', tooLarge ? 'The link is too long.' : 'The request could not be read.')
+        ? BAD_REQUEST_PAGE.replace(
+            '%WHY%',
+            tooLarge ? 'The link is too long.' : timeout ? 'The request took too long to arrive.' : 'The request could not be read.',
+          )
         : JSON.stringify({ error: 'invalid_request', error_description: why });
       const head = method === 'HEAD';
       socket.end(
@@ -109,7 +119,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       );
     },
     // HTTP/1.1 without Host is answered by our handlers like any request, not Node's bare 400.
-    http: { requireHostHeader: false },
+    http: { ...nodeServerLimits(config), requireHostHeader: false },
     // One log line per request (onResponse below), not Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: requestLoggerFactory,

@@ -54,8 +54,8 @@ describe('config', () => {
     assert.equal(loadConfig({ ISSUER: 'http://127.0.0.1:9000' }).issuer, 'http://127.0.0.1:9000');
   });
 
-  it('TRUST_PROXY is off by default and takes true or a list', () => {
-    assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  it('TRUST_PROXY is off by default and takes a hop count or a list', () => {
+    assert.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1);
     assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.0.1.0/24' }).trustProxy, ['10.0.0.1', '10.0.1.0/24']);
   });
 });
@@ -63,7 +63,7 @@ describe('config', () => {
 describe('config: empty variables', () => {
   it('an empty variable means unset (compose files pass VAR= through)', () => {
     const c = loadConfig({ LATCHKEY_BOOTSTRAP: '', PORT: '' });
-    assert.equal(c.bootstrapFile, undefined);
+    assert.equal(c.bootstrap, undefined);
     assert.equal(c.port, 3000);
   });
 });
