@@ -7,6 +7,7 @@ import { API, OTHER_API, SECRET, clientKeyPair, standardBootstrap, type ClientKe
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const insecure = { execute: [oidc.allowInsecureRequests] };
+const METRICS_TOKEN = 'metrics-token-metrics-token-0123456789';
 
 describe('client credentials with openid-client', () => {
   let server: TestServer;
@@ -14,7 +15,7 @@ describe('client credentials with openid-client', () => {
 
   before(async () => {
     jwtKey = await clientKeyPair('ES256');
-    server = await startServer({ bootstrap: standardBootstrap(jwtKey.publicJwk) });
+    server = await startServer({ bootstrap: standardBootstrap(jwtKey.publicJwk), env: { METRICS_TOKEN: METRICS_TOKEN } });
   });
   after(() => server.close());
 
@@ -189,7 +190,7 @@ describe('client credentials with openid-client', () => {
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { status: 'ready', checks: { database: 'ok', keys: 'ok' } });
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     assert.match(metrics, /latchkey_tokens_issued_total\{grant_type="client_credentials"\} \d+/);
     assert.match(metrics, /latchkey_http_request_duration_seconds_bucket\{le="[\d.]+",route="\/token"\}/);
     assert.match(metrics, /latchkey_http_requests_total\{route="\/token",method="POST",status="200"\}/);
