@@ -71,7 +71,8 @@ export interface AppContext {
 /** The server secret: LATCHKEY_SECRET, or in embedded mode one generated into DATA_DIR. */
 export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'warn'>): ServerSecrets {
   if (config.secret) return deriveSecrets(config.secret);
-  const { secret, created } = loadOrCreateSecretFile(config.dataDir);
+  const { secret, created, notices } = loadOrCreateSecretFile(config.dataDir);
+  for (const notice of notices) log?.warn({ dataDir: config.dataDir }, notice);
   if (created) {
     log?.warn(
       { dataDir: config.dataDir },
@@ -89,7 +90,13 @@ export async function createAppContext(
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
   const secrets = resolveSecret(config, log);
-  const db = opts.db ?? (await openDb(config, (err) => log?.error({ err }, 'database connection error')));
+  const db =
+    opts.db ??
+    (await openDb(
+      config,
+      (err) => log?.error({ err }, 'database connection error'),
+      (notice) => log?.warn({ dataDir: config.dataDir }, notice),
+    ));
   try {
     const applied = await migrate(db);
     if (applied.length) log?.info({ migrations: applied }, 'applied migrations');

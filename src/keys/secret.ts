@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataDirError, ensurePrivateDirectory, ensurePrivateFile } from '../platform/private-files.js';
 
 /**
  * Everything Latchkey keeps secret at rest is keyed from LATCHKEY_SECRET through HKDF (RFC 5869),
@@ -28,20 +29,25 @@ export function deriveSecrets(secret: string): ServerSecrets {
 export const SECRET_FILE = 'secret';
 
 /**
- * Embedded mode without LATCHKEY_SECRET: generate one into DATA_DIR (mode 0600) the first time,
- * read it afterwards. Returns whether it was just created so the caller can warn.
+ * Embedded mode without LATCHKEY_SECRET: generate one into DATA_DIR (mode 0600, in a 0700
+ * directory) the first time, read it afterwards. Returns whether it was just created, and what
+ * had to be tightened, so the caller can warn.
  */
-export function loadOrCreateSecretFile(dataDir: string): { secret: string; created: boolean } {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+export function loadOrCreateSecretFile(dataDir: string): { secret: string; created: boolean; notices: string[] } {
+  const notices: string[] = [];
+  const dirNotice = ensurePrivateDirectory(dataDir);
+  if (dirNotice) notices.push(dirNotice);
   const path = join(dataDir, SECRET_FILE);
   if (existsSync(path)) {
+    const fileNotice = ensurePrivateFile(path);
+    if (fileNotice) notices.push(fileNotice);
     const secret = readFileSync(path, 'utf8').trim();
-    if (secret.length < 32) throw new Error(`${path} holds fewer than 32 characters; restore it from a backup`);
-    return { secret, created: false };
+    if (secret.length < 32) throw new DataDirError(`${path} holds fewer than 32 characters; restore it from a backup`);
+    return { secret, created: false, notices };
   }
   const secret = randomBytes(48).toString('base64url');
   writeFileSync(path, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  return { secret, created: true };
+  return { secret, created: true, notices };
 }
 
 /** HMAC-SHA256 of a client secret: sub-microsecond to check, useless to a thief without the key. */

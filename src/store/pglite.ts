@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync, unlinkSync } from 'node:fs';
+import { readFileSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { ensurePrivateDirectory, restrictTree } from '../platform/private-files.js';
 import { DatabaseBusyError, type Db, type Queryable, type QueryResult } from './db.js';
 
 const LOCK_FILE = 'latchkey.lock';
@@ -46,12 +47,24 @@ function acquireLock(dir: string): () => void {
   throw new DatabaseBusyError(`could not lock the embedded database in ${dir}`);
 }
 
-export async function openPglite(dataDir: string): Promise<Db> {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+/**
+ * Opens the embedded database in `dataDir`, which is made private first: mode 0700 (or start-up
+ * stops saying why it cannot be), a 0077 umask for what PGlite creates from now on, and group and
+ * other permissions taken off every file in it after opening and after closing. `onNotice`
+ * hears what had to be tightened.
+ */
+export async function openPglite(dataDir: string, onNotice: (message: string) => void = () => {}): Promise<Db> {
+  const notice = ensurePrivateDirectory(dataDir);
+  if (notice) onNotice(notice);
   const release = acquireLock(dataDir);
+  // Process-wide on purpose: PGlite creates directories (and Postgres files) for as long as it
+  // runs, and nothing this process writes needs to be readable by other users.
+  process.umask(0o077);
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(join(dataDir, 'pgdata'));
+    const loosened = restrictTree(dataDir);
+    if (loosened > 0) onNotice(`took group and other permissions off ${loosened} file(s) in DATA_DIR ${dataDir}`);
   } catch (err) {
     release();
     throw err;
@@ -71,8 +84,13 @@ export async function openPglite(dataDir: string): Promise<Db> {
     ...wrap(pglite),
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) => pglite.transaction((tx) => fn(wrap(tx))),
     async close() {
-      await pglite.close();
-      release();
+      try {
+        await pglite.close();
+        // Files Postgres wrote while running (WAL segments, relation files) lose group/other access too.
+        restrictTree(dataDir);
+      } finally {
+        release();
+      }
     },
   };
 }
