@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { hashClientSecret, type ServerSecrets } from './keys/secret.js';
 import { clientMetadataSchema, describeIssues, resourceSchema } from './oauth/client-metadata.js';
@@ -66,7 +66,29 @@ export class BootstrapError extends Error {
   override name = 'BootstrapError';
 }
 
-export function readBootstrapFile(path: string): Bootstrap {
+/**
+ * The file holds client secrets and passwords: a notice when users other than its owner may read
+ * or change it (it is still applied — it may be a read-only mount the operator cannot chmod).
+ */
+export function bootstrapFileNotice(path: string): string | undefined {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return undefined; // readBootstrapFile says why it cannot be read
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  return `bootstrap file ${path} is open to other users (mode 0${(mode & 0o777).toString(8)}) and holds client secrets and passwords: chmod 600 it`;
+}
+
+/** Refuses what the schema cannot know is wrong: trusting this server's own issuer (its tokens are ours already). */
+function checkAgainstServer(b: Bootstrap, issuer: string): string | undefined {
+  const own = b.trusted_issuers.findIndex((t) => t.issuer === issuer);
+  if (own < 0) return undefined;
+  return `trusted_issuers[${own}].issuer: ${issuer} is this server's own issuer; its tokens are trusted already (remove the entry)`;
+}
+
+export function readBootstrapFile(path: string, server: { issuer: string }): Bootstrap {
   let raw: string;
   try {
     raw = readFileSync(path, 'utf8');
@@ -81,6 +103,8 @@ export function readBootstrapFile(path: string): Bootstrap {
   }
   const r = bootstrapSchema.safeParse(json);
   if (!r.success) throw new BootstrapError(`bootstrap file ${path}: ${describeIssues(r.error)}`);
+  const problem = checkAgainstServer(r.data, server.issuer);
+  if (problem) throw new BootstrapError(`bootstrap file ${path}: ${problem}`);
   return r.data;
 }
 

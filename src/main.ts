@@ -1,37 +1,32 @@
 import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
 import { createAppContext } from './app.js';
-import { applyBootstrap, readBootstrapFile } from './bootstrap.js';
+import { applyBootstrap, bootstrapFileNotice, readBootstrapFile } from './bootstrap.js';
 import { ConfigError, loadConfig } from './config.js';
+import { buildMetricsServer } from './metrics-server.js';
 import { loggerOptions } from './observability/logger.js';
+import { listenFailure, operatorMessage, type ListenTarget } from './operator-errors.js';
 import { buildServer } from './server.js';
-import { DatabaseBusyError } from './store/db.js';
 import { startCleanup } from './store/cleanup.js';
+
+/** Listens, turning "port in use" and the like into one line that names the setting. */
+async function listen(app: FastifyInstance, target: ListenTarget): Promise<number> {
+  try {
+    await app.listen({ port: target.port, host: target.host });
+  } catch (err) {
+    throw listenFailure(err, target) ?? err;
+  }
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? addr.port : target.port;
+}
+
+const hostInUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 /** config → store → migrations → keys → bootstrap → server → listen; SIGTERM drains. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`latchkey: ${err.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw err;
-  }
+  const config = loadConfig();
   const log = pino(loggerOptions(config.logLevel));
   const ctx = await createAppContext(config, { log });
-  if (config.bootstrap) {
-    try {
-      const result = await applyBootstrap(ctx.db, ctx.secrets, readBootstrapFile(config.bootstrap));
-      log.info({ file: config.bootstrap, ...result }, 'applied bootstrap file');
-    } catch (err) {
-      // Close cleanly: the embedded database must not be left unflushed.
-      await ctx.db.close().catch(() => {});
-      throw err;
-    }
-  }
-  ctx.keystore.startReloading(config.keyReloadInterval);
   const cleanup = startCleanup(
     ctx.db,
     ctx.clock,
@@ -41,10 +36,38 @@ async function main(): Promise<void> {
       if (Object.values(counts).some((n) => n > 0)) log.info({ deleted: counts }, 'purged expired rows');
     },
   );
-  let app;
+  ctx.keystore.startReloading(config.keyReloadInterval);
+  const listeners: FastifyInstance[] = [];
   try {
-    app = await buildServer(ctx, { logger: log });
+    if (config.bootstrap) {
+      const notice = bootstrapFileNotice(config.bootstrap);
+      if (notice) log.warn({ file: config.bootstrap }, notice);
+      const result = await applyBootstrap(ctx.db, ctx.secrets, readBootstrapFile(config.bootstrap, { issuer: config.issuer }));
+      log.info({ file: config.bootstrap, ...result }, 'applied bootstrap file');
+    }
+    const app = await buildServer(ctx, { logger: log });
+    listeners.push(app);
+    const port = await listen(app, { portSetting: 'PORT', hostSetting: 'HOST', port: config.port, host: config.host });
+    log.info(
+      { issuer: config.issuer, url: `http://${hostInUrl(config.host)}:${port}` },
+      `Latchkey listening on http://${config.host}:${port} (issuer ${config.issuer})`,
+    );
+    if (config.metricsPort !== undefined) {
+      const metrics = buildMetricsServer(ctx);
+      listeners.push(metrics);
+      const metricsPort = await listen(metrics, {
+        portSetting: 'METRICS_PORT',
+        hostSetting: 'METRICS_HOST',
+        port: config.metricsPort,
+        host: config.metricsHost,
+      });
+      log.info({ url: `http://${hostInUrl(config.metricsHost)}:${metricsPort}/metrics` }, 'metrics listener started');
+    }
   } catch (err) {
+    // Close cleanly: the embedded database must not be left unflushed.
+    cleanup.stop();
+    ctx.keystore.stopReloading();
+    for (const l of listeners) await l.close().catch(() => {});
     await ctx.db.close().catch(() => {});
     throw err;
   }
@@ -57,10 +80,12 @@ async function main(): Promise<void> {
     ctx.keystore.stopReloading();
     cleanup.stop();
     // A request that never finishes must not keep the process from stopping.
-    const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+    const force = setTimeout(() => {
+      for (const l of listeners) l.server.closeAllConnections();
+    }, 10_000);
     force.unref();
     try {
-      await app.close(); // stops accepting, waits for in-flight requests
+      for (const l of listeners) await l.close(); // stops accepting, waits for in-flight requests
       await ctx.db.close();
       log.info('stopped');
       process.exit(0);
@@ -71,19 +96,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-
-  await app.listen({ port: config.port, host: config.host });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info(
-    { issuer: config.issuer, url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}` },
-    `Latchkey listening on http://${config.host}:${port} (issuer ${config.issuer})`,
-  );
 }
 
 main().catch((err: unknown) => {
-  const error = err instanceof Error ? err : undefined;
-  const known = err instanceof DatabaseBusyError || error?.name === 'BootstrapError' || error?.name === 'KeyDecryptionError';
-  process.stderr.write(`latchkey: ${known && error ? error.message : (error?.stack ?? String(err))}\n`);
-  process.exit(1);
+  // A failure the operator can fix is one line naming the setting; anything else is a bug.
+  const message = operatorMessage(err);
+  process.stderr.write(`latchkey: ${message ?? (err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+  process.exit(err instanceof ConfigError ? 78 : 1); // 78: EX_CONFIG
 });

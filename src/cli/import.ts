@@ -1,4 +1,4 @@
-import { applyBootstrap, readBootstrapFile } from '../bootstrap.js';
+import { applyBootstrap, bootstrapFileNotice, readBootstrapFile } from '../bootstrap.js';
 import { table, type Command } from './common.js';
 
 /** Row labels, in the order applyBootstrap applies them; any kind it adds later is listed after these. */
@@ -13,7 +13,9 @@ export const importCommands: Command[] = [
     async run(s, _values, arg) {
       const file = arg('FILE');
       // Validate the whole file before opening the database: a typo fails fast and changes nothing.
-      const bootstrap = readBootstrapFile(file);
+      const notice = bootstrapFileNotice(file);
+      if (notice) s.warn(notice);
+      const bootstrap = readBootstrapFile(file, { issuer: s.config.issuer });
       const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap);
       if (s.json) {
         s.printJson(result);

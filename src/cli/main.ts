@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BootstrapError } from '../bootstrap.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { KeyDecryptionError } from '../keys/encryption.js';
 import type { ServerSecrets } from '../keys/secret.js';
-import { DatabaseBusyError, isDatabaseUnavailable, type Db } from '../store/db.js';
+import { operatorMessage } from '../operator-errors.js';
+import type { Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
 import { clientCommands } from './clients.js';
 import { CliError, UsageError, type Command, type OptionSpec, type Session, type Values } from './common.js';
@@ -107,13 +106,7 @@ function version(): string {
 function reason(err: unknown): { message: string; code: number } {
   if (err instanceof CliError) return { message: err.message, code: err.exitCode };
   if (err instanceof ConfigError) return { message: err.message, code: 78 }; // EX_CONFIG, as the server
-  if (err instanceof DatabaseBusyError || err instanceof BootstrapError || err instanceof KeyDecryptionError) {
-    return { message: err.message, code: 1 };
-  }
-  const text = describe(err);
-  // The URL is not repeated: it may hold a password.
-  if (isDatabaseUnavailable(err)) return { message: `cannot reach the database (DATABASE_URL): ${text}`, code: 1 };
-  return { message: text, code: 1 };
+  return { message: operatorMessage(err) ?? describe(err), code: 1 };
 }
 
 function describe(err: unknown): string {
