@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { ServerSecrets } from '../keys/secret.js';
+import type { SecurityEvents } from '../observability/security-events.js';
 import type { Db } from '../store/db.js';
 
 /** An expected failure: main prints `latchkey: <message>` (one line) and exits with `exitCode`. */
@@ -36,7 +37,11 @@ export interface Session {
   readonly json: boolean;
   /** The store, opened on first call and migrated unless `migrate: false`; main closes it. */
   db(opts?: { migrate?: boolean }): Promise<Db>;
-  /** LATCHKEY_SECRET-derived keys (embedded mode: generated into DATA_DIR on first use). */
+  /**
+   * LATCHKEY_SECRET-derived keys (embedded mode: generated into DATA_DIR on first use), checked
+   * against the database: a secret that cannot open its signing keys is refused, as the server
+   * refuses it (client secrets hashed with it would never verify).
+   */
   secrets(): Promise<ServerSecrets>;
   /** Text-mode output (ignored in --json mode). */
   print(text: string): void;
@@ -44,6 +49,8 @@ export interface Session {
   printJson(value: unknown): void;
   /** A non-fatal note on stderr, in both modes (stdout stays machine-readable). */
   warn(text: string): void;
+  /** Security events (a key rotation, a withdrawn consent, a password change): one JSON log line each on stderr. */
+  readonly events: SecurityEvents;
   /**
    * Standard input as text (for --password-stdin): all of a pipe or file; on a terminal, one line
    * typed after `prompt` without echo. Invalid UTF-8 or more than `maxBytes` bytes is a UsageError.

@@ -1,6 +1,8 @@
 import { systemClock } from '../clock.js';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms.js';
-import { ensureSigningKeys, keyStatus, rotateSigningKeys } from '../keys/keystore.js';
+import { ensureSigningKeys } from '../keys/keystore.js';
+import { keyStatus } from '../keys/lifecycle.js';
+import { rotateKeys } from '../keys/rotation.js';
 import type { Db } from '../store/db.js';
 import { keysRepository } from '../store/repositories/keys.js';
 import { resourcesRepository } from '../store/repositories/resources.js';
@@ -26,16 +28,18 @@ function parseDelay(raw: string | undefined, fallback: number): number {
 export const keyCommands: Command[] = [
   {
     path: ['keys', 'list'],
-    summary: 'list signing keys and their status (pending, signing, retired, expired)',
+    summary: 'list signing keys and their status (pending, signing, retired, superseded, expired)',
     usage: '',
     async run(s) {
       const db = await s.db();
       await ensureKeys(s, db);
       const now = Date.now();
-      const keys = (await keysRepository(db).listAll()).map((k) => ({
+      const rows = await keysRepository(db).listAll();
+      // Each key's status among all of them: the server signs with one key per algorithm.
+      const keys = rows.map((k) => ({
         kid: k.kid,
         alg: k.alg,
-        status: keyStatus(k, now),
+        status: keyStatus(k, now, rows),
         active_from: k.active_from,
         retired_at: k.retired_at,
         publish_until: k.publish_until,
@@ -73,14 +77,29 @@ export const keyCommands: Command[] = [
       const db = await s.db();
       // Rotating an empty table would leave no key signing until the delay has passed.
       await ensureKeys(s, db);
-      // A retired key stays published until the longest-lived token it signed has expired.
-      const resourceMax = (await resourcesRepository(db).maxAccessTokenTtl()) ?? 0;
-      const maxTokenLifetime = Math.max(config.accessTokenTtl, resourceMax) + config.clockSkew;
-      const rotated = await rotateSigningKeys(keysRepository(db), (await s.secrets()).keyEncryptionKey, systemClock, {
-        delaySeconds: delay,
-        maxTokenLifetime,
-        algs,
-      });
+      const rotation = await rotateKeys(
+        {
+          keys: keysRepository(db),
+          resources: resourcesRepository(db),
+          kek: (await s.secrets()).keyEncryptionKey,
+          clock: systemClock,
+          settings: config,
+        },
+        { delaySeconds: delay, algs },
+      );
+      for (const k of rotation.keys) {
+        s.events.emit({
+          type: 'key.rotated',
+          details: {
+            kid: k.kid,
+            alg: k.alg,
+            signs_from: k.activeFrom.toISOString(),
+            retired: k.retired,
+            retired_published_until: k.retiredPublishedUntil.toISOString(),
+            via: 'cli',
+          },
+        });
+      }
       const propagation = Math.max(config.keyReloadInterval, config.jwksMaxAge);
       if (delay < propagation) {
         s.warn(
@@ -88,15 +107,15 @@ export const keyCommands: Command[] = [
             'servers and resource servers may not know the new keys when they start signing',
         );
       }
-      const keys = rotated.map((r) => ({
+      const keys = rotation.keys.map((r) => ({
         alg: r.alg,
         kid: r.kid,
         active_from: r.activeFrom,
         retired: r.retired,
-        retired_publish_until: new Date(r.activeFrom.getTime() + maxTokenLifetime * 1000),
+        retired_publish_until: r.retiredPublishedUntil,
       }));
       if (s.json) {
-        s.printJson({ delay_seconds: delay, max_token_lifetime: maxTokenLifetime, keys });
+        s.printJson({ delay_seconds: delay, retention_seconds: rotation.retentionSeconds, keys });
         return;
       }
       s.print(

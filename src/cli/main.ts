@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { ServerSecrets } from '../keys/secret.js';
+import { loggerOptions } from '../observability/logger.js';
+import { logSecurityEvents, type SecurityEvents } from '../observability/security-events.js';
 import { operatorMessage } from '../operator-errors.js';
 import type { Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
@@ -131,45 +134,57 @@ interface OwnedSession extends Session {
 function createSession(config: Config, json: boolean, io: Io): OwnedSession {
   let opened: Promise<Db> | undefined;
   let migrated: Promise<void> | undefined;
-  let secrets: ServerSecrets | undefined;
+  let secrets: Promise<ServerSecrets> | undefined;
+  let events: SecurityEvents | undefined;
   const text: string[] = [];
   let jsonValue: unknown;
   const warn = (t: string) => io.stderr(`latchkey: ${oneLine(t)}\n`);
+  const db = async (opts?: { migrate?: boolean }): Promise<Db> => {
+    // Loaded on demand: the drivers (and app.ts below) take ~0.5 s to import, which --help need not pay.
+    opened ??= import('../store/open.js').then(({ openDb }) =>
+      openDb(
+        config,
+        (err) => warn(`database connection error: ${describe(err)}`),
+        (notice) => warn(notice),
+      ),
+    );
+    const store = await opened;
+    if (opts?.migrate !== false) {
+      migrated ??= migrate(store).then((applied) => {
+        if (applied.length) warn(`applied migrations: ${applied.join(', ')}`);
+      });
+      await migrated;
+    }
+    return store;
+  };
   return {
     config,
     json,
-    async db(opts) {
-      // Loaded on demand: the drivers (and app.ts below) take ~0.5 s to import, which --help need not pay.
-      opened ??= import('../store/open.js').then(({ openDb }) =>
-        openDb(config, (err) => warn(`database connection error: ${describe(err)}`)),
-      );
-      const db = await opened;
-      if (opts?.migrate !== false) {
-        migrated ??= migrate(db).then((applied) => {
-          if (applied.length) warn(`applied migrations: ${applied.join(', ')}`);
-        });
-        await migrated;
-      }
-      return db;
-    },
-    async secrets() {
-      if (!secrets) {
+    db,
+    secrets() {
+      secrets ??= (async () => {
         const { resolveSecret } = await import('../app.js');
-        secrets = resolveSecret(config, {
-          warn: (_obj: unknown, msg?: string) => warn(msg ?? ''),
-        });
-      }
+        const derived = resolveSecret(config, { warn: (_obj: unknown, msg?: string) => warn(msg ?? '') });
+        const { assertSecretOpensKeys } = await import('../keys/secret-check.js');
+        await assertSecretOpensKeys(await db(), derived);
+        return derived;
+      })();
       return secrets;
     },
     print: (t) => void text.push(t),
     printJson: (v) => void (jsonValue = v),
     warn,
+    events: {
+      // The server's log format (pino, LOG_LEVEL), written to stderr: stdout stays the command's output.
+      emit: (e) =>
+        (events ??= logSecurityEvents(pino(loggerOptions(config.logLevel), { write: (line: string) => io.stderr(line) }))).emit(e),
+    },
     readStdin: (opts) => io.readStdin(opts),
     output: () => (json ? `${JSON.stringify(jsonValue ?? null, null, 2)}\n` : text.length ? `${text.join('\n')}\n` : ''),
     async close() {
-      const db = await opened?.catch(() => undefined);
+      const store = await opened?.catch(() => undefined);
       // PGlite must be closed to flush to disk and release DATA_DIR's lock.
-      await db?.close();
+      await store?.close();
     },
   };
 }

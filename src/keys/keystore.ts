@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import type { KeysRepository, KeyRow } from '../store/repositories/keys.js';
 import { decryptPrivateKey, encryptPrivateKey } from './encryption.js';
 import { SIGNING_ALGS, type SigningAlg } from './algorithms.js';
+import { signingKeyOf } from './lifecycle.js';
 
 export interface SigningKey {
   kid: string;
@@ -15,6 +16,8 @@ interface LoadedKey {
   publicKey: CryptoKey;
   privateKey: CryptoKey | undefined;
 }
+
+const hasPrivateKey = (k: LoadedKey) => k.privateKey !== undefined;
 
 export interface PublicJwk extends JWK {
   kid: string;
@@ -55,9 +58,10 @@ export async function ensureSigningKeys(repo: KeysRepository, kek: Buffer, clock
 }
 
 /**
- * Rotation (SECURITY.md item 26): the new key is published now and signs after `delaySeconds`,
- * so resource servers' JWKS caches learn it first; the old key stops signing then and stays
- * published for `maxTokenLifetime` more seconds, until every token it signed has expired.
+ * Rotation's mechanism (the policy, with the retention, is rotation.ts): the new key is published
+ * now and signs after `delaySeconds`, so resource servers' JWKS caches learn it first; the keys it
+ * replaces stop signing then and stay published for `maxTokenLifetime` more seconds, until every
+ * token they signed has expired. A key still pending from an earlier rotation never signs.
  */
 export async function rotateSigningKeys(
   repo: KeysRepository,
@@ -70,7 +74,7 @@ export async function rotateSigningKeys(
     const activeFrom = new Date(clock.now() + opts.delaySeconds * 1000);
     const publishUntil = new Date(activeFrom.getTime() + opts.maxTokenLifetime * 1000);
     for (const alg of opts.algs ?? SIGNING_ALGS) {
-      const retired = await repo.retireCurrent(tx, alg, activeFrom, publishUntil);
+      const retired = await repo.retireForSuccessor(tx, alg, activeFrom, publishUntil);
       const k = await generateSigningKey(alg, kek);
       await repo.insert(tx, { ...k, activeFrom });
       out.push({ kid: k.kid, alg, activeFrom, retired });
@@ -79,14 +83,7 @@ export async function rotateSigningKeys(
   });
 }
 
-export type KeyStatus = 'pending' | 'signing' | 'retired' | 'expired';
-
-export function keyStatus(row: KeyRow, now: number): KeyStatus {
-  if (row.publish_until && row.publish_until.getTime() <= now) return 'expired';
-  if (row.retired_at && row.retired_at.getTime() <= now) return 'retired';
-  if (row.active_from.getTime() > now) return 'pending';
-  return 'signing';
-}
+export { keyStatus, type KeyStatus } from './lifecycle.js';
 
 /**
  * The in-memory view of the key table. Private keys are decrypted once per reload, never per
@@ -153,15 +150,7 @@ export class KeyStore {
   }
 
   private currentKey(alg: SigningAlg): LoadedKey | undefined {
-    const now = this.clock.now();
-    let best: LoadedKey | undefined;
-    for (const k of this.keys) {
-      if (k.row.alg !== alg || !k.privateKey) continue;
-      if (k.row.active_from.getTime() > now) continue;
-      if (k.row.retired_at && k.row.retired_at.getTime() <= now) continue;
-      if (!best || k.row.active_from > best.row.active_from) best = k;
-    }
-    return best;
+    return signingKeyOf(this.keys, alg, this.clock.now(), hasPrivateKey);
   }
 
   /** The key that signs `alg` right now. */

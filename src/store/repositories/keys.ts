@@ -54,13 +54,18 @@ export function keysRepository(db: Db) {
     },
 
     /**
-     * Retires every not-yet-retired key of `alg` at `at` (when the successor starts signing) and
-     * keeps it published until `publishUntil`, when every token it signed has expired.
+     * Makes way for a key of `alg` that signs from `at`: every key that would still sign after
+     * `at` stops then — one still pending stops at its own start, so it never signs (retired_at
+     * is never before active_from) — and stays published until `publishUntil` at least, when
+     * every token it signed has expired. Keys already retired by `at` are left as they are.
      */
-    async retireCurrent(tx: Queryable, alg: string, at: Date, publishUntil: Date): Promise<string[]> {
+    async retireForSuccessor(tx: Queryable, alg: string, at: Date, publishUntil: Date): Promise<string[]> {
       const r = await tx.query<{ kid: string }>(
-        `UPDATE signing_keys SET retired_at = $2, publish_until = $3
-          WHERE alg = $1 AND retired_at IS NULL RETURNING kid`,
+        `UPDATE signing_keys
+            SET retired_at = GREATEST(active_from, $2),
+                publish_until = GREATEST(COALESCE(publish_until, $3), $3)
+          WHERE alg = $1 AND (retired_at IS NULL OR retired_at > $2)
+          RETURNING kid`,
         [alg, at, publishUntil],
       );
       return r.rows.map((x) => x.kid);
