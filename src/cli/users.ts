@@ -1,9 +1,11 @@
 import { describeIssues } from '../oauth/client-metadata.js';
 import type { Db } from '../store/db.js';
+import { clientsRepository } from '../store/repositories/clients.js';
 import { consentsRepository } from '../store/repositories/consents.js';
 import { usersRepository, type User } from '../store/repositories/users.js';
 import { userClaimsSchema, type UserClaims } from '../users/claims.js';
 import { MAX_PASSWORD_LENGTH, hashPassword } from '../users/password.js';
+import { changePassword } from '../users/password-change.js';
 import { passwordSchema, usernameSchema } from '../users/schema.js';
 import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
 
@@ -274,7 +276,9 @@ export const userCommands: Command[] = [
       const clientId = arg('CLIENT_ID');
       const db = await s.db();
       const user = await findOrFail(db, name);
+      if (!(await clientsRepository(db).find(clientId))) throw new CliError(`no client with client_id "${clientId}"`);
       const hadConsent = await consentsRepository(db).revoke(user.id, clientId);
+      s.events.emit({ type: 'consent.revoked', userId: user.id, clientId, details: { had_consent: hadConsent, via: 'cli' } });
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
         return;
@@ -288,11 +292,11 @@ export const userCommands: Command[] = [
   },
   {
     path: ['users', 'set-password'],
-    summary: "replace a user's password (from standard input) and log them out everywhere",
+    summary: "replace a user's password (from standard input), log them out everywhere and revoke their tokens",
     usage: 'USERNAME --password-stdin',
     args: ['USERNAME'],
     help: PASSWORD_STDIN_HELP.join('\n'),
-    notes: `${lookupNote}\nThe user's browser sessions end: they log in again with the new password.`,
+    notes: `${lookupNote}\nThe user's browser sessions end and every grant they gave is revoked (refresh tokens stop at once, access tokens introspect as inactive): they log in again with the new password.`,
     options: { 'password-stdin': { type: 'boolean' }, password: { type: 'string' } },
     async run(s, values, arg) {
       const name = arg('USERNAME');
@@ -301,16 +305,28 @@ export const userCommands: Command[] = [
       const db = await s.db();
       const user = await findOrFail(db, name);
       const passwordHash = await hashPassword(await readPassword(s, `New password for ${user.username}: `));
-      const sessionsEnded = await db.transaction(async (tx) => {
-        const users = usersRepository(tx);
-        if (!(await users.update(user.id, { passwordHash }))) throw new CliError(`no user named "${name}"`);
-        return users.endSessions(user.id);
+      const change = await changePassword(db, user.id, passwordHash, new Date());
+      if (!change) throw new CliError(`no user named "${name}"`); // deleted meanwhile
+      const { sessionsEnded, grantsRevoked } = change;
+      s.events.emit({
+        type: 'user.password_changed',
+        userId: user.id,
+        details: { sessions_ended: sessionsEnded, grants_revoked: grantsRevoked, via: 'cli' },
       });
       if (s.json) {
-        s.printJson({ id: user.id, username: user.username, password_changed: true, sessions_ended: sessionsEnded });
+        s.printJson({
+          id: user.id,
+          username: user.username,
+          password_changed: true,
+          sessions_ended: sessionsEnded,
+          grants_revoked: grantsRevoked,
+        });
         return;
       }
-      s.print(`Changed the password of "${user.username}"; ended ${sessionsEnded} browser session${sessionsEnded === 1 ? '' : 's'}.`);
+      const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+      s.print(
+        `Changed the password of "${user.username}"; ended ${plural(sessionsEnded, 'browser session')} and revoked ${plural(grantsRevoked, 'grant')} (their refresh and access tokens).`,
+      );
     },
   },
 ];

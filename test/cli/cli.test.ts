@@ -436,7 +436,7 @@ describe('latchkey CLI', () => {
     assert.equal((await storedUser('alice'))!.password_hash, before, 'a refused change changed the hash');
 
     const changed = await runJson(['users', 'set-password', 'ALICE', '--password-stdin'], 'a brand new password\n');
-    assert.deepEqual(changed, { id: aliceId, username: 'Alice', password_changed: true, sessions_ended: 1 });
+    assert.deepEqual(changed, { id: aliceId, username: 'Alice', password_changed: true, sessions_ended: 1, grants_revoked: 0 });
     const after = (await storedUser('alice'))!.password_hash;
     assert.notEqual(after, before);
     assert.ok(await verifyPassword(after, 'a brand new password'));

@@ -80,6 +80,20 @@ export function usersRepository(db: Queryable) {
     async endSessions(id: string): Promise<number> {
       return (await db.query('DELETE FROM sessions WHERE user_id = $1', [id])).rowCount;
     },
+
+    /**
+     * Withdraws what the user's credentials have produced so far (run it in the transaction that
+     * changes them): revokes every grant (its refresh tokens, and its access tokens through their
+     * `gid`), drops authorization codes not yet redeemed and sign-ins in progress, denies device
+     * codes approved but not yet collected. Sessions are endSessions' job.
+     */
+    async withdrawAccess(id: string, now: Date): Promise<{ grants: number; codes: number; interactions: number; deviceCodes: number }> {
+      const grants = await db.query('UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL', [id, now]);
+      const codes = await db.query('DELETE FROM authorization_codes WHERE user_id = $1 AND consumed_at IS NULL', [id]);
+      const interactions = await db.query('DELETE FROM interactions WHERE user_id = $1', [id]);
+      const deviceCodes = await db.query("UPDATE device_codes SET status = 'denied' WHERE user_id = $1 AND status = 'approved'", [id]);
+      return { grants: grants.rowCount, codes: codes.rowCount, interactions: interactions.rowCount, deviceCodes: deviceCodes.rowCount };
+    },
   };
 }
 
