@@ -1,17 +1,17 @@
 import { systemClock } from '../clock.js';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms.js';
-import { ensureSigningKeys } from '../keys/keystore.js';
 import { keyStatus } from '../keys/lifecycle.js';
 import { rotateKeys } from '../keys/rotation.js';
-import type { Db } from '../store/db.js';
 import { keysRepository } from '../store/repositories/keys.js';
 import { resourcesRepository } from '../store/repositories/resources.js';
 import { UsageError, iso, str, table, type Command, type Session } from './common.js';
 
-/** Same as a server's first start: a fresh database gets its keys from whichever process comes first. */
-async function ensureKeys(s: Session, db: Db): Promise<void> {
-  const created = await ensureSigningKeys(keysRepository(db), (await s.secrets()).keyEncryptionKey, systemClock);
-  if (created.length) s.warn(`no signing keys existed yet: generated ${created.join(', ')}`);
+/**
+ * Same as a server's first start: a fresh database gets its keys from whichever process comes
+ * first — here Session.secrets(), which binds the secret to the database that way.
+ */
+async function ensureKeys(s: Session): Promise<void> {
+  await s.secrets();
 }
 
 /** Upper bound of KEY_ROTATION_DELAY in config.ts. */
@@ -32,7 +32,7 @@ export const keyCommands: Command[] = [
     usage: '',
     async run(s) {
       const db = await s.db();
-      await ensureKeys(s, db);
+      await ensureKeys(s);
       const now = Date.now();
       const rows = await keysRepository(db).listAll();
       // Each key's status among all of them: the server signs with one key per algorithm.
@@ -76,7 +76,7 @@ export const keyCommands: Command[] = [
       const algs: readonly SigningAlg[] = alg ? [alg as SigningAlg] : SIGNING_ALGS;
       const db = await s.db();
       // Rotating an empty table would leave no key signing until the delay has passed.
-      await ensureKeys(s, db);
+      await ensureKeys(s);
       const rotation = await rotateKeys(
         {
           keys: keysRepository(db),

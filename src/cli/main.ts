@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import type { ServerSecrets } from '../keys/secret.js';
 import { loggerOptions } from '../observability/logger.js';
@@ -165,8 +166,9 @@ function createSession(config: Config, json: boolean, io: Io): OwnedSession {
       secrets ??= (async () => {
         const { resolveSecret } = await import('../app.js');
         const derived = resolveSecret(config, { warn: (_obj: unknown, msg?: string) => warn(msg ?? '') });
-        const { assertSecretOpensKeys } = await import('../keys/secret-check.js');
-        await assertSecretOpensKeys(await db(), derived);
+        const { bindSecretToDatabase } = await import('../keys/secret-check.js');
+        const created = await bindSecretToDatabase(await db(), derived, systemClock);
+        if (created.length) warn(`no signing keys existed yet: generated ${created.join(', ')}`);
         return derived;
       })();
       return secrets;

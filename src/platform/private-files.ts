@@ -54,22 +54,17 @@ export function ensurePrivateDirectory(dir: string, setting = 'DATA_DIR'): strin
  * Takes group and other permissions off everything under `dir` (symbolic links are left alone).
  * PGlite unpacks its template database with mode 0666 and writes some files 0644, whatever the
  * umask: inside a 0700 directory nobody else can reach them, and this keeps it so should the
- * directory's mode be loosened later. Returns how many entries it changed.
+ * directory's mode be loosened later.
  */
-export function restrictTree(dir: string): number {
-  let changed = 0;
+export function restrictTree(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isSymbolicLink()) continue;
     const mode = modeOf(path);
     if (mode === undefined) continue; // removed meanwhile (Postgres recycles WAL segments)
-    if (mode & GROUP_OTHER) {
-      chmodSync(path, mode & 0o700);
-      changed++;
-    }
-    if (entry.isDirectory()) changed += restrictTree(path);
+    if (mode & GROUP_OTHER) chmodSync(path, mode & 0o700);
+    if (entry.isDirectory()) restrictTree(path);
   }
-  return changed;
 }
 
 function modeOf(path: string): number | undefined {

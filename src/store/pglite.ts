@@ -51,7 +51,7 @@ function acquireLock(dir: string): () => void {
  * Opens the embedded database in `dataDir`, which is made private first: mode 0700 (or start-up
  * stops saying why it cannot be), a 0077 umask for what PGlite creates from now on, and group and
  * other permissions taken off every file in it after opening and after closing. `onNotice`
- * hears what had to be tightened.
+ * hears when DATA_DIR itself had to be tightened.
  */
 export async function openPglite(dataDir: string, onNotice: (message: string) => void = () => {}): Promise<Db> {
   const notice = ensurePrivateDirectory(dataDir);
@@ -63,8 +63,8 @@ export async function openPglite(dataDir: string, onNotice: (message: string) =>
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(join(dataDir, 'pgdata'));
-    const loosened = restrictTree(dataDir);
-    if (loosened > 0) onNotice(`took group and other permissions off ${loosened} file(s) in DATA_DIR ${dataDir}`);
+    // Routine, not news: PGlite writes some files 0644 or 0666 on every start.
+    restrictTree(dataDir);
   } catch (err) {
     release();
     throw err;
