@@ -48,10 +48,7 @@ async function main(): Promise<void> {
     const app = await buildServer(ctx, { logger: log });
     listeners.push(app);
     const port = await listen(app, { portSetting: 'PORT', hostSetting: 'HOST', port: config.port, host: config.host });
-    log.info(
-      { issuer: config.issuer, url: `http://${hostInUrl(config.host)}:${port}` },
-      `Latchkey listening on http://${config.host}:${port} (issuer ${config.issuer})`,
-    );
+    let metricsUrl: string | undefined;
     if (config.metricsPort !== undefined) {
       const metrics = buildMetricsServer(ctx);
       listeners.push(metrics);
@@ -61,8 +58,13 @@ async function main(): Promise<void> {
         port: config.metricsPort,
         host: config.metricsHost,
       });
-      log.info({ url: `http://${hostInUrl(config.metricsHost)}:${metricsPort}/metrics` }, 'metrics listener started');
+      metricsUrl = `http://${hostInUrl(config.metricsHost)}:${metricsPort}/metrics`;
     }
+    // Said once every listener is up: "listening" means ready.
+    log.info(
+      { issuer: config.issuer, url: `http://${hostInUrl(config.host)}:${port}`, ...(metricsUrl ? { metrics: metricsUrl } : {}) },
+      `Latchkey listening on http://${config.host}:${port} (issuer ${config.issuer})${metricsUrl ? `; metrics on ${metricsUrl}` : ''}`,
+    );
   } catch (err) {
     // Close cleanly: the embedded database must not be left unflushed.
     cleanup.stop();
