@@ -222,6 +222,9 @@ const settings = z.object({
 
 type Settings = z.output<typeof settings>;
 
+/** Every environment variable Latchkey reads (the README's Configuration table lists each). */
+export const SETTING_NAMES: readonly string[] = Object.freeze(Object.keys(settings.shape));
+
 /** Settings that must agree with each other. */
 function crossCheck(s: Settings, ctx: z.RefinementCtx): void {
   const issue = (path: keyof Settings, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
