@@ -40,9 +40,10 @@ async function main(): Promise<void> {
   const listeners: FastifyInstance[] = [];
   try {
     if (config.bootstrap) {
+      const bootstrap = readBootstrapFile(config.bootstrap, { issuer: config.issuer });
       const notice = bootstrapFileNotice(config.bootstrap);
       if (notice) log.warn({ file: config.bootstrap }, notice);
-      const result = await applyBootstrap(ctx.db, ctx.secrets, readBootstrapFile(config.bootstrap, { issuer: config.issuer }));
+      const result = await applyBootstrap(ctx.db, ctx.secrets, bootstrap);
       log.info({ file: config.bootstrap, ...result }, 'applied bootstrap file');
     }
     const app = await buildServer(ctx, { logger: log });

@@ -13,9 +13,10 @@ export const importCommands: Command[] = [
     async run(s, _values, arg) {
       const file = arg('FILE');
       // Validate the whole file before opening the database: a typo fails fast and changes nothing.
+      const bootstrap = readBootstrapFile(file, { issuer: s.config.issuer });
+      // After reading: a file refused anyway gets its one line of reason, nothing more.
       const notice = bootstrapFileNotice(file);
       if (notice) s.warn(notice);
-      const bootstrap = readBootstrapFile(file, { issuer: s.config.issuer });
       const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap);
       if (s.json) {
         s.printJson(result);
