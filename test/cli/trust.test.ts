@@ -218,8 +218,7 @@ describe('latchkey trust', () => {
       scope: 'api:read',
       client_ids: ['partner-svc'],
     };
-    // 0600: a bootstrap file others may read is warned about on stderr.
-    writeFileSync(file, JSON.stringify({ trusted_issuers: [entry] }), { mode: 0o600 });
+    writeFileSync(file, JSON.stringify({ trusted_issuers: [entry] }));
     assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'created' });
     assert.deepEqual((await runJson(['import', file])).value.trusted_issuers, { 'https://bootstrap-idp.example': 'unchanged' });
     writeFileSync(file, JSON.stringify({ trusted_issuers: [{ ...entry, scope: 'api:read api:write' }] }));
