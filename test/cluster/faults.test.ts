@@ -7,8 +7,12 @@ import * as oidc from 'openid-client';
 import { API, SECRET } from '../helpers/fixtures.js';
 import { createOwnPostgres, ownPostgresUnavailable, type OwnPostgres } from '../helpers/own-postgres.js';
 import { startProcess, stopProcess, type LatchkeyProcess } from '../helpers/process.js';
-import { basic, freePort, freshDatabaseEnv, postForm } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { freshDatabaseEnv, postForm } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { freePort } from '../support/ports.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 
 const CB = 'http://127.0.0.1:8080/cb';
 const PASSWORD = 'correct horse battery staple';
@@ -69,9 +73,9 @@ describe(
     });
 
     it('answers 503 temporarily_unavailable fast, /readyz says not ready, and recovers by itself', async () => {
-      const token = (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) })).body
+      const token = (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth('svc', SECRET) })).body
         .access_token;
-      const introspect = () => postForm(`${url}/introspect`, { token }, { authorization: basic('svc', SECRET) });
+      const introspect = () => postForm(`${url}/introspect`, { token }, { authorization: basicAuth('svc', SECRET) });
       assert.equal((await introspect()).body.active, true);
 
       // Load while the database goes away.
@@ -82,7 +86,7 @@ describe(
           const t0 = Date.now();
           const res = await fetch(`${url}/introspect`, {
             method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('svc', SECRET) },
+            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('svc', SECRET) },
             body: new URLSearchParams({ token }).toString(),
             signal: AbortSignal.timeout(10_000),
           });
@@ -101,7 +105,7 @@ describe(
       assert.equal(down.body.error, 'temporarily_unavailable');
       // The client-credentials hot path reads no table: it keeps working.
       assert.equal(
-        (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) })).status,
+        (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth('svc', SECRET) })).status,
         200,
       );
 
@@ -156,13 +160,7 @@ describe(
     });
 
     async function signIn() {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const authUrl = oidc.buildAuthorizationUrl(web, {
-        redirect_uri: CB,
-        scope: 'openid offline_access',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      });
+      const { url: authUrl, verifier } = await pkceAuthorizationUrl(web, CB, { scope: 'openid offline_access' });
       const ua = new UserAgent();
       const html = await (await ua.follow(await ua.get(authUrl.toString()), url)).text();
       const r = await ua.post(formAction(html, url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
@@ -172,10 +170,10 @@ describe(
       postForm(
         `${url}/token`,
         { grant_type: 'authorization_code', code: c.code, redirect_uri: CB, code_verifier: c.verifier },
-        { authorization: basic('web', SECRET) },
+        { authorization: basicAuth('web', SECRET) },
       );
     const refresh = (rt: string) =>
-      postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basic('web', SECRET) });
+      postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basicAuth('web', SECRET) });
 
     it('every token issued still verifies; no code or refresh token is usable twice', async () => {
       const used = await signIn();

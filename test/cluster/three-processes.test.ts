@@ -7,8 +7,12 @@ import * as oidc from 'openid-client';
 import { SignJWT, decodeProtectedHeader } from 'jose';
 import { clientKeyPair, type ClientKeys } from '../helpers/fixtures.js';
 import { startProcess, stopProcess, type LatchkeyProcess } from '../helpers/process.js';
-import { basic, freePort, freshDatabaseEnv, postForm } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { freshDatabaseEnv, postForm } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { freePort } from '../support/ports.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 import { openDb } from '../../src/store/open.js';
 import { loadConfig } from '../../src/config.js';
 import { keysRepository } from '../../src/store/repositories/keys.js';
@@ -105,13 +109,7 @@ describe(
     });
 
     async function code(ua = new UserAgent(), via = 0) {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const url = oidc.buildAuthorizationUrl(web, {
-        redirect_uri: CB,
-        scope: 'openid offline_access api:read',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      });
+      const { url, verifier } = await pkceAuthorizationUrl(web, CB, { scope: 'openid offline_access api:read' });
       const local = url.toString().replace(issuer, urls[via]!);
       let r = await ua.follow(await ua.get(local), issuer);
       if (r.status === 200) {
@@ -136,7 +134,7 @@ describe(
             postForm(
               `${u}/token`,
               { grant_type: 'authorization_code', code: c, redirect_uri: CB, code_verifier: verifier },
-              { authorization: basic('web', SECRET) },
+              { authorization: basicAuth('web', SECRET) },
             ),
           ),
         ),
@@ -149,12 +147,12 @@ describe(
       const t = await postForm(
         `${urls[1]}/token`,
         { grant_type: 'authorization_code', code: c, redirect_uri: CB, code_verifier: verifier },
-        { authorization: basic('web', SECRET) },
+        { authorization: basicAuth('web', SECRET) },
       );
       const rt = t.body.refresh_token as string;
       const results = await Promise.all(
         Array.from({ length: 21 }, (_, i) =>
-          postForm(`${urls[i % 3]}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basic('web', SECRET) }),
+          postForm(`${urls[i % 3]}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basicAuth('web', SECRET) }),
         ),
       );
       const ok = results.filter((r) => r.status === 200);
@@ -162,7 +160,7 @@ describe(
       const next = await postForm(
         `${urls[2]}/token`,
         { grant_type: 'refresh_token', refresh_token: ok[0]!.body.refresh_token },
-        { authorization: basic('web', SECRET) },
+        { authorization: basicAuth('web', SECRET) },
       );
       assert.equal(next.status, 200, 'nothing was revoked by the race');
     });
@@ -224,13 +222,7 @@ describe(
 
     it('the sign-in throttle holds in total, not per process', async () => {
       const ua = new UserAgent();
-      const verifier = oidc.randomPKCECodeVerifier();
-      const url = oidc.buildAuthorizationUrl(web, {
-        redirect_uri: CB,
-        scope: 'openid',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      });
+      const { url } = await pkceAuthorizationUrl(web, CB, { scope: 'openid' });
       const r = await ua.follow(await ua.get(url.toString().replace(issuer, urls[0]!)), urls[0]!);
       const html = await r.text();
       const path = new URL(formAction(html, urls[0]!)).pathname;
@@ -271,7 +263,7 @@ describe(
             const tok = await postForm(
               `${u}/token`,
               { grant_type: 'authorization_code', code: c.code, redirect_uri: CB, code_verifier: c.verifier },
-              { authorization: basic('web', SECRET) },
+              { authorization: basicAuth('web', SECRET) },
             );
             assert.equal(tok.status, 200, JSON.stringify(tok.body));
             kid = decodeProtectedHeader(tok.body.access_token).kid;

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { API, SECRET } from '../helpers/fixtures.js';
-import { basic, freePort, freshDatabaseEnv, postForm } from '../helpers/server.js';
+import { freshDatabaseEnv, postForm } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { freePort } from '../support/ports.js';
 import { startProcess } from '../helpers/process.js';
 
 describe('the server process', () => {
@@ -45,7 +47,7 @@ describe('the server process', () => {
     const res = await postForm(
       `http://127.0.0.1:${port}/token`,
       { grant_type: 'client_credentials' },
-      { authorization: basic('svc', SECRET) },
+      { authorization: basicAuth('svc', SECRET) },
     );
     assert.equal(res.status, 200);
   });
@@ -64,20 +66,20 @@ describe('the server process', () => {
     const res = await postForm(
       `http://127.0.0.1:${port}/token`,
       { grant_type: 'client_credentials' },
-      { authorization: basic('svc', SECRET) },
+      { authorization: basicAuth('svc', SECRET) },
     );
     await postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials', client_id: 'svc', client_secret: SECRET });
     await new Promise((r) => setTimeout(r, 200));
     const out = proc.output();
     assert.ok(!out.includes(SECRET));
     assert.ok(!out.includes(res.body.access_token));
-    assert.ok(!out.includes(basic('svc', SECRET).slice(6)));
+    assert.ok(!out.includes(basicAuth('svc', SECRET).slice(6)));
     assert.match(out, /"path":"\/token"/, 'requests are logged');
   });
 
   it('SIGTERM drains in-flight requests and exits 0', async () => {
     const inflight = Array.from({ length: 20 }, () =>
-      postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) }),
+      postForm(`http://127.0.0.1:${port}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth('svc', SECRET) }),
     );
     await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGTERM');
