@@ -105,18 +105,20 @@ describe('start-up failures are one clear line', () => {
 
   it('a bad bootstrap file names the field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-bad-'));
+    const db = await freshDatabaseEnv();
     try {
       const file = join(dir, 'b.json');
       writeFileSync(
         file,
         JSON.stringify({ clients: [{ client_id: 'x', client_secret: 'short', redirect_uris: ['https://a.example/cb'] }] }),
       );
-      const p = startProcess({ DATA_DIR: join(dir, 'data'), PORT: String(await freePort()), LATCHKEY_BOOTSTRAP: file });
+      const p = startProcess({ ...db.env, PORT: String(await freePort()), LATCHKEY_BOOTSTRAP: file });
       const code = await p.exited;
       assert.notEqual(code, 0);
       assert.match(p.output(), /clients\[0\]\.client_secret: client_secret must be at least 32 characters/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      await db.drop();
     }
   });
 
@@ -124,6 +126,7 @@ describe('start-up failures are one clear line', () => {
     'a second server on the same embedded database says so instead of hanging',
     { skip: !!process.env.DATABASE_URL && 'embedded mode only' },
     async () => {
+      // An empty directory: the first server also shows a first start from nothing (initdb) works.
       const dir = mkdtempSync(join(tmpdir(), 'latchkey-busy-'));
       const first = startProcess({ DATA_DIR: dir, PORT: String(await freePort()) });
       try {

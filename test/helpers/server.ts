@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +8,7 @@ import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 import { freePort } from '../support/ports.js';
+import { freshPgliteDataDir } from './pglite-template.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
@@ -19,7 +18,8 @@ export { basicAuth as basic } from '../support/basic-auth.js';
 
 /**
  * A database for one test server: a fresh PostgreSQL database on the DATABASE_URL server when
- * that is set (so test files never see each other's rows), else a fresh embedded data dir.
+ * that is set (so test files never see each other's rows), else a fresh embedded data dir (a copy
+ * of a just-initialised cluster: see pglite-template.ts).
  */
 export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
@@ -41,7 +41,7 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
       },
     };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const dir = await freshPgliteDataDir();
   return {
     env: { DATA_DIR: dir },
     drop: () => {
