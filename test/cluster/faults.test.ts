@@ -8,6 +8,7 @@ import { API, SECRET } from '../helpers/fixtures.js';
 import { createOwnPostgres, ownPostgresUnavailable, type OwnPostgres } from '../helpers/own-postgres.js';
 import { startProcess, stopProcess, type LatchkeyProcess } from '../helpers/process.js';
 import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { waitUntil } from '../helpers/wait.js';
 import { freshDatabaseEnv, postForm } from '../helpers/server.js';
 import { basicAuth } from '../support/basic-auth.js';
 import { freePort } from '../support/ports.js';
@@ -93,9 +94,9 @@ describe(
           results.push({ status: res.status, ms: Date.now() - t0, body: await res.text() });
         }
       })();
-      await new Promise((r) => setTimeout(r, 300));
+      await waitUntil('introspection answers under load', () => results.length >= 5);
       pg.stop('immediate');
-      await new Promise((r) => setTimeout(r, 2000));
+      await waitUntil('readyz reports the database gone', async () => (await fetch(`${url}/readyz`)).status === 503, { timeoutMs: 15_000 });
 
       const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) });
       assert.equal(ready.status, 503);
@@ -110,14 +111,12 @@ describe(
       );
 
       pg.start();
-      let recovered = false;
-      for (let i = 0; i < 60 && !recovered; i++) {
-        recovered = (await fetch(`${url}/readyz`)).status === 200;
-        if (!recovered) await new Promise((r) => setTimeout(r, 250));
-      }
+      // Ready again without a restart.
+      await waitUntil('readyz 200 again after PostgreSQL is back', async () => (await fetch(`${url}/readyz`)).status === 200, {
+        timeoutMs: 15_000,
+      });
       stopLoad.abort();
       await load;
-      assert.ok(recovered, 'ready again without a restart');
       assert.equal((await introspect()).body.active, true);
 
       const failures = results.filter((r) => r.status !== 200);
@@ -198,7 +197,7 @@ describe(
           rt = r.body.refresh_token;
         }
       });
-      await new Promise((r) => setTimeout(r, 1500));
+      await waitUntil('refreshes happen before the kill', () => spent.length > 4);
       killed = true;
       proc.child.kill('SIGKILL');
       await Promise.all(loops);
