@@ -11,7 +11,10 @@ import type { Clock } from '../clock.js';
  * address actually connected to, so DNS rebinding cannot slip past — so that registering a
  * jwks_uri is no SSRF lever (JWKS_URI_ALLOW_PRIVATE lifts that for development).
  */
-const PRIVATE = new BlockList();
+// Two lists: node's BlockList matches an IPv4 address against IPv6 rules through its IPv4-mapped
+// form, so with ::ffff:0:0/96 in one list every IPv4 address, public ones included, was "private".
+const PRIVATE_V4 = new BlockList();
+const PRIVATE_V6 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -25,7 +28,7 @@ for (const [net, prefix] of [
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const)
-  PRIVATE.addSubnet(net, prefix, 'ipv4');
+  PRIVATE_V4.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
@@ -34,13 +37,13 @@ for (const [net, prefix] of [
   ['ff00::', 8],
   ['::ffff:0:0', 96],
 ] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv6');
+  PRIVATE_V6.addSubnet(net, prefix, 'ipv6');
 }
 
 export function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? PRIVATE_V4.check(address, 'ipv4') : PRIVATE_V6.check(address, 'ipv6');
 }
 
 export class JwksFetchError extends Error {
