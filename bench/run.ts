@@ -59,7 +59,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { indent } from './lib/child.js';
 import { flagSetting, intSetting, listSetting, optionalIntSetting, SettingError } from '../test/support/env.js';
-import { exitOnInterrupt, Teardown } from '../test/support/teardown.js';
+import { exitOnInterrupt, runScript, type Teardown } from '../test/support/teardown.js';
 import { describeProblems, hasProblems, runLoad, type Measurement } from './lib/load.js';
 import { DEFAULT_ADMIN_URL, redact } from './lib/postgres.js';
 import { evaluateGoals, fmtRate, markdownSection, textTable, type ScenarioResult, type TargetRuns } from './lib/report.js';
@@ -448,12 +448,4 @@ async function main(teardown: Teardown): Promise<number> {
   return 0;
 }
 
-const teardown = new Teardown('bench');
-main(teardown).then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-    await teardown.run();
-    process.exit(1);
-  },
-);
+runScript('bench', main);

@@ -34,7 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { indent } from '../bench/lib/child.js';
 import { intSetting, SettingError } from '../test/support/env.js';
-import { exitOnInterrupt, Teardown } from '../test/support/teardown.js';
+import { exitOnInterrupt, runScript, type Teardown } from '../test/support/teardown.js';
 import { DEFAULT_ADMIN_URL, redact } from '../bench/lib/postgres.js';
 import { ChainPool, CodePool, TokenRing, mintCode, signIn, startMinter } from './flows.js';
 import { HttpClient } from './http.js';
@@ -469,12 +469,4 @@ async function main(teardown: Teardown): Promise<number> {
   return passed ? 0 : 1;
 }
 
-const teardown = new Teardown('soak');
-main(teardown).then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    process.stderr.write(`soak: ${(err as Error).stack ?? String(err)}\n`);
-    await teardown.run();
-    process.exit(1);
-  },
-);
+runScript('soak', main);

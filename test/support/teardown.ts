@@ -65,3 +65,19 @@ export function exitOnInterrupt(name: string, teardown: Teardown, what: string):
   }
   return { interrupted: () => first !== undefined };
 }
+
+/**
+ * Runs a script's `main` with a fresh Teardown and exits with the status it returns; a crash is
+ * printed with its stack (a bug, not a finding), torn down, and exits 1.
+ */
+export function runScript(name: string, main: (teardown: Teardown) => Promise<number>): void {
+  const teardown = new Teardown(name);
+  main(teardown).then(
+    (code) => process.exit(code),
+    async (err: unknown) => {
+      process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      await teardown.run();
+      process.exit(1);
+    },
+  );
+}
