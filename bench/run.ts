@@ -58,7 +58,8 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { indent } from './lib/child.js';
-import { installSignalHandlers, isInterrupted, onCleanup, runCleanup } from './lib/cleanup.js';
+import { flagSetting, intSetting, listSetting, optionalIntSetting, SettingError } from '../test/support/env.js';
+import { exitOnInterrupt, runScript, type Teardown } from '../test/support/teardown.js';
 import { describeProblems, hasProblems, runLoad, type Measurement } from './lib/load.js';
 import { DEFAULT_ADMIN_URL, redact } from './lib/postgres.js';
 import { evaluateGoals, fmtRate, markdownSection, textTable, type ScenarioResult, type TargetRuns } from './lib/report.js';
@@ -70,43 +71,38 @@ import { TARGETS, targetById, type RunningTarget, type TargetId } from './target
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const repoRoot = dirname(benchDir);
 
-function intEnv(name: string, def: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`bench: ${name} must be a whole number from ${min} to ${max} (got "${raw}")\n`);
+/** The BENCH_* settings, all checked before anything starts: a bad one exits 64 with one line. */
+function readSettings(env: NodeJS.ProcessEnv) {
+  try {
+    return {
+      rounds: intSetting(env, 'BENCH_ROUNDS', 3, 1, 100),
+      /** Set: every scenario uses it; unset: each scenario's own default (5 s unless it says; doubled for one round). */
+      durationSec: optionalIntSetting(env, 'BENCH_DURATION', 1, 3600),
+      warmupSec: intSetting(env, 'BENCH_WARMUP', 3, 0, 600),
+      /** Set: every scenario uses it; unset: each scenario's own default (20 unless it says). */
+      connections: optionalIntSetting(env, 'BENCH_CONNECTIONS', 1, 10_000),
+      adminDatabaseUrl: env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
+      strict: flagSetting(env, 'BENCH_STRICT'),
+      refreshSingleUse: flagSetting(env, 'BENCH_REFRESH_SINGLE_USE'), // read by the refresh_token scenario
+      scenarioIds: listSetting(
+        env,
+        'BENCH_SCENARIOS',
+        SCENARIOS.map((s) => s.id),
+      ),
+      targetIds: listSetting(
+        env,
+        'BENCH_TARGETS',
+        TARGETS.map((t) => t.id),
+      ),
+    };
+  } catch (err) {
+    if (!(err instanceof SettingError)) throw err;
+    process.stderr.write(`bench: ${err.message}\n`);
     process.exit(64);
   }
-  return n;
 }
 
-function listEnv(name: string, known: readonly string[]): string[] | undefined {
-  const raw = process.env[name]?.trim();
-  if (!raw) return undefined;
-  const ids = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const unknown = ids.filter((id) => !known.includes(id));
-  if (unknown.length) {
-    process.stderr.write(`bench: ${name}: unknown id(s) ${unknown.join(', ')}; known: ${known.join(', ')}\n`);
-    process.exit(64);
-  }
-  return ids;
-}
-
-const rounds = intEnv('BENCH_ROUNDS', 3, 1, 100);
-const settings = {
-  rounds,
-  /** Set: every scenario uses it; unset: each scenario's own default (5 s unless it says; doubled for one round). */
-  durationSec: process.env.BENCH_DURATION ? intEnv('BENCH_DURATION', 5, 1, 3600) : undefined,
-  warmupSec: intEnv('BENCH_WARMUP', 3, 0, 600),
-  /** Set: every scenario uses it; unset: each scenario's own default (20 unless it says). */
-  connections: process.env.BENCH_CONNECTIONS ? intEnv('BENCH_CONNECTIONS', 20, 1, 10_000) : undefined,
-  adminDatabaseUrl: process.env.BENCH_DATABASE_URL || DEFAULT_ADMIN_URL,
-  strict: ['1', 'true', 'yes'].includes(process.env.BENCH_STRICT ?? ''),
-};
+const settings = readSettings(process.env);
 
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const LOUD = '!'.repeat(78);
@@ -162,17 +158,10 @@ const measurementLine = (m: Measurement) =>
   (m.dbCpuSec !== undefined && m.dbCpuSec >= 0.05 ? ` (+ PostgreSQL ${m.dbCpuSec.toFixed(1)})` : '') +
   (m.loadCpuSec !== undefined ? `; load generator ${m.loadCpuSec.toFixed(1)} CPU-s` : '');
 
-async function main(): Promise<number> {
-  installSignalHandlers();
+async function main(teardown: Teardown): Promise<number> {
+  const { interrupted: isInterrupted } = exitOnInterrupt('bench', teardown, 'stopping targets and dropping the database');
   const t0 = Date.now();
-  const scenarioIds = listEnv(
-    'BENCH_SCENARIOS',
-    SCENARIOS.map((s) => s.id),
-  );
-  const targetIds = listEnv(
-    'BENCH_TARGETS',
-    TARGETS.map((t) => t.id),
-  );
+  const { scenarioIds, targetIds } = settings;
   const scenarios = SCENARIOS.filter((s) => !scenarioIds || scenarioIds.includes(s.id));
   const wanted = (id: TargetId) => (!targetIds || targetIds.includes(id)) && scenarios.some((s) => s.targets.includes(id));
   const targets = TARGETS.filter((t) => wanted(t.id));
@@ -195,7 +184,7 @@ async function main(): Promise<number> {
   log();
 
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'latchkey-bench-'));
-  onCleanup('remove temporary directory', () => rmSync(tmpDir, { recursive: true, force: true }));
+  teardown.add('remove temporary directory', () => rmSync(tmpDir, { recursive: true, force: true }));
 
   const failures: string[] = [];
   const details = new Map<TargetId, string>();
@@ -369,7 +358,7 @@ async function main(): Promise<number> {
       if (isInterrupted()) break;
       log(`== ${target.label}: starting…`);
       try {
-        const rt = await target.start({ repoRoot, tmpDir, fixtures, adminDatabaseUrl: settings.adminDatabaseUrl });
+        const rt = await target.start({ repoRoot, tmpDir, fixtures, adminDatabaseUrl: settings.adminDatabaseUrl, teardown });
         running.set(target.id, rt);
         details.set(target.id, rt.details);
         log(`   ${rt.details}; ${rt.baseUrl} (pid ${rt.child.pid})`);
@@ -401,7 +390,7 @@ async function main(): Promise<number> {
       const out = rt.child.output();
       if (out) log(`${label} output (tail):\n${indent(out.slice(-2000))}`);
     }
-    await runCleanup();
+    await teardown.run();
   }
 
   // ---- report
@@ -459,11 +448,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-    await runCleanup();
-    process.exit(1);
-  },
-);
+runScript('bench', main);

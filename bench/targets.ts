@@ -11,8 +11,9 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { spawnChild, waitForHttp200, type ChildHandle } from './lib/child.js';
-import { onCleanup } from './lib/cleanup.js';
-import { freePort } from './lib/net.js';
+import { childEnv } from '../test/support/env.js';
+import { freePort } from '../test/support/ports.js';
+import type { Teardown } from '../test/support/teardown.js';
 import { createBenchDatabase } from './lib/postgres.js';
 import { toLatchkeyBootstrap, type Fixtures } from './fixtures.js';
 
@@ -26,6 +27,8 @@ export interface TargetContext {
   fixtures: Fixtures;
   /** Admin URL of the PostgreSQL server the Latchkey target creates its database on. */
   adminDatabaseUrl: string;
+  /** Where a target registers what must be undone however the run ends (stop the child, drop the database). */
+  teardown: Teardown;
 }
 
 export interface RunningTarget {
@@ -45,20 +48,13 @@ export interface Target {
   start(ctx: TargetContext): Promise<RunningTarget>;
 }
 
-/** The children get a clean environment: nothing from the caller's shell leaks into their config. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return { ...env, ...extra };
-}
-
 const latchkey: Target = {
   id: 'latchkey',
   label: 'Latchkey',
   role: 'subject',
   async start(ctx) {
     const db = await createBenchDatabase(ctx.adminDatabaseUrl);
-    onCleanup(`drop database ${db.name}`, () => db.drop());
+    ctx.teardown.add(`drop database ${db.name}`, () => db.drop());
     const bootstrap = join(ctx.tmpDir, 'latchkey-bootstrap.json');
     writeFileSync(bootstrap, JSON.stringify(toLatchkeyBootstrap(ctx.fixtures), null, 2), { mode: 0o600 });
     const port = await freePort();
@@ -67,7 +63,7 @@ const latchkey: Target = {
       [...(process.env.BENCH_LATCHKEY_NODE_ARGS ?? '').split(' ').filter(Boolean), '--enable-source-maps', 'dist/main.js'],
       {
         cwd: ctx.repoRoot,
-        env: childEnv({
+        env: childEnv(process.env, {
           PORT: String(port),
           HOST: '127.0.0.1',
           DATABASE_URL: db.url,
@@ -80,7 +76,7 @@ const latchkey: Target = {
         }),
       },
     );
-    onCleanup('stop Latchkey', () => child.stop());
+    ctx.teardown.add('stop Latchkey', () => child.stop());
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHttp200(`${baseUrl}/readyz`, child);
     return {
@@ -105,9 +101,9 @@ const oidcProvider: Target = {
     const port = await freePort();
     const child = spawnChild('node-oidc-provider', ['--import', 'tsx', 'bench/servers/oidc-provider-server.ts'], {
       cwd: ctx.repoRoot,
-      env: childEnv({ PORT: String(port), BENCH_FIXTURES: fixtures }),
+      env: childEnv(process.env, { PORT: String(port), BENCH_FIXTURES: fixtures }),
     });
-    onCleanup('stop node-oidc-provider', () => child.stop());
+    ctx.teardown.add('stop node-oidc-provider', () => child.stop());
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHttp200(`${baseUrl}/.well-known/openid-configuration`, child);
     const version = (createRequire(import.meta.url)('oidc-provider/package.json') as { version: string }).version;
@@ -128,9 +124,9 @@ const bareFastify: Target = {
     const port = await freePort();
     const child = spawnChild('bare Fastify', ['--import', 'tsx', 'bench/servers/bare-fastify-server.ts'], {
       cwd: ctx.repoRoot,
-      env: childEnv({ PORT: String(port) }),
+      env: childEnv(process.env, { PORT: String(port) }),
     });
-    onCleanup('stop bare Fastify', () => child.stop());
+    ctx.teardown.add('stop bare Fastify', () => child.stop());
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHttp200(`${baseUrl}/readyz`, child);
     return {

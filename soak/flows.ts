@@ -11,9 +11,11 @@
  *   every refresh puts the rotated successor back, so chains grow for the whole run.
  * - Access tokens for introspection: every token response feeds a ring of recent access tokens.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { CookieJar } from '../test/support/cookie-jar.js';
+import { formAction, hiddenField } from '../test/support/html-form.js';
+import { pkcePair } from '../test/support/pkce.js';
 import { API, CALLBACK, type Credentials } from './server.js';
 import { elapsedMs, errorCode, form, type HttpClient, type HttpResult } from './http.js';
 import type { EndpointStats, Outcome } from './stats.js';
@@ -165,29 +167,6 @@ export class TokenRing {
   }
 }
 
-/** A cookie jar for one browser session. */
-export class CookieJar {
-  private readonly cookies = new Map<string, string>();
-  store(headers: http.IncomingHttpHeaders): void {
-    for (const line of headers['set-cookie'] ?? []) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (eq < 0) continue;
-      const name = pair!.slice(0, eq).trim();
-      if (/max-age=0/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, pair!.slice(eq + 1).trim());
-    }
-  }
-  header(): Record<string, string> {
-    return this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {};
-  }
-}
-
-function newPkce(): { verifier: string; challenge: string } {
-  const verifier = b64url(randomBytes(32));
-  return { verifier, challenge: b64url(createHash('sha256').update(verifier).digest()) };
-}
-
 function authorizePath(clientId: string, challenge: string, state: string, prompt?: string): string {
   const q = new URLSearchParams({
     response_type: 'code',
@@ -222,21 +201,6 @@ const pathOf = (location: string, baseUrl: string): string => {
   return `${u.pathname}${u.search}`;
 };
 
-function htmlField(html: string, name: string): string {
-  const m = new RegExp(`name="${name}"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="${name}"`).exec(html);
-  if (!m) throw new Error(`no field ${name} in the login page:\n${html.slice(0, 1000)}`);
-  return (m[1] ?? m[2])!
-    .replace(/&amp;/g, '&')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'");
-}
-
-function formAction(html: string, baseUrl: string): string {
-  const m = /<form[^>]*action="([^"]*)"/.exec(html);
-  if (!m) throw new Error(`no form in the login page:\n${html.slice(0, 1000)}`);
-  return pathOf(m[1]!.replace(/&amp;/g, '&'), baseUrl);
-}
-
 /**
  * Signs the soak user in through the login form, once, and returns the session's cookie jar
  * together with the first code.
@@ -244,11 +208,11 @@ function formAction(html: string, baseUrl: string): string {
 export async function signIn(client: HttpClient, baseUrl: string, creds: Credentials): Promise<{ jar: CookieJar; first: MintedCode }> {
   const jar = new CookieJar();
   const get = async (path: string) => {
-    const r = await client.request('GET', path, { ...jar.header() });
-    jar.store(r.headers);
+    const r = await client.request('GET', path, { ...jar.headers() });
+    jar.store(r.headers['set-cookie']);
     return r;
   };
-  const pkce = newPkce();
+  const pkce = pkcePair();
   const state = b64url(randomBytes(12));
   let r = await get(authorizePath(creds.web.id, pkce.challenge, state));
   for (let i = 0; i < 5 && r.status >= 300 && r.status < 400 && r.headers.location?.startsWith(baseUrl); i++) {
@@ -256,14 +220,14 @@ export async function signIn(client: HttpClient, baseUrl: string, creds: Credent
   }
   if (r.status !== 200 || !r.body.includes('name="password"'))
     throw new Error(`expected the login page, got HTTP ${r.status}: ${r.body.slice(0, 500)}`);
-  const body = form({ username: creds.user.username, password: creds.user.password, csrf: htmlField(r.body, 'csrf') });
+  const body = form({ username: creds.user.username, password: creds.user.password, csrf: hiddenField(r.body, 'csrf') });
   r = await client.request(
     'POST',
-    formAction(r.body, baseUrl),
-    { 'content-type': 'application/x-www-form-urlencoded', ...jar.header() },
+    pathOf(formAction(r.body, baseUrl), baseUrl),
+    { 'content-type': 'application/x-www-form-urlencoded', ...jar.headers() },
     body,
   );
-  jar.store(r.headers);
+  jar.store(r.headers['set-cookie']);
   const got = codeFromRedirect(r, state);
   if ('problem' in got) throw new Error(`sign-in did not end at the callback: ${got.problem}`);
   return { jar, first: { code: got.code, verifier: pkce.verifier, mintedAt: performance.now() } };
@@ -275,15 +239,15 @@ export async function mintCode(
   jar: CookieJar,
   clientId: string,
 ): Promise<{ minted?: MintedCode; ms: number; outcome: Outcome }> {
-  const pkce = newPkce();
+  const pkce = pkcePair();
   const state = b64url(randomBytes(12));
   let r: HttpResult;
   try {
-    r = await client.request('GET', authorizePath(clientId, pkce.challenge, state, 'none'), { ...jar.header() });
+    r = await client.request('GET', authorizePath(clientId, pkce.challenge, state, 'none'), { ...jar.headers() });
   } catch (err) {
     return { ms: elapsedMs(err), outcome: { kind: 'transport', code: errorCode(err) } };
   }
-  jar.store(r.headers);
+  jar.store(r.headers['set-cookie']);
   const got = codeFromRedirect(r, state);
   if ('problem' in got) {
     const outcome: Outcome =

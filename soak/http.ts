@@ -73,10 +73,4 @@ export function elapsedMs(err: unknown): number {
   return typeof ms === 'number' ? ms : 0;
 }
 
-/** RFC 6749 §2.3.1: client_id and secret are form-urlencoded before base64. */
-export function basicAuth(id: string, secret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
-}
-
 export const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();

@@ -3,10 +3,12 @@
  * connection: pick an operation by weight, send it, check the answer, record latency and outcome.
  * Time spent waiting for a code or an idle refresh chain is not part of any latency.
  */
+import { SettingError } from '../test/support/env.js';
 import { performance } from 'node:perf_hooks';
 import { API, CALLBACK, type Credentials } from './server.js';
 import { ChainPool, CodePool, TokenRing, type MintedCode } from './flows.js';
-import { basicAuth, elapsedMs, errorCode, form, type HttpClient, type HttpResult } from './http.js';
+import { basicAuth } from '../test/support/basic-auth.js';
+import { elapsedMs, errorCode, form, type HttpClient, type HttpResult } from './http.js';
 import { EndpointStats, type Outcome } from './stats.js';
 
 export const OPERATIONS = ['client_credentials', 'authorization_code', 'refresh_token', 'introspect', 'jwks'] as const;
@@ -42,13 +44,13 @@ export function parseMix(raw: string | undefined): Record<OpId, number> {
     const id = (alias[k ?? ''] ?? k) as OpId;
     const n = Number(v);
     if (!OPERATIONS.includes(id) || !Number.isFinite(n) || n < 0) {
-      throw new Error(
+      throw new SettingError(
         `SOAK_MIX: bad entry "${part}"; expected name=weight with name one of ${OPERATIONS.join(', ')} (or cc, code, refresh)`,
       );
     }
     mix[id] = n;
   }
-  if (OPERATIONS.every((o) => mix[o] === 0)) throw new Error('SOAK_MIX: every weight is 0');
+  if (OPERATIONS.every((o) => mix[o] === 0)) throw new SettingError('SOAK_MIX: every weight is 0');
   return mix;
 }
 

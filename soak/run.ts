@@ -33,7 +33,8 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { indent } from '../bench/lib/child.js';
-import { onCleanup, runCleanup } from '../bench/lib/cleanup.js';
+import { intSetting, SettingError } from '../test/support/env.js';
+import { exitOnInterrupt, runScript, type Teardown } from '../test/support/teardown.js';
 import { DEFAULT_ADMIN_URL, redact } from '../bench/lib/postgres.js';
 import { ChainPool, CodePool, TokenRing, mintCode, signIn, startMinter } from './flows.js';
 import { HttpClient } from './http.js';
@@ -48,35 +49,34 @@ const RSS_GROWTH_LIMIT_PCT = 10;
 const P99_RATIO_LIMIT = 2;
 const MIN_SAMPLES_FOR_P99 = 100;
 
-function intEnv(name: string, def: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`soak: ${name} must be a whole number from ${min} to ${max} (got "${raw}")\n`);
+/** The SOAK_* settings, all checked before anything starts: a bad one exits 64 with one line. */
+function readSettings(env: NodeJS.ProcessEnv) {
+  try {
+    const durationSec = intSetting(env, 'SOAK_DURATION', 300, 10, 7 * 86400);
+    const connections = intSetting(env, 'SOAK_CONNECTIONS', 16, 1, 1000);
+    return {
+      durationSec,
+      connections,
+      warmupSec: intSetting(
+        env,
+        'SOAK_WARMUP',
+        Math.min(Math.max(30, Math.round(durationSec / 10)), Math.floor(durationSec / 2)),
+        0,
+        durationSec - 4,
+      ),
+      minters: intSetting(env, 'SOAK_MINTERS', Math.max(4, Math.ceil(connections / 2)), 1, 1000),
+      chainCap: intSetting(env, 'SOAK_CHAINS', 4 * connections, 1, 100_000),
+      adminDatabaseUrl: env.SOAK_DATABASE_URL || DEFAULT_ADMIN_URL,
+      mix: parseMix(env.SOAK_MIX),
+    };
+  } catch (err) {
+    if (!(err instanceof SettingError)) throw err;
+    process.stderr.write(`soak: ${err.message}\n`);
     process.exit(64);
   }
-  return n;
 }
 
-const durationSec = intEnv('SOAK_DURATION', 300, 10, 7 * 86400);
-const connections = intEnv('SOAK_CONNECTIONS', 16, 1, 1000);
-const warmupSec = intEnv(
-  'SOAK_WARMUP',
-  Math.min(Math.max(30, Math.round(durationSec / 10)), Math.floor(durationSec / 2)),
-  0,
-  durationSec - 4,
-);
-const minters = intEnv('SOAK_MINTERS', Math.max(4, Math.ceil(connections / 2)), 1, 1000);
-const chainCap = intEnv('SOAK_CHAINS', 4 * connections, 1, 100_000);
-const adminDatabaseUrl = process.env.SOAK_DATABASE_URL || DEFAULT_ADMIN_URL;
-let mix: Record<OpId, number>;
-try {
-  mix = parseMix(process.env.SOAK_MIX);
-} catch (err) {
-  process.stderr.write(`soak: ${(err as Error).message}\n`);
-  process.exit(64);
-}
+const { durationSec, connections, warmupSec, minters, chainCap, adminDatabaseUrl, mix } = readSettings(process.env);
 /** The per-minute windows; shorter when the run leaves fewer than two minutes after warm-up. */
 const intervalSec = Math.min(60, (durationSec - warmupSec) / 2);
 
@@ -87,39 +87,6 @@ const loadAverage = () =>
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-
-// ---- interruption: stop everything, clean up, exit 128+signal
-
-let interrupted = false;
-/** For reads after an await: a signal sets `interrupted` at any time, which TypeScript's narrowing cannot know. */
-const isInterrupted = () => interrupted;
-function installSignalHandlers(): void {
-  let first = 0;
-  for (const [signal, code] of [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const) {
-    process.on(signal, () => {
-      // One Ctrl-C arrives several times (terminal process group, npm and tsx relay it).
-      if (interrupted) {
-        if (Date.now() - first > 2000) {
-          process.stderr.write(`soak: ${signal} again, exiting without finishing cleanup\n`);
-          process.exit(code);
-        }
-        return;
-      }
-      interrupted = true;
-      first = Date.now();
-      process.stderr.write(`\nsoak: ${signal} received, stopping Latchkey and dropping the database…\n`);
-      const force = setTimeout(() => {
-        process.stderr.write('soak: cleanup took over 20 s, exiting\n');
-        process.exit(code);
-      }, 20_000);
-      force.unref();
-      void runCleanup().finally(() => process.exit(code));
-    });
-  }
-}
 
 // ---- report
 
@@ -144,8 +111,9 @@ interface RssSample {
   kb: number;
 }
 
-async function main(): Promise<number> {
-  installSignalHandlers();
+async function main(teardown: Teardown): Promise<number> {
+  // interrupted() is asked after each await: a signal can arrive at any await, which TypeScript's narrowing cannot know.
+  const { interrupted } = exitOnInterrupt('soak', teardown, 'stopping Latchkey and dropping the database');
   const started = new Date();
   const cpus = os.cpus();
   const machine =
@@ -164,21 +132,21 @@ async function main(): Promise<number> {
   log(`PostgreSQL admin URL: ${redact(adminDatabaseUrl)}`);
 
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'latchkey-soak-'));
-  onCleanup('remove temporary directory', () => rmSync(tmpDir, { recursive: true, force: true }));
+  teardown.add('remove temporary directory', () => rmSync(tmpDir, { recursive: true, force: true }));
 
   const failures: string[] = [];
   const fail = (msg: string) => {
     failures.push(msg);
-    if (!interrupted) process.stderr.write(`\n${LOUD}\n${msg}\n${LOUD}\n\n`);
+    if (!interrupted()) process.stderr.write(`\n${LOUD}\n${msg}\n${LOUD}\n\n`);
   };
 
   let server: RunningServer;
   try {
-    server = await startLatchkey({ repoRoot, tmpDir, adminDatabaseUrl });
+    server = await startLatchkey({ repoRoot, tmpDir, adminDatabaseUrl, teardown });
   } catch (err) {
-    if (interrupted) return new Promise(() => {}); // the signal handler exits
+    if (interrupted()) return new Promise(() => {}); // the signal handler exits
     fail(`Latchkey failed to start: ${(err as Error).message}`);
-    await runCleanup();
+    await teardown.run();
     return 1;
   }
   const pid = server.child.pid!;
@@ -188,7 +156,7 @@ async function main(): Promise<number> {
   const minterStats = new EndpointStats('authorize', OP_LABELS.authorize);
   const client = new HttpClient(server.baseUrl, connections);
   const minterClient = new HttpClient(server.baseUrl, minters);
-  onCleanup('close HTTP connections', () => {
+  teardown.add('close HTTP connections', () => {
     client.close();
     minterClient.close();
   });
@@ -237,7 +205,7 @@ async function main(): Promise<number> {
     const deadline = loadStart + durationSec * 1000;
     const now = () => Math.min((performance.now() - loadStart) / 1000, durationSec - 1e-6);
     let stopMinter = false;
-    const stopped = () => interrupted || aborted !== undefined;
+    const stopped = () => interrupted() || aborted !== undefined;
 
     const sampler = setInterval(() => {
       const exit = server.child.exitInfo();
@@ -290,14 +258,14 @@ async function main(): Promise<number> {
     clearTimeout(endTimer);
     if (!endedAt) endedAt = performance.now();
     rssEnd ??= server.rssKb();
-    if (interrupted) return await new Promise(() => {}); // the signal handler cleans up and exits
+    if (interrupted()) return await new Promise(() => {}); // the signal handler cleans up and exits
     if (aborted) fail(aborted);
     else dbBytes = await server.databaseBytes().catch(() => undefined);
   } catch (err) {
-    if (interrupted) return await new Promise(() => {});
+    if (interrupted()) return await new Promise(() => {});
     fail(`soak aborted: ${(err as Error).stack ?? String(err)}`);
   } finally {
-    if (!interrupted) {
+    if (!interrupted()) {
       try {
         await server.stop();
       } catch (err) {
@@ -305,10 +273,10 @@ async function main(): Promise<number> {
       }
       const out = server.child.output();
       if (out) log(`Latchkey output (tail):\n${indent(out.slice(-2000))}`);
-      await runCleanup();
+      await teardown.run();
     }
   }
-  if (isInterrupted()) return new Promise(() => {});
+  if (interrupted()) return new Promise(() => {});
 
   // ---- report
   const loadAtEnd = loadAverage();
@@ -501,11 +469,4 @@ async function main(): Promise<number> {
   return passed ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    process.stderr.write(`soak: ${(err as Error).stack ?? String(err)}\n`);
-    await runCleanup();
-    process.exit(1);
-  },
-);
+runScript('soak', main);

@@ -9,8 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { spawnChild, waitForHttp200, type ChildHandle } from '../bench/lib/child.js';
-import { onCleanup } from '../bench/lib/cleanup.js';
-import { freePort } from '../bench/lib/net.js';
+import { childEnv } from '../test/support/env.js';
+import { freePort } from '../test/support/ports.js';
+import type { Teardown } from '../test/support/teardown.js';
 import { createBenchDatabase } from '../bench/lib/postgres.js';
 
 export const API = 'https://api.example.com';
@@ -35,13 +36,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** The children get a clean environment: nothing from the caller's shell leaks into their config. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[k] !== undefined) env[k] = process.env[k];
-  return { ...env, ...extra };
-}
-
 export function readRssKb(pid: number): number | undefined {
   try {
     const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -51,7 +45,13 @@ export function readRssKb(pid: number): number | undefined {
   }
 }
 
-export async function startLatchkey(opts: { repoRoot: string; tmpDir: string; adminDatabaseUrl: string }): Promise<RunningServer> {
+export async function startLatchkey(opts: {
+  repoRoot: string;
+  tmpDir: string;
+  adminDatabaseUrl: string;
+  /** Gets the steps that stop the server and drop its database, however the run ends. */
+  teardown: Teardown;
+}): Promise<RunningServer> {
   const secret = () => randomBytes(32).toString('base64url');
   const creds: Credentials = {
     svc: { id: 'soak-svc', secret: secret() },
@@ -90,14 +90,14 @@ export async function startLatchkey(opts: { repoRoot: string; tmpDir: string; ad
   const db = await createBenchDatabase(opts.adminDatabaseUrl).catch((err: unknown) => {
     throw new Error((err instanceof Error ? err.message : String(err)).replace('BENCH_DATABASE_URL', 'SOAK_DATABASE_URL'), { cause: err });
   });
-  onCleanup(`drop database ${db.name}`, () => db.drop());
+  opts.teardown.add(`drop database ${db.name}`, () => db.drop());
   const bootstrapFile = join(opts.tmpDir, 'latchkey-bootstrap.json');
   writeFileSync(bootstrapFile, JSON.stringify(bootstrap, null, 2), { mode: 0o600 });
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawnChild('Latchkey', ['--enable-source-maps', 'dist/main.js'], {
     cwd: opts.repoRoot,
-    env: childEnv({
+    env: childEnv(process.env, {
       PORT: String(port),
       HOST: '127.0.0.1',
       ISSUER: baseUrl,
@@ -107,7 +107,7 @@ export async function startLatchkey(opts: { repoRoot: string; tmpDir: string; ad
       LOG_LEVEL: 'warn',
     }),
   });
-  onCleanup('stop Latchkey', () => child.stop());
+  opts.teardown.add('stop Latchkey', () => child.stop());
   await waitForHttp200(`${baseUrl}/readyz`, child);
   return {
     baseUrl,

@@ -1,7 +1,7 @@
 /**
- * Helpers for scenarios that make their credentials ahead of the measurement: a FIFO stock, a
- * batch sender (autocannon with a fixed number of requests, each built and answered one by one),
- * and a minimal cookie-carrying fetch for the few browser-like steps (sign-in, consent).
+ * Helpers for scenarios that make their credentials ahead of the measurement: a FIFO stock and a
+ * batch sender (autocannon with a fixed number of requests, each built and answered one by one).
+ * The browser-like steps (sign-in, consent) use test/support/user-agent.ts.
  */
 import autocannon from 'autocannon';
 import type { RequestSpec } from '../scenarios/types.js';
@@ -147,53 +147,6 @@ export async function batch<T>(
     throw new Error(`${refused} of ${count} answers were not as expected (${r.errors} connection errors); first: ${sample || 'none'}`);
   }
   return accepted;
-}
-
-/** Cookies by name, for one origin; enough for the sign-in and consent steps. */
-export class CookieJar {
-  readonly #cookies = new Map<string, string>();
-
-  store(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (eq < 1) continue;
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      if (value === '' || /max-age=0\b/i.test(line)) this.#cookies.delete(name);
-      else this.#cookies.set(name, value);
-    }
-  }
-
-  get(name: string): string | undefined {
-    return this.#cookies.get(name);
-  }
-
-  header(): string {
-    return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
-/** One request without following redirects, cookies from and into `jar`. */
-export async function browse(
-  baseUrl: string,
-  jar: CookieJar,
-  path: string,
-  init: { method?: 'GET' | 'POST'; form?: Record<string, string> } = {},
-): Promise<Response> {
-  const url = path.startsWith('http') ? path : baseUrl + path;
-  const res = await fetch(url, {
-    method: init.method ?? (init.form ? 'POST' : 'GET'),
-    redirect: 'manual',
-    headers: {
-      cookie: jar.header(),
-      ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-    },
-    ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
-    signal: AbortSignal.timeout(15_000),
-  });
-  jar.store(res);
-  return res;
 }
 
 /** The path (and query) of a redirect's Location, which may be absolute on another host name. */

@@ -1,10 +1,10 @@
 import type { BenchClient } from '../fixtures.js';
 import { Stock } from '../lib/http.js';
 import { codeExchangeBody, MINT_CONNECTIONS, mintCodes, signIn, type MintedCode } from './code-flow.js';
+import { basicAuth } from '../../test/support/basic-auth.js';
 import {
   API,
   apiResource,
-  basicAuth,
   BENCH_USER,
   checkAccessToken,
   decodeJwt,

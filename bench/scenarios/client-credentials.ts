@@ -1,5 +1,6 @@
 import type { BenchClient } from '../fixtures.js';
-import { API, apiResource, basicAuth, decodeJwtPart, parseTokenResponse } from './common.js';
+import { basicAuth } from '../../test/support/basic-auth.js';
+import { API, apiResource, decodeJwtPart, parseTokenResponse } from './common.js';
 import type { Scenario } from './types.js';
 
 const client: BenchClient = {

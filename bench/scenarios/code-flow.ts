@@ -14,9 +14,12 @@
  * prompt=none requests of the same client and scope.
  */
 import type { BenchClient } from '../fixtures.js';
-import { batch, browse, CookieJar, header, locationPath, type Answer } from '../lib/http.js';
+import { findHiddenField } from '../../test/support/html-form.js';
+import { UserAgent } from '../../test/support/user-agent.js';
+import { batch, header, locationPath, type Answer } from '../lib/http.js';
 import type { TargetId } from '../targets.js';
-import { API, BENCH_USER, pkcePair, random, REDIRECT_URI } from './common.js';
+import { pkcePair } from '../../test/support/pkce.js';
+import { API, BENCH_USER, random, REDIRECT_URI } from './common.js';
 import type { RequestSpec } from './types.js';
 
 /**
@@ -73,53 +76,45 @@ export function codeFrom(location: string | undefined): string | undefined {
 }
 
 /** The CSRF field of Latchkey's login page. */
-export function csrfField(html: string): string | undefined {
-  return /name="csrf" value="([^"]+)"/.exec(html)?.[1];
-}
+export const csrfField = (html: string): string | undefined => findHiddenField(html, 'csrf') || undefined;
 
 /**
  * Signs BENCH_USER in to `t` through its pages and returns the Cookie header value that carries
  * the resulting session (one argon2 verification on Latchkey, unmeasured).
  */
 export async function signIn(t: TargetId, baseUrl: string, client: BenchClient, scope: string): Promise<string> {
-  const jar = new CookieJar();
+  const ua = new UserAgent({ baseUrl, timeoutMs: 15_000 });
   const { challenge } = pkcePair();
-  const start = await expectRedirect(
-    await browse(baseUrl, jar, authorizeUrl(t, client, scope, challenge)),
-    'authorize',
-    /^\/interaction\//,
-  );
+  const start = await expectRedirect(await ua.get(authorizeUrl(t, client, scope, challenge)), 'authorize', /^\/interaction\//);
   if (t === 'latchkey') {
-    const page = await browse(baseUrl, jar, start);
+    const page = await ua.get(start);
     const csrf = csrfField(await page.text());
     if (page.status !== 200 || !csrf) throw new Error(`login page: HTTP ${page.status}, no csrf field`);
-    const done = await browse(baseUrl, jar, `${start}/login`, {
-      form: { csrf, username: BENCH_USER.username, password: BENCH_USER.password },
-    });
+    const done = await ua.post(`${start}/login`, { csrf, username: BENCH_USER.username, password: BENCH_USER.password });
     if (!codeFrom(done.headers.get('location') ?? undefined)) {
       throw new Error(
         `login: expected a 303 to the client with a code (skip_consent), got HTTP ${done.status} ${done.headers.get('location') ?? ''}`,
       );
     }
-    const session = jar.get('lk_session');
+    const session = ua.jar.get('lk_session');
     if (!session) throw new Error('login: no lk_session cookie');
     return `lk_session=${session}`;
   }
   if (t === 'oidc-provider') {
     const resume1 = await expectRedirect(
-      await browse(baseUrl, jar, start, { form: { prompt: 'login', login: BENCH_USER.username, password: BENCH_USER.password } }),
+      await ua.post(start, { prompt: 'login', login: BENCH_USER.username, password: BENCH_USER.password }),
       'login',
       /^\/auth\//,
     );
-    const consent = await expectRedirect(await browse(baseUrl, jar, resume1), 'resume after login', /^\/interaction\//);
-    const resume2 = await expectRedirect(await browse(baseUrl, jar, consent, { form: { prompt: 'consent' } }), 'consent', /^\/auth\//);
-    const done = await browse(baseUrl, jar, resume2);
+    const consent = await expectRedirect(await ua.get(resume1), 'resume after login', /^\/interaction\//);
+    const resume2 = await expectRedirect(await ua.post(consent, { prompt: 'consent' }), 'consent', /^\/auth\//);
+    const done = await ua.get(resume2);
     if (!codeFrom(done.headers.get('location') ?? undefined)) {
       throw new Error(
         `consent: expected a redirect to the client with a code, got HTTP ${done.status} ${done.headers.get('location') ?? ''}: ${(await done.text()).slice(0, 300)}`,
       );
     }
-    const cookies = jar
+    const cookies = ua.jar
       .header()
       .split('; ')
       .filter((c) => c.startsWith('_session'));

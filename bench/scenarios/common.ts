@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { BenchResource, BenchUser } from '../fixtures.js';
 import type { TargetId } from '../targets.js';
 import type { VerifyInput } from './types.js';
@@ -13,12 +13,6 @@ export const REDIRECT_URI = 'https://app.example.com/callback';
 /** The person who signs in. Fixed, not random: the same value is configured in every target. */
 export const BENCH_USER: BenchUser = { username: 'bench-user', password: 'bench-user-password-0123456789' };
 
-/** RFC 6749 §2.3.1: client_id and secret are form-urlencoded before base64. */
-export function basicAuth(id: string, secret: string): string {
-  const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
-}
-
 export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as const;
 
 /** A form body; values are percent-encoded. */
@@ -26,12 +20,6 @@ export const form = (params: Record<string, string>) => new URLSearchParams(para
 
 /** A random base64url string of `bytes` random bytes (32 bytes → 43 characters). */
 export const random = (bytes = 32) => randomBytes(bytes).toString('base64url');
-
-/** RFC 7636: a 43-character verifier and its S256 challenge. */
-export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = random(32);
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-}
 
 export function decodeJwtPart(part: string | undefined, what = 'access_token'): Record<string, unknown> {
   if (!part) throw new Error(`${what} is not a JWT (expected three dot-separated parts)`);

@@ -1,7 +1,8 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { BenchClient, BenchTrustedIssuer } from '../fixtures.js';
 import { Stock } from '../lib/http.js';
-import { API, apiResource, basicAuth, BENCH_USER, checkAccessToken, failOn, FORM_HEADERS, isBare, random, verifyBare } from './common.js';
+import { basicAuth } from '../../test/support/basic-auth.js';
+import { API, apiResource, BENCH_USER, checkAccessToken, failOn, FORM_HEADERS, isBare, random, verifyBare } from './common.js';
 import type { Scenario } from './types.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';

@@ -1,7 +1,8 @@
 import { batch, locationPath, Stock } from '../lib/http.js';
 import { authorizationCodeClient } from './authorization-code.js';
 import { authorizeUrl, codeFrom, csrfField } from './code-flow.js';
-import { apiResource, BENCH_USER, form, pkcePair, random, REDIRECT_URI } from './common.js';
+import { pkcePair } from '../../test/support/pkce.js';
+import { apiResource, BENCH_USER, form, random, REDIRECT_URI } from './common.js';
 import type { RequestSpec, Scenario } from './types.js';
 
 /**

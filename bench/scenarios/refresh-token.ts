@@ -1,7 +1,9 @@
+import { flagSetting } from '../../test/support/env.js';
 import type { BenchClient } from '../fixtures.js';
 import { batch, Stock } from '../lib/http.js';
 import { codeExchangeBody, MINT_CONNECTIONS, mintCodes, signIn, type MintedCode } from './code-flow.js';
-import { API, apiResource, basicAuth, BENCH_USER, checkAccessToken, failOn, FORM_HEADERS, REDIRECT_URI } from './common.js';
+import { basicAuth } from '../../test/support/basic-auth.js';
+import { API, apiResource, BENCH_USER, checkAccessToken, failOn, FORM_HEADERS, REDIRECT_URI } from './common.js';
 import type { RequestSpec, Scenario } from './types.js';
 
 export const offlineClient: BenchClient = {
@@ -62,7 +64,8 @@ const refreshRequest = (rt: string): RequestSpec => ({
  * minting then costs about twice the measured time).
  */
 const SEED = 1000;
-const SINGLE_USE = ['1', 'true', 'yes'].includes(process.env.BENCH_REFRESH_SINGLE_USE ?? '');
+/** Read when the scenario runs; bench/run.ts has checked the setting with the others at start-up. */
+const singleUse = () => flagSetting(process.env, 'BENCH_REFRESH_SINGLE_USE');
 const NEW_REFRESH_TOKEN = /"refresh_token":"([^"]+)"/;
 
 /** Issue 4: refresh with rotation, each request presenting a refresh token never used before. */
@@ -91,7 +94,7 @@ export const refreshToken: Scenario = {
         return rt === undefined ? undefined : refreshRequest(rt);
       },
       available: () => stock.size,
-      ...(SINGLE_USE
+      ...(singleUse()
         ? {}
         : {
             answer(status: number, body: string) {
@@ -101,7 +104,7 @@ export const refreshToken: Scenario = {
           }),
       async stock(count) {
         cookie ??= await signIn(target, ctx.baseUrl, offlineClient, SCOPE);
-        const want = SINGLE_USE ? count : Math.max(Math.min(count, SEED), stock.made === 0 ? SEED : 0);
+        const want = singleUse() ? count : Math.max(Math.min(count, SEED), stock.made === 0 ? SEED : 0);
         await stock.fill(want, (n) => mintRefreshTokens(target, ctx.baseUrl, cookie!, n, (rt) => stock.push(rt)));
       },
       describeStocking: () => stock.describe('refresh tokens (a code and its exchange each)'),

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { CliError, UsageError } from './common.js';
 
 export interface StdinOptions {
@@ -14,10 +15,11 @@ export interface StdinOptions {
  */
 export function readProcessStdin(opts: StdinOptions): Promise<string> {
   const stdin = process.stdin;
-  return stdin.isTTY && typeof stdin.setRawMode === 'function' ? readHiddenLine(stdin, opts) : readAll(stdin, opts);
+  return stdin.isTTY && typeof stdin.setRawMode === 'function' ? readHiddenLine(stdin, opts) : readPipe(stdin, opts);
 }
 
-async function readAll(stdin: NodeJS.ReadStream, { maxBytes }: StdinOptions): Promise<string> {
+/** All of a pipe or file as UTF-8 text, at most `maxBytes` (exported so that tests can feed it a stream of their own). */
+export async function readPipe(stdin: Readable, { maxBytes }: StdinOptions): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {

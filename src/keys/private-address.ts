@@ -4,9 +4,13 @@ import { BlockList, isIP } from 'node:net';
  * Whether an address is one a `jwks_uri` must not reach (unless JWKS_URI_ALLOW_PRIVATE): private,
  * loopback, link-local, shared, multicast, reserved — so registering a jwks_uri is no lever to
  * make this server fetch from inside its network (SSRF). IPv6 forms that carry an IPv4 address
- * are judged by that address: IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96, RFC 6052) and
- * 6to4 (2002::/16, RFC 3056); the deprecated IPv4-compatible form (::/96, RFC 4291 §2.5.5.1),
+ * are judged by that address: NAT64 (64:ff9b::/96, RFC 6052) and 6to4 (2002::/16, RFC 3056); the
+ * IPv4-mapped (::ffff:0:0/96) and deprecated IPv4-compatible (::/96, RFC 4291 §2.5.5.1) forms,
  * local-use NAT64 (64:ff9b:1::/48, RFC 8215) and Teredo (2001::/32, RFC 4380) are refused whole.
+ *
+ * IPv4 and IPv6 rules live in separate lists: node's BlockList matches an IPv4 address against
+ * IPv6 rules through its IPv4-mapped form, so ::ffff:0:0/96 in a shared list would make every
+ * IPv4 address "private".
  */
 
 const PRIVATE_V4 = new BlockList();
@@ -29,6 +33,7 @@ for (const [net, prefix] of [
 const PRIVATE_V6 = new BlockList();
 for (const [net, prefix] of [
   ['::', 96], // unspecified, loopback and IPv4-compatible
+  ['::ffff:0:0', 96], // IPv4-mapped: a URL or DNS answer has no reason to use one
   ['64:ff9b:1::', 48],
   ['100::', 64], // discard-only
   ['2001::', 32],
@@ -42,7 +47,6 @@ for (const [net, prefix] of [
 /** Each IPv4-carrying form, and where it keeps the IPv4 address: the index of its first 16-bit group. */
 const EMBEDDING: readonly { form: BlockList; group: number }[] = (
   [
-    ['::ffff:0:0', 96, 6],
     ['64:ff9b::', 96, 6],
     ['2002::', 16, 1],
   ] as const

@@ -15,6 +15,7 @@ import {
   captureCallback,
   closeBrowser,
   launchBrowser,
+  navigateWithoutWaiting,
   newPage,
   recordPages,
   serveHtml,
@@ -266,9 +267,11 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
 
       // Signed in and consented: /authorize answers the auto-submitting page itself.
       const b = await authUrl({ response_mode: 'form_post' });
-      // The page submits itself at once, often before its load event, which would interrupt a
-      // goto waiting for "load": wait only until the navigation commits.
-      const cb2 = await captureCallback(trap, () => page.goto(b.url.href, { waitUntil: 'commit' }));
+      // The page submits itself at once, which interrupts page.goto's own wait (even for the
+      // commit): navigate without it and wait for what matters, the POST to the redirect URI and
+      // the page arriving there.
+      const cb2 = await captureCallback(trap, () => navigateWithoutWaiting(page, b.url.href));
+      await page.waitForURL(CB, { waitUntil: 'commit' });
       assert.equal(cb2.method, 'POST');
       assert.equal(cb2.params.get('state'), b.state);
       assert.equal(cb2.params.get('iss'), server.issuer);

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
-import { runCli, SPAWN_TIMEOUT_MS, type CliRun } from '../helpers/cli.js';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { resolveSecret } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -14,25 +10,24 @@ import { hashClientSecret } from '../../src/keys/secret.js';
 import { loadMigrations } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open.js';
 import { verifyPassword } from '../../src/users/password.js';
+import { assertOneLineFailure, runMain, type CliRun } from '../helpers/cli.js';
+import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
 
 /**
- * The real `latchkey` bin, spawned as an operator would run it. One database serves the whole
- * (sequential) suite because every spawn pays for starting the embedded database.
+ * The `latchkey` CLI as an operator uses it, run in this process through `main(argv, io)` (what
+ * the bin calls) against a real database: each call opens and closes it as a separate run does.
+ * One database serves the whole (sequential) suite. test/cli/bin.test.ts spawns the bin itself.
  */
 
-/** The compiled modules, as the bin and the server run them. */
-const DIST = new URL('../../dist/', import.meta.url).href;
 const T = { timeout: 180_000 };
 
-type Run = CliRun;
-
 let env: Record<string, string>;
-let cwd: string;
+let dir: string;
 let cleanup: (() => Promise<void>) | undefined;
 
-/** `input`, when given, is piped to the CLI's standard input; otherwise stdin is empty. */
-function run(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<Run> {
-  return runCli(args, { cwd, env: { ...env, ...extraEnv }, input });
+/** `input`, when given, is the CLI's standard input; otherwise stdin is empty. */
+function run(args: string[], extraEnv: Record<string, string> = {}, input = ''): Promise<CliRun> {
+  return runMain(args, { env: { ...env, ...extraEnv }, input });
 }
 
 /** Succeeds and returns the parsed --json output. */
@@ -40,17 +35,6 @@ async function runJson<T = JsonBody>(args: string[], input?: string): Promise<T>
   const r = await run([...args, '--json'], {}, input);
   assert.equal(r.code, 0, `latchkey ${args.join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
-}
-
-/** Fails with exactly one `latchkey: …` line on stderr, no stack trace, nothing on stdout. */
-function assertOneLineFailure(r: Run, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, `expected failure, got exit 0: ${r.stdout}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^latchkey: /);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-  assert.equal(r.stdout, '');
 }
 
 /** Opens the suite's database in this process (no CLI running meanwhile: PGlite is single-process). */
@@ -67,20 +51,17 @@ async function withDb<T>(
 }
 
 before(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'latchkey-cli-cwd-'));
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(DATABASE_URL|DATA_DIR|LATCHKEY_|ISSUER$|PORT$)/.test(k)) base[k] = v;
-  }
-  // A database of our own (PostgreSQL with DATABASE_URL, else a data dir), so counts are exact.
+  dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
+  // A database of our own (PostgreSQL with DATABASE_URL, else a data dir), so counts are exact;
+  // nothing else from this process's environment reaches the CLI's configuration.
   const fresh = await freshDatabaseEnv();
-  env = { ...base, ...fresh.env };
+  env = fresh.env;
   cleanup = fresh.drop;
 });
 
 after(async () => {
   await cleanup?.();
-  rmSync(cwd, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('latchkey CLI', () => {
@@ -458,7 +439,7 @@ describe('latchkey CLI', () => {
   });
 
   it('import applies a bootstrap file idempotently', T, async () => {
-    const file = join(cwd, 'bootstrap.json');
+    const file = join(dir, 'bootstrap.json');
     writeFileSync(
       file,
       JSON.stringify({
@@ -510,55 +491,12 @@ describe('latchkey CLI', () => {
   });
 
   it('import of a bad file fails with one line naming the field', T, async () => {
-    const file = join(cwd, 'bad.json');
+    const file = join(dir, 'bad.json');
     writeFileSync(
       file,
       JSON.stringify({ clients: [{ client_id: 'typo', token_endpoint_auth_method: 'none', redirect_uri: 'https://x.example/cb' }] }),
     );
     assertOneLineFailure(await run(['import', file]), /clients\[0\]: unknown field\(s\) "redirect_uri"/);
-    assertOneLineFailure(await run(['import', join(cwd, 'missing.json')]), /cannot read bootstrap file/);
+    assertOneLineFailure(await run(['import', join(dir, 'missing.json')]), /cannot read bootstrap file/);
   });
-
-  it(
-    'says the embedded database is in use instead of hanging',
-    { ...T, skip: process.env.DATABASE_URL ? 'only the embedded database is single-process (DATABASE_URL is set)' : false },
-    async () => {
-      const holderScript = `
-      import { openPglite } from ${JSON.stringify(`${DIST}store/pglite.js`)};
-      const db = await openPglite(process.env.DATA_DIR);
-      process.on('SIGTERM', async () => { await db.close(); process.exit(0); });
-      console.log('ready');
-      setInterval(() => {}, 1000);`;
-      const holder = spawn(process.execPath, ['--input-type=module', '-e', holderScript], {
-        cwd: fileURLToPath(new URL('../../', import.meta.url)),
-        env,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('holder did not open the database')), SPAWN_TIMEOUT_MS);
-          holder.stdout.on('data', (d) => {
-            if (String(d).includes('ready')) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          holder.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
-        });
-        const r = await run(['clients', 'list']);
-        assertOneLineFailure(r, /in use by a running Latchkey process/);
-        assert.equal(r.code, 1);
-        assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
-      } finally {
-        if (holder.exitCode === null && holder.signalCode === null) {
-          const exited = new Promise((resolve) => holder.once('exit', resolve));
-          holder.kill('SIGTERM');
-          await exited;
-        }
-      }
-      // Once the holder has let go, the CLI works again (the lock file was released).
-      const list = await runJson<unknown[]>(['clients', 'list']);
-      assert.ok(list.length >= 1);
-    },
-  );
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { runMain } from '../helpers/cli.js';
 import { runServer } from '../helpers/restartable-server.js';
 import { freePort, freshDatabaseEnv } from '../helpers/server.js';
 
@@ -23,7 +23,7 @@ describe('latchkey keys list after overlapping rotations shows what the server d
   after(() => db.drop());
 
   const cli = async <T>(argv: string[]): Promise<T> => {
-    const r = await runCliInProcess([...argv, '--json'], env);
+    const r = await runMain([...argv, '--json'], { env });
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout) as T;
   };

@@ -1,29 +1,27 @@
 import assert from 'node:assert/strict';
-import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair } from 'jose';
+import { assertOneLineFailure, runMain, type CliRun } from '../helpers/cli.js';
+import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
 
 /**
- * `latchkey trust add|list|remove` and trusted issuers in `latchkey import`, spawned as an
- * operator runs them (as test/cli/cli.test.ts does), on one database for the sequential suite.
+ * `latchkey trust add|list|remove` and trusted issuers in `latchkey import`, run in this process
+ * through `main(argv, io)` as test/cli/cli.test.ts does, on one database for the sequential suite.
  */
 
 const T = { timeout: 180_000 };
 const PARTNER = 'https://idp.partner.example';
 const OTHER = 'https://other-idp.example';
 
-type Run = CliRun;
-
 let env: Record<string, string>;
-let cwd: string;
+let dir: string;
 let cleanup: (() => Promise<void>) | undefined;
 
-function run(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return runCli(args, { cwd, env: { ...env, ...extraEnv } });
+function run(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
+  return runMain(args, { env: { ...env, ...extraEnv } });
 }
 
 async function runJson(args: string[]): Promise<{ value: JsonBody; stderr: string }> {
@@ -32,40 +30,26 @@ async function runJson(args: string[]): Promise<{ value: JsonBody; stderr: strin
   return { value: JSON.parse(r.stdout), stderr: r.stderr };
 }
 
-/** Fails with exactly one `latchkey: …` line on stderr, no stack trace, nothing on stdout. */
-function assertOneLineFailure(r: Run, pattern: RegExp): void {
-  assert.notEqual(r.code, 0, `expected failure, got exit 0: ${r.stdout}`);
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `expected one stderr line, got:\n${r.stderr}`);
-  assert.match(lines[0]!, /^latchkey: /);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-  assert.equal(r.stdout, '');
-}
-
 let jwksFile: string;
 let privateJwkFile: string;
 
 before(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'latchkey-trust-cwd-'));
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(DATABASE_URL|DATA_DIR|LATCHKEY_|ISSUER$|PORT$)/.test(k)) base[k] = v;
-  }
-  // A database of our own (PostgreSQL with DATABASE_URL, else a data dir), so counts are exact.
+  dir = mkdtempSync(join(tmpdir(), 'latchkey-trust-'));
+  // A database of our own (PostgreSQL with DATABASE_URL, else a data dir), so counts are exact;
+  // nothing else from this process's environment reaches the CLI's configuration.
   const fresh = await freshDatabaseEnv();
-  env = { ...base, ...fresh.env };
+  env = fresh.env;
   cleanup = fresh.drop;
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
-  jwksFile = join(cwd, 'partner.jwk.json');
+  jwksFile = join(dir, 'partner.jwk.json');
   writeFileSync(jwksFile, JSON.stringify({ ...(await exportJWK(publicKey)), kid: 'partner-1', alg: 'ES256' }));
-  privateJwkFile = join(cwd, 'private.jwk.json');
+  privateJwkFile = join(dir, 'private.jwk.json');
   writeFileSync(privateJwkFile, JSON.stringify({ keys: [await exportJWK(privateKey)] }));
 });
 
 after(async () => {
   await cleanup?.();
-  rmSync(cwd, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('latchkey trust', () => {
@@ -210,7 +194,7 @@ describe('latchkey trust', () => {
   });
 
   it('import applies trusted_issuers idempotently and refuses invalid ones naming the field', T, async () => {
-    const file = join(cwd, 'bootstrap.json');
+    const file = join(dir, 'bootstrap.json');
     const entry = {
       issuer: 'https://bootstrap-idp.example',
       jwks_uri: 'https://bootstrap-idp.example/jwks',

@@ -7,8 +7,13 @@ import * as oidc from 'openid-client';
 import { API, SECRET } from '../helpers/fixtures.js';
 import { createOwnPostgres, ownPostgresUnavailable, type OwnPostgres } from '../helpers/own-postgres.js';
 import { startProcess, stopProcess, type LatchkeyProcess } from '../helpers/process.js';
-import { basic, freePort, freshDatabaseEnv, postForm } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { waitUntil } from '../helpers/wait.js';
+import { freshDatabaseEnv, postForm } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { freePort } from '../support/ports.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 
 const CB = 'http://127.0.0.1:8080/cb';
 const PASSWORD = 'correct horse battery staple';
@@ -69,9 +74,9 @@ describe(
     });
 
     it('answers 503 temporarily_unavailable fast, /readyz says not ready, and recovers by itself', async () => {
-      const token = (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) })).body
+      const token = (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth('svc', SECRET) })).body
         .access_token;
-      const introspect = () => postForm(`${url}/introspect`, { token }, { authorization: basic('svc', SECRET) });
+      const introspect = () => postForm(`${url}/introspect`, { token }, { authorization: basicAuth('svc', SECRET) });
       assert.equal((await introspect()).body.active, true);
 
       // Load while the database goes away.
@@ -82,16 +87,16 @@ describe(
           const t0 = Date.now();
           const res = await fetch(`${url}/introspect`, {
             method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('svc', SECRET) },
+            headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('svc', SECRET) },
             body: new URLSearchParams({ token }).toString(),
             signal: AbortSignal.timeout(10_000),
           });
           results.push({ status: res.status, ms: Date.now() - t0, body: await res.text() });
         }
       })();
-      await new Promise((r) => setTimeout(r, 300));
+      await waitUntil('introspection answers under load', () => results.length >= 5);
       pg.stop('immediate');
-      await new Promise((r) => setTimeout(r, 2000));
+      await waitUntil('readyz reports the database gone', async () => (await fetch(`${url}/readyz`)).status === 503, { timeoutMs: 15_000 });
 
       const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) });
       assert.equal(ready.status, 503);
@@ -101,19 +106,17 @@ describe(
       assert.equal(down.body.error, 'temporarily_unavailable');
       // The client-credentials hot path reads no table: it keeps working.
       assert.equal(
-        (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basic('svc', SECRET) })).status,
+        (await postForm(`${url}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth('svc', SECRET) })).status,
         200,
       );
 
       pg.start();
-      let recovered = false;
-      for (let i = 0; i < 60 && !recovered; i++) {
-        recovered = (await fetch(`${url}/readyz`)).status === 200;
-        if (!recovered) await new Promise((r) => setTimeout(r, 250));
-      }
+      // Ready again without a restart.
+      await waitUntil('readyz 200 again after PostgreSQL is back', async () => (await fetch(`${url}/readyz`)).status === 200, {
+        timeoutMs: 15_000,
+      });
       stopLoad.abort();
       await load;
-      assert.ok(recovered, 'ready again without a restart');
       assert.equal((await introspect()).body.active, true);
 
       const failures = results.filter((r) => r.status !== 200);
@@ -156,13 +159,7 @@ describe(
     });
 
     async function signIn() {
-      const verifier = oidc.randomPKCECodeVerifier();
-      const authUrl = oidc.buildAuthorizationUrl(web, {
-        redirect_uri: CB,
-        scope: 'openid offline_access',
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-      });
+      const { url: authUrl, verifier } = await pkceAuthorizationUrl(web, CB, { scope: 'openid offline_access' });
       const ua = new UserAgent();
       const html = await (await ua.follow(await ua.get(authUrl.toString()), url)).text();
       const r = await ua.post(formAction(html, url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
@@ -172,10 +169,10 @@ describe(
       postForm(
         `${url}/token`,
         { grant_type: 'authorization_code', code: c.code, redirect_uri: CB, code_verifier: c.verifier },
-        { authorization: basic('web', SECRET) },
+        { authorization: basicAuth('web', SECRET) },
       );
     const refresh = (rt: string) =>
-      postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basic('web', SECRET) });
+      postForm(`${url}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basicAuth('web', SECRET) });
 
     it('every token issued still verifies; no code or refresh token is usable twice', async () => {
       const used = await signIn();
@@ -200,7 +197,7 @@ describe(
           rt = r.body.refresh_token;
         }
       });
-      await new Promise((r) => setTimeout(r, 1500));
+      await waitUntil('refreshes happen before the kill', () => spent.length > 4);
       killed = true;
       proc.child.kill('SIGKILL');
       await Promise.all(loops);

@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { ManualClock } from '../../src/clock.js';
-import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { postForm, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 import { pkceAuthorizationUrl } from '../helpers/oidc.js';
 
 const API = 'https://api.example.com';
@@ -181,7 +183,17 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const b = await authUrl(web, { max_age: '1' });
     const page = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
     assert.match(page, /name="password"/, 'the login page is shown again');
-    const t2 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, b.url)), {
+    // The server's clock is a ManualClock, which stands still while the file runs (tens of seconds
+    // on a busy machine): the relying party checks auth_time + max_age against the server's time,
+    // not against a real clock that has moved on (openid-client's clockSkew, in seconds).
+    const rp = new oidc.Configuration(
+      web.serverMetadata(),
+      'web',
+      { [oidc.clockSkew]: Math.round((clock.now() - Date.now()) / 1000) },
+      oidc.ClientSecretBasic(SECRET),
+    );
+    oidc.allowInsecureRequests(rp);
+    const t2 = await oidc.authorizationCodeGrant(rp, new URL(await signIn(ua, b.url)), {
       pkceCodeVerifier: b.verifier,
       expectedNonce: b.nonce,
       expectedState: b.state,
@@ -211,7 +223,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const replay = await postForm(
       `${server.url}/token`,
       { grant_type: 'authorization_code', code: cb.searchParams.get('code')!, redirect_uri: CB, code_verifier: a.verifier },
-      { authorization: basic('web', SECRET) },
+      { authorization: basicAuth('web', SECRET) },
     );
     assert.equal(replay.status, 400);
     assert.equal(replay.body.error, 'invalid_grant');
@@ -227,7 +239,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
         postForm(
           `${server.url}/token`,
           { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
-          { authorization: basic('web', SECRET) },
+          { authorization: basicAuth('web', SECRET) },
         ),
       ),
     );
@@ -240,7 +252,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const r = await postForm(
       `${server.url}/token`,
       { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
-      { authorization: basic('web2', SECRET) },
+      { authorization: basicAuth('web2', SECRET) },
     );
     assert.equal(r.body.error, 'invalid_grant');
     assert.match(r.body.error_description, /another client/);
@@ -248,7 +260,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const ok = await postForm(
       `${server.url}/token`,
       { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
-      { authorization: basic('web', SECRET) },
+      { authorization: basicAuth('web', SECRET) },
     );
     assert.equal(ok.status, 200);
   });
@@ -260,7 +272,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const r = await postForm(
       `${server.url}/token`,
       { grant_type: 'authorization_code', code, redirect_uri: CB, code_verifier: a.verifier },
-      { authorization: basic('web', SECRET) },
+      { authorization: basicAuth('web', SECRET) },
     );
     assert.equal(r.body.error, 'invalid_grant');
     assert.match(r.body.error_description, /expired/);
@@ -295,7 +307,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       postForm(
         `${server.url}/token`,
         { grant_type: 'authorization_code', code, redirect_uri: CB, ...extra },
-        { authorization: basic('web', SECRET) },
+        { authorization: basicAuth('web', SECRET) },
       );
     it('wrong verifier: invalid_grant', async () => {
       const a = await authUrl(web);
@@ -456,14 +468,14 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   it('the session cookie is HttpOnly and SameSite=Lax, and a new id is issued at every login', async () => {
     const ua = new UserAgent();
     await signIn(ua, (await authUrl(web)).url);
-    const first = ua.cookies.get('lk_session');
+    const first = ua.jar.get('lk_session');
     const b = await authUrl(web, { prompt: 'login' });
     const html = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
     const r = await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
     const setCookie = r.headers.getSetCookie().find((c) => c.startsWith('lk_session='))!;
     assert.match(setCookie, /HttpOnly/);
     assert.match(setCookie, /SameSite=Lax/);
-    assert.notEqual(ua.cookies.get('lk_session'), first);
+    assert.notEqual(ua.jar.get('lk_session'), first);
   });
 
   it('login and consent pages carry the anti-framing and referrer headers', async () => {
@@ -531,7 +543,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.match(bad.headers.get('www-authenticate')!, /error="invalid_token"/);
     });
     it('a revoked token: invalid_token', async () => {
-      await postForm(`${server.url}/revoke`, { token }, { authorization: basic('web', SECRET) });
+      await postForm(`${server.url}/revoke`, { token }, { authorization: basicAuth('web', SECRET) });
       const r = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(r.status, 401);
     });

@@ -3,8 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { ManualClock } from '../../src/clock.js';
 import { USER_CODE_ALPHABET } from '../../src/device/user-code.js';
-import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { postForm, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 
 const PASSWORD = 'correct horse battery staple';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
@@ -146,7 +148,11 @@ describe('device authorization grant (RFC 8628)', () => {
   });
 
   it('a client without the device grant: unauthorized_client', async () => {
-    const r = await postForm(`${server.url}/device_authorization`, { scope: 'openid' }, { authorization: basic('web', 'w'.repeat(40)) });
+    const r = await postForm(
+      `${server.url}/device_authorization`,
+      { scope: 'openid' },
+      { authorization: basicAuth('web', 'w'.repeat(40)) },
+    );
     assert.equal(r.body.error, 'unauthorized_client');
   });
 

@@ -8,7 +8,9 @@ import { API, OTHER_API, SECRET, clientKeyPair, type ClientKeys } from '../helpe
 import { createAppContext } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
-import { basic, freePort, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
+import { postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { freePort } from '../support/ports.js';
 
 /** Claims over an assertion's defaults; a claim set to undefined is left out of the token. */
 type ClaimOverrides = { [K in keyof JWTPayload]?: JWTPayload[K] | undefined };
@@ -119,7 +121,7 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
     postForm(
       `${server.url}/token`,
       { grant_type: JWT_BEARER, assertion: a, resource: API, ...extra },
-      { authorization: basic(client, SECRET) },
+      { authorization: basicAuth(client, SECRET) },
     );
 
   const expectError = (res: { status: number; body: JsonBody; headers: Headers }, error: string, description: RegExp) => {
@@ -309,7 +311,7 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
       try {
         const a = await assertion();
         const form = { grant_type: JWT_BEARER, assertion: a, resource: API };
-        const headers = { authorization: basic('partner-svc', SECRET) };
+        const headers = { authorization: basicAuth('partner-svc', SECRET) };
         const results = await Promise.all(
           Array.from({ length: 8 }, (_, i) => postForm(i % 2 ? `http://127.0.0.1:${port}/token` : `${server.url}/token`, form, headers)),
         );
@@ -374,7 +376,7 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
 
   it('garbage and missing assertions', async () => {
     expectError(await grant('garbage'), 'invalid_grant', /assertion rejected/);
-    const res = await postForm(`${server.url}/token`, { grant_type: JWT_BEARER }, { authorization: basic('partner-svc', SECRET) });
+    const res = await postForm(`${server.url}/token`, { grant_type: JWT_BEARER }, { authorization: basicAuth('partner-svc', SECRET) });
     expectError(res, 'invalid_request', /"assertion" parameter is required/);
   });
 });
@@ -407,7 +409,11 @@ describe('JWT-bearer grant: a jwks_uri on a private address is refused unless JW
       .setIssuedAt()
       .setExpirationTime('2m')
       .sign(key.privateKey);
-    const res = await postForm(`${server.url}/token`, { grant_type: JWT_BEARER, assertion: a }, { authorization: basic('svc', SECRET) });
+    const res = await postForm(
+      `${server.url}/token`,
+      { grant_type: JWT_BEARER, assertion: a },
+      { authorization: basicAuth('svc', SECRET) },
+    );
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'invalid_grant');
     assert.match(res.body.error_description, /jwks_uri could not be read .*private address/);

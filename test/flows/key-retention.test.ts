@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import * as oidc from 'openid-client';
 import { ManualClock } from '../../src/clock.js';
-import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { jsonLogLines, runMain } from '../helpers/cli.js';
 import { runServer, type RunningServer } from '../helpers/restartable-server.js';
 import { freePort, freshDatabaseEnv } from '../helpers/server.js';
 import { signInWithCodeFlow } from '../helpers/sign-in.js';
@@ -62,16 +62,14 @@ describe('key rotation keeps every token it signed verifiable: ID tokens too (ID
     await server.stop(); // the embedded database has one opener at a time
     server = undefined;
 
-    const cli = await runCliInProcess(['keys', 'rotate', '--delay', '0', '--json'], {
-      ...db.env,
-      ISSUER: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: 'info',
+    const cli = await runMain(['keys', 'rotate', '--delay', '0', '--json'], {
+      env: { ...db.env, ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' },
     });
     assert.equal(cli.code, 0, cli.stderr);
     const rotation = JSON.parse(cli.stdout) as { retention_seconds: number; keys: { alg: string; retired: string[] }[] };
     assert.equal(rotation.retention_seconds, 3600 + 30 + 30, 'ID_TOKEN_TTL + CLOCK_SKEW + KEY_RELOAD_INTERVAL');
     assert.ok(rotation.keys.some((k) => k.retired.includes(oldKid!)));
-    const events = cli.logLines.filter((l) => l.event === 'key.rotated');
+    const events = jsonLogLines(cli.stderr).filter((l) => l.event === 'key.rotated');
     assert.deepEqual(events.map((e) => e.alg).sort(), ['ES256', 'RS256'], 'one key.rotated event per key');
 
     // Past the longest access-token lifetime (600 s + skew), well within the ID token's hour.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { runCliInProcess } from '../helpers/cli-in-process.js';
+import { jsonLogLines, runMain } from '../helpers/cli.js';
 import { runServer, type RunningServer } from '../helpers/restartable-server.js';
 import { freePort, freshDatabaseEnv } from '../helpers/server.js';
 import { signInWithCodeFlow } from '../helpers/sign-in.js';
@@ -61,17 +61,16 @@ describe('latchkey users set-password takes back what the old password gave', ()
     await server.stop();
     server = undefined;
 
-    const cli = await runCliInProcess(
-      ['users', 'set-password', 'alice', '--password-stdin', '--json'],
-      { ...db.env, ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' },
-      `${NEW_PASSWORD}\n`,
-    );
+    const cli = await runMain(['users', 'set-password', 'alice', '--password-stdin', '--json'], {
+      env: { ...db.env, ISSUER: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' },
+      input: `${NEW_PASSWORD}\n`,
+    });
     assert.equal(cli.code, 0, cli.stderr);
     const out = JSON.parse(cli.stdout) as { grants_revoked: number; sessions_ended: number };
     assert.equal(out.grants_revoked, 1);
     assert.equal(out.sessions_ended, 1);
     // One security event line, with identifiers only.
-    const events = cli.logLines.filter((l) => l.event === 'user.password_changed');
+    const events = jsonLogLines(cli.stderr).filter((l) => l.event === 'user.password_changed');
     assert.equal(events.length, 1, cli.stderr);
     assert.equal(events[0]!.grants_revoked, 1);
     assert.ok(!cli.stderr.includes(NEW_PASSWORD), 'the password is not logged');

@@ -5,8 +5,11 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ManualClock } from '../../src/clock.js';
 import { rotateSigningKeys } from '../../src/keys/keystore.js';
 import { purgeExpired } from '../../src/store/cleanup.js';
-import { basic, postForm, startServer, type TestServer } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { postForm, startServer, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 
 const API = 'https://api.example.com';
 const CB = 'http://127.0.0.1:8080/cb';
@@ -58,27 +61,24 @@ async function tokensFor(
   extra: Record<string, string> = {},
   username = 'alice',
 ) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: CB,
-    scope,
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ...extra,
-  });
+  const { url, verifier, nonce, state } = await pkceAuthorizationUrl(config, CB, { scope, ...extra });
   const ua = new UserAgent();
   let r = await ua.follow(await ua.get(url.toString()), server.url);
   const html = await r.text();
   r = await ua.post(formAction(html, server.url), { username, password: PASSWORD, csrf: hiddenField(html, 'csrf') });
   assert.equal(r.status, 303);
-  return oidc.authorizationCodeGrant(config, new URL(r.headers.get('location')!), { pkceCodeVerifier: verifier });
+  return oidc.authorizationCodeGrant(config, new URL(r.headers.get('location')!), {
+    pkceCodeVerifier: verifier,
+    expectedNonce: nonce,
+    expectedState: state,
+  });
 }
 
 const refresh = (server: TestServer, token: string, extra: Record<string, string | string[]> = {}, client = 'web') =>
   postForm(
     `${server.url}/token`,
     { grant_type: 'refresh_token', refresh_token: token, ...extra },
-    { authorization: basic(client, SECRET) },
+    { authorization: basicAuth(client, SECRET) },
   );
 
 describe('refresh tokens', () => {
@@ -187,7 +187,7 @@ describe('refresh tokens', () => {
     assert.equal(info.active, true);
     assert.equal(info.token_type, 'refresh_token');
     assert.equal(info.client_id, 'web');
-    const other = await postForm(`${server.url}/introspect`, { token: t.refresh_token! }, { authorization: basic('other', SECRET) });
+    const other = await postForm(`${server.url}/introspect`, { token: t.refresh_token! }, { authorization: basicAuth('other', SECRET) });
     assert.deepEqual(other.body, { active: false });
   });
 

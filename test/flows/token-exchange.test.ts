@@ -5,8 +5,11 @@ import * as oidc from 'openid-client';
 import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { buildAccessTokenClaims, signAccessToken } from '../../src/tokens/access-token.js';
 import { API, OTHER_API, SECRET, clientKeyPair, type ClientKeys } from '../helpers/fixtures.js';
-import { basic, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -102,7 +105,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
     const res = await postForm(
       `${server.url}/token`,
       { grant_type: JWT_BEARER, assertion: await partnerJwt(), scope, resource: API },
-      { authorization: basic('minter', SECRET) },
+      { authorization: basicAuth('minter', SECRET) },
     );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.access_token as string;
@@ -112,13 +115,13 @@ describe('token exchange (RFC 8693) with openid-client', () => {
     const res = await postForm(
       `${server.url}/token`,
       { grant_type: 'client_credentials', resource: API, scope: 'api:read' },
-      { authorization: basic(client, SECRET) },
+      { authorization: basicAuth(client, SECRET) },
     );
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body.access_token as string;
   };
   const exchange = (client: string, params: Record<string, string | string[]>) =>
-    postForm(`${server.url}/token`, { grant_type: TOKEN_EXCHANGE, ...params }, { authorization: basic(client, SECRET) });
+    postForm(`${server.url}/token`, { grant_type: TOKEN_EXCHANGE, ...params }, { authorization: basicAuth(client, SECRET) });
 
   const expectError = (res: { status: number; body: JsonBody; headers: Headers }, error: string, description: RegExp) => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
@@ -489,18 +492,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
 
     before(async () => {
       const web = await configFor('web');
-      const verifier = oidc.randomPKCECodeVerifier();
-      const nonce = oidc.randomNonce();
-      const state = oidc.randomState();
-      const url = oidc.buildAuthorizationUrl(web, {
-        redirect_uri: CB,
-        scope: 'openid profile api:read',
-        resource: API,
-        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        nonce,
-        state,
-      });
+      const { url, verifier, nonce, state } = await pkceAuthorizationUrl(web, CB, { scope: 'openid profile api:read', resource: API });
       const ua = new UserAgent();
       const page = await ua.follow(await ua.get(url.toString()), server.url);
       const html = await page.text();

@@ -177,6 +177,25 @@ export class CallbackTrap {
   }
 }
 
+/**
+ * Starts a navigation to `url` as typing it in the address bar does and returns once its response
+ * has committed, without waiting for the page to load. For pages that navigate away by themselves
+ * at once (form_post's auto-submitting form): Playwright's page.goto fails with "interrupted by
+ * another navigation" when the page's own navigation starts before it has seen the commit, even
+ * with waitUntil 'commit'. CDP's Page.navigate answers at the commit, before any script of the
+ * page runs, so nothing can interrupt it; what the page does next is for the caller to wait for
+ * (the callback trap, page.waitForURL).
+ */
+export async function navigateWithoutWaiting(page: Page, url: string): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { errorText } = (await cdp.send('Page.navigate', { url })) as { errorText?: string };
+    if (errorText) throw new Error(`navigation to ${url} failed: ${errorText}`);
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}
+
 /** Runs `action` (a navigation, a click) and resolves with the callback it leads to. */
 export async function captureCallback(trap: CallbackTrap, action: () => Promise<unknown>, timeoutMs = 10_000): Promise<CapturedCallback> {
   const next = trap.next(timeoutMs);

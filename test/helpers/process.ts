@@ -8,7 +8,12 @@ export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url)
 export interface LatchkeyProcess {
   child: ChildProcess;
   exited: Promise<number | null>;
-  waitFor(re: RegExp, ms?: number): Promise<void>;
+  /**
+   * Resolves once the output (stdout and stderr) matches `until` — a pattern, or a test of the
+   * whole output so far — checked on every chunk the process writes; rejects, with the output, if
+   * the process exits first or `ms` pass.
+   */
+  waitFor(until: RegExp | ((output: string) => boolean), ms?: number): Promise<void>;
   output(): string;
 }
 
@@ -20,16 +25,40 @@ export function startProcess(env: Record<string, string>): LatchkeyProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = async (re: RegExp, ms = 60_000) => {
-    const until = Date.now() + ms;
-    while (!re.test(out)) {
-      if (Date.now() > until || child.exitCode !== null || child.signalCode !== null) throw new Error(`did not see ${re}; output:\n${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  const listeners = new Set<() => void>();
+  const append = (d: string) => {
+    out += d;
+    for (const l of listeners) l();
   };
+  child.stdout.setEncoding('utf8').on('data', append);
+  child.stderr.setEncoding('utf8').on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close' comes after the last output chunk ('exit' may come before it).
+  let closed = false;
+  child.on('close', () => (closed = true));
+  const waitFor = (until: RegExp | ((output: string) => boolean), ms = 60_000) =>
+    new Promise<void>((resolve, reject) => {
+      const met = () => (typeof until === 'function' ? until(out) : until.test(out));
+      if (met()) {
+        resolve();
+        return;
+      }
+      const done = (err?: Error) => {
+        listeners.delete(check);
+        clearTimeout(timer);
+        child.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      };
+      const check = () => {
+        if (met()) done();
+      };
+      const onClose = () => done(new Error(`the process exited before its output showed ${String(until)}; output:\n${out}`));
+      const timer = setTimeout(() => done(new Error(`no ${String(until)} in the output within ${ms} ms; output:\n${out}`)), ms);
+      listeners.add(check);
+      child.on('close', onClose);
+      if (closed) onClose();
+    });
   return { child, exited, waitFor, output: () => out };
 }
 

@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
@@ -10,23 +7,19 @@ import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
+import { freePort } from '../support/ports.js';
+import { freshPgliteDataDir } from './pglite-template.js';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
+// Moved to test/support/ (shared with bench/ and soak/); re-exported for tests written against this path.
+export { freePort };
+export { basicAuth as basic } from '../support/basic-auth.js';
 
 /**
  * A database for one test server: a fresh PostgreSQL database on the DATABASE_URL server when
- * that is set (so test files never see each other's rows), else a fresh embedded data dir.
+ * that is set (so test files never see each other's rows), else a fresh embedded data dir (a copy
+ * of a just-initialised cluster: see pglite-template.ts).
  */
 export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
   const base = process.env.DATABASE_URL;
@@ -48,7 +41,7 @@ export async function freshDatabaseEnv(): Promise<{ env: Record<string, string>;
       },
     };
   }
-  const dir = mkdtempSync(join(tmpdir(), 'latchkey-test-'));
+  const dir = await freshPgliteDataDir();
   return {
     env: { DATA_DIR: dir },
     drop: () => {
@@ -99,9 +92,6 @@ export async function startServer(
     },
   };
 }
-
-export const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /**
  * A parsed JSON response body. Tests read its members directly, as they do what fetch's

@@ -4,7 +4,8 @@ import { createAppContext, type AppContext } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 import { API, SECRET } from '../helpers/fixtures.js';
-import { basic, freshDatabaseEnv } from '../helpers/server.js';
+import { freshDatabaseEnv } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
 import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
 
 describe('faults answer well-formed JSON, never a stack trace', () => {
@@ -47,7 +48,7 @@ describe('faults answer well-formed JSON, never a stack trace', () => {
     const token = await app.inject({
       method: 'POST',
       url: '/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('unknown-client', SECRET) },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth('unknown-client', SECRET) },
       payload: 'grant_type=client_credentials',
     });
     assert.equal(token.statusCode, 503, token.body);

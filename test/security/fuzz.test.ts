@@ -24,8 +24,10 @@ import fc from 'fast-check';
 import { ERROR_CODES } from '../../src/oauth/errors.js';
 import { SECRET } from '../helpers/fixtures.js';
 import { NoResponseError, rawRequest, socketRequest, type RawRequest, type RawResponse } from '../helpers/raw-http.js';
-import { basic, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
-import { UserAgent, formAction, hiddenField } from '../helpers/user-agent.js';
+import { postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
+import { UserAgent } from '../support/user-agent.js';
+import { formAction, hiddenField } from '../support/html-form.js';
 
 // A fresh seed every local run finds new inputs; CI uses a fixed one so a landing is repeatable
 // (run locally, or with FUZZ_SEED, to explore further).
@@ -686,9 +688,9 @@ function authorizationArb(): fc.Arbitrary<string> {
       `Basic ${b64('%zz:%zz')}`,
       `Basic ${b64('web\u0000:x')}`,
       `Basic ${b64('w\xe9b:x', 'latin1')}`,
-      basic('web', SECRET),
-      basic('svc', SECRET),
-      basic('spa', ''),
+      basicAuth('web', SECRET),
+      basicAuth('svc', SECRET),
+      basicAuth('spa', ''),
     ),
   );
 }
@@ -850,7 +852,7 @@ interface Template {
 function nearValidTemplates(): Template[] {
   const AUTH_CODE_PARAMS = { response_type: 'code', scope: 'openid profile offline_access api:read', state: 'st', nonce: 'n' };
   const PKCE = { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' };
-  const webAuth = { authorization: basic('web', SECRET) };
+  const webAuth = { authorization: basicAuth('web', SECRET) };
   return [
     {
       path: '/authorize',
@@ -1039,11 +1041,11 @@ describe('bad input everywhere: no 5xx, no hang, every error well-formed (fast-c
     const tokens = await postForm(
       `${url}/token`,
       { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT },
-      { authorization: basic('web', SECRET) },
+      { authorization: basicAuth('web', SECRET) },
     );
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
     pool.tokens.push(tokens.body.access_token, tokens.body.id_token, tokens.body.refresh_token, code);
-    pool.cookies.push([...ua.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    pool.cookies.push(ua.jar.header());
 
     // A second browser with a live interaction waiting at the login page.
     const ua2 = new UserAgent();
@@ -1060,8 +1062,8 @@ describe('bad input everywhere: no 5xx, no hang, every error well-formed (fast-c
     html = await res.text();
     pool.interactionIds.push(new URL(formAction(html, url)).pathname.split('/')[2]!);
     pool.csrf.push(hiddenField(html, 'csrf'));
-    pool.cookies.push([...ua2.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    for (const c of [...ua.cookies.values(), ...ua2.cookies.values()]) pool.tokens.push(c);
+    pool.cookies.push(ua2.jar.header());
+    for (const c of [...ua.jar.values(), ...ua2.jar.values()]) pool.tokens.push(c);
 
     // A pending device code, and a service token.
     const device = await postForm(`${url}/device_authorization`, { client_id: 'tv', scope: 'openid api:read' });
@@ -1093,7 +1095,7 @@ describe('bad input everywhere: no 5xx, no hang, every error well-formed (fast-c
     pool.csrf.push(deviceCsrf);
     fx.login = {
       id: pool.interactionIds[1]!,
-      cookie: [...ua2.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      cookie: ua2.jar.header(),
       csrf: pool.csrf[1]!,
       deviceCsrf,
     };
@@ -1298,7 +1300,7 @@ describe('bad input everywhere: no 5xx, no hang, every error well-formed (fast-c
       }
       if (t.headers.authorization?.startsWith('Basic ')) {
         const encoded = new URLSearchParams(t.params).toString();
-        variants.push({ encoded, headers: { ...t.headers, authorization: basic('web\u0000', SECRET) } });
+        variants.push({ encoded, headers: { ...t.headers, authorization: basicAuth('web\u0000', SECRET) } });
         variants.push({
           encoded,
           headers: { ...t.headers, authorization: `Basic ${Buffer.from([0x77, 0x65, 0x62, 0xff, 0x3a, 0x78]).toString('base64')}` },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
 import { API, OTHER_API, SECRET, clientKeyPair, standardBootstrap, type ClientKeys } from '../helpers/fixtures.js';
-import { basic, postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
+import { postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
+import { basicAuth } from '../support/basic-auth.js';
 
 /** Claims over an assertion's defaults; a claim set to undefined is left out of the token. */
 type ClaimOverrides = { [K in keyof JWTPayload]?: JWTPayload[K] | undefined };
@@ -32,7 +33,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
 
   const cc = (
     extra: Record<string, string | string[]> = {},
-    headers: Record<string, string> = { authorization: basic('svc-basic', SECRET) },
+    headers: Record<string, string> = { authorization: basicAuth('svc-basic', SECRET) },
   ) => postForm(token, { grant_type: 'client_credentials', ...extra }, headers);
 
   const assertion = async (
@@ -74,13 +75,13 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   });
 
   it('wrong secret: 401 invalid_client with a Basic challenge', async () => {
-    const res = await cc({}, { authorization: basic('svc-basic', 'wrong-secret-wrong-secret-wrong-secret') });
+    const res = await cc({}, { authorization: basicAuth('svc-basic', 'wrong-secret-wrong-secret-wrong-secret') });
     expectError(res, 401, 'invalid_client', /secret is wrong/);
     assert.match(res.headers.get('www-authenticate') ?? '', /^Basic /);
   });
 
   it('unknown client: 401 invalid_client', async () => {
-    expectError(await cc({}, { authorization: basic('nobody', SECRET) }), 401, 'invalid_client', /no client is registered/);
+    expectError(await cc({}, { authorization: basicAuth('nobody', SECRET) }), 401, 'invalid_client', /no client is registered/);
     const post = await postForm(token, { grant_type: 'client_credentials', client_id: 'nobody', client_secret: SECRET });
     expectError(post, 401, 'invalid_client');
     assert.equal(post.headers.get('www-authenticate'), null, 'no Basic challenge when Basic was not tried');
@@ -217,7 +218,9 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   it('repeated parameters are refused', async () => {
     expectError(await cc({ scope: ['api:read', 'api:write'] }), 400, 'invalid_request', /"scope" parameter is repeated/);
     expectError(
-      await postForm(token, 'grant_type=client_credentials&grant_type=client_credentials', { authorization: basic('svc-basic', SECRET) }),
+      await postForm(token, 'grant_type=client_credentials&grant_type=client_credentials', {
+        authorization: basicAuth('svc-basic', SECRET),
+      }),
       400,
       'invalid_request',
       /repeated/,
@@ -227,7 +230,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   it('malformed bodies: JSON, no content type, garbage, invalid UTF-8, NUL bytes', async () => {
     const json = await fetch(token, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: basic('svc-basic', SECRET) },
+      headers: { 'content-type': 'application/json', authorization: basicAuth('svc-basic', SECRET) },
       body: '{"grant_type":"client_credentials"}',
     });
     assert.equal(json.status, 415);
@@ -238,7 +241,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
     const odd = await fetch(token, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     assert.equal(odd.status, 415);
     for (const body of ['%%%&&&===', 'grant_type=%FF%FE', 'grant_type=client\u0000credentials', '&&&']) {
-      const res = await postForm(token, body, { authorization: basic('svc-basic', SECRET) });
+      const res = await postForm(token, body, { authorization: basicAuth('svc-basic', SECRET) });
       assert.ok(res.status >= 400 && res.status < 500, `${body} → ${res.status}`);
       assert.equal(typeof res.body.error, 'string');
     }
@@ -255,7 +258,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
     const res = await postForm(
       token,
       { grant_type: 'client_credentials', scope: 'a'.repeat(200_000) },
-      { authorization: basic('svc-basic', SECRET) },
+      { authorization: basicAuth('svc-basic', SECRET) },
     );
     expectError(res, 413, 'invalid_request', /larger than/);
     const many = Array.from({ length: 500 }, (_, i) => `p${i}=1`).join('&');
@@ -281,7 +284,7 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
     );
     expectError(await postForm(`${server.url}/introspect`, { token: 'x' }), 401, 'invalid_client');
     expectError(
-      await postForm(`${server.url}/introspect`, {}, { authorization: basic('svc-basic', SECRET) }),
+      await postForm(`${server.url}/introspect`, {}, { authorization: basicAuth('svc-basic', SECRET) }),
       400,
       'invalid_request',
       /"token" parameter is required/,
@@ -289,13 +292,13 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
   });
 
   it('failed authentications are rate-limited per client and IP', async () => {
-    const wrong = { authorization: basic('svc-limited', 'wrong-secret-wrong-secret-wrong-secret') };
+    const wrong = { authorization: basicAuth('svc-limited', 'wrong-secret-wrong-secret-wrong-secret') };
     for (let i = 0; i < 30; i++) assert.equal((await cc({}, wrong)).status, 401);
     const limited = await cc({}, wrong);
     expectError(limited, 429, 'invalid_client', /too many failed authentication attempts/);
     assert.ok(Number(limited.headers.get('retry-after')) > 0);
     // Even the right secret is refused while blocked, so guessing cannot continue.
-    expectError(await cc({}, { authorization: basic('svc-limited', SECRET) }), 429, 'invalid_client');
+    expectError(await cc({}, { authorization: basicAuth('svc-limited', SECRET) }), 429, 'invalid_client');
     // Other clients are unaffected.
     assert.equal((await cc({ resource: API })).status, 200);
   });

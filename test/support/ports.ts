@@ -1,6 +1,9 @@
 import { createServer } from 'node:net';
 
-/** A port the OS says is free right now (the child binds it a moment later). */
+/**
+ * A loopback port the OS says is free right now, for a server or child process that binds it a
+ * moment later (another process may take it in between: rare, and the start then fails loudly).
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
