@@ -1,5 +1,3 @@
-// Before anything signs: a native toBase64 for jose (see the module).
-import './platform/uint8array-base64.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -13,34 +11,15 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDb } from './store/open.js';
-import { clientsRepository } from './store/repositories/clients.js';
-import { keysRepository } from './store/repositories/keys.js';
-import { rateLimitsRepository } from './store/repositories/rate-limits.js';
-import { replayRepository } from './store/repositories/replay.js';
-import { resourcesRepository } from './store/repositories/resources.js';
-import { revocationsRepository } from './store/repositories/revocations.js';
-import { usersRepository } from './store/repositories/users.js';
-import { sessionsRepository } from './store/repositories/sessions.js';
-import { interactionsRepository } from './store/repositories/interactions.js';
-import { grantsRepository } from './store/repositories/grants.js';
-import { codesRepository } from './store/repositories/codes.js';
-import { consentsRepository } from './store/repositories/consents.js';
-import { refreshTokensRepository } from './store/repositories/refresh-tokens.js';
-import { deviceCodesRepository } from './store/repositories/device-codes.js';
+import { createRepositories, type Repositories } from './store/repositories/index.js';
+import { TrustedIssuerCache } from './trust/registry.js';
+import type { TrustDeps } from './trust/types.js';
+import { clientAssertionAudiences } from './endpoints/paths.js';
 
-export const ENDPOINT_PATHS = {
-  authorization: '/authorize',
-  token: '/token',
-  introspection: '/introspect',
-  revocation: '/revoke',
-  jwks: '/jwks',
-  userinfo: '/userinfo',
-  deviceAuthorization: '/device_authorization',
-  device: '/device',
-  endSession: '/end_session',
-} as const;
-
-/** Everything the endpoints need, built once per process (or per test server). */
+/**
+ * The composition root's services, built once per process (or per test server). Endpoints do
+ * not receive this: src/server.ts hands each endpoint plugin the narrow options it declares.
+ */
 export interface AppContext {
   config: Config;
   clock: Clock;
@@ -50,22 +29,11 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
-  repos: {
-    clients: ReturnType<typeof clientsRepository>;
-    resources: ReturnType<typeof resourcesRepository>;
-    keys: ReturnType<typeof keysRepository>;
-    revocations: ReturnType<typeof revocationsRepository>;
-    replay: ReturnType<typeof replayRepository>;
-    rateLimits: ReturnType<typeof rateLimitsRepository>;
-    users: ReturnType<typeof usersRepository>;
-    sessions: ReturnType<typeof sessionsRepository>;
-    interactions: ReturnType<typeof interactionsRepository>;
-    grants: ReturnType<typeof grantsRepository>;
-    codes: ReturnType<typeof codesRepository>;
-    consents: ReturnType<typeof consentsRepository>;
-    refreshTokens: ReturnType<typeof refreshTokensRepository>;
-    deviceCodes: ReturnType<typeof deviceCodesRepository>;
-  };
+  repos: Repositories;
+  /** jwks_uri fetches (client keys, trusted issuers): one cache per process. */
+  remoteJwks: RemoteJwksCache;
+  /** What the JWT-bearer and token-exchange grants trust: built once, with its cache. */
+  trust: TrustDeps;
 }
 
 /** The server secret: LATCHKEY_SECRET, or in embedded mode one generated into DATA_DIR. */
@@ -100,22 +68,7 @@ export async function createAppContext(
   try {
     const applied = await migrate(db);
     if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
-    const repos = {
-      clients: clientsRepository(db),
-      resources: resourcesRepository(db),
-      keys: keysRepository(db),
-      revocations: revocationsRepository(db),
-      replay: replayRepository(db),
-      rateLimits: rateLimitsRepository(db),
-      users: usersRepository(db),
-      sessions: sessionsRepository(db),
-      interactions: interactionsRepository(db),
-      grants: grantsRepository(db),
-      codes: codesRepository(db),
-      consents: consentsRepository(db),
-      refreshTokens: refreshTokensRepository(db),
-      deviceCodes: deviceCodesRepository(db),
-    };
+    const repos = createRepositories(db);
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
@@ -124,19 +77,25 @@ export async function createAppContext(
     await keystore.reload();
     const registry = new Registry(repos.clients, repos.resources, clock, config.clientCacheTtl);
     const metrics = createMetrics();
+    const remoteJwks = new RemoteJwksCache(clock, config.jwksUriAllowPrivate);
+    const trust: TrustDeps = {
+      issuers: new TrustedIssuerCache(repos.trustedIssuers, clock, config.clientCacheTtl),
+      remoteJwks,
+      replay: repos.replay,
+      revocations: repos.revocations,
+      users: repos.users,
+      clockSkew: config.clockSkew,
+      maxAssertionLifetime: config.jwtBearerMaxAssertionLifetime,
+    };
     const limiter = new FailureLimiter(repos.rateLimits, clock, config.authFailureLimit, config.authFailureWindow);
     const authenticator = createAuthenticator(
       {
         clock,
         secrets,
         replay: repos.replay,
-        remoteJwks: new RemoteJwksCache(clock, config.jwksUriAllowPrivate),
+        remoteJwks,
         issuer: config.issuer,
-        audiences: [
-          `${config.issuer}${ENDPOINT_PATHS.token}`,
-          `${config.issuer}${ENDPOINT_PATHS.introspection}`,
-          `${config.issuer}${ENDPOINT_PATHS.revocation}`,
-        ],
+        audiences: clientAssertionAudiences(config.issuer),
         clockSkew: config.clockSkew,
         assertionMaxLifetime: config.assertionMaxLifetime,
       },
@@ -144,7 +103,7 @@ export async function createAppContext(
       limiter,
       () => metrics.clientAuthFailures.inc(),
     );
-    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, repos };
+    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, repos, remoteJwks, trust };
   } catch (err) {
     if (!opts.db) await db.close().catch(() => {});
     throw err;
