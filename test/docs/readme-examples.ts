@@ -34,7 +34,7 @@ function expectations(comments: string[]): Expectation[] {
   const out: string[] = [];
   for (const c of comments) {
     if (c.startsWith('{')) out.push(c);
-    else if (c.startsWith(' ') && out.length > 0) out[out.length - 1] += c.trimStart();
+    else if (c.startsWith(' ') && out.length > 0) out[out.length - 1] = `${out.at(-1) ?? ''}${c.trimStart()}`;
   }
   return out.map(expectation);
 }

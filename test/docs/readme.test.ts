@@ -65,7 +65,11 @@ describe('README examples', () => {
         '$',
     );
 
-  function checkAnswer(ex: Example & { kind: 'shell' }, expected: Expectation | undefined, out: { stdout: string; httpStatuses: number[] }) {
+  function checkAnswer(
+    ex: Example & { kind: 'shell' },
+    expected: Expectation | undefined,
+    out: { stdout: string; httpStatuses: number[] },
+  ) {
     const where = `README line ${ex.line}: ${ex.command}`;
     const text = out.stdout.trim();
     let body: Record<string, unknown> | undefined;
