@@ -14,7 +14,7 @@ import { openDb } from './store/open.js';
 import { createRepositories, type Repositories } from './store/repositories/index.js';
 import { TrustedIssuerCache } from './trust/registry.js';
 import type { TrustDeps } from './trust/types.js';
-import { clientAssertionAudiences } from './endpoints/paths.js';
+import { endpointUrl } from './endpoints/paths.js';
 
 /**
  * The composition root's services, built once per process (or per test server). Endpoints do
@@ -95,7 +95,7 @@ export async function createAppContext(
         replay: repos.replay,
         remoteJwks,
         issuer: config.issuer,
-        audiences: clientAssertionAudiences(config.issuer),
+        tokenEndpoint: endpointUrl(config.issuer, 'token'),
         clockSkew: config.clockSkew,
         assertionMaxLifetime: config.assertionMaxLifetime,
       },
