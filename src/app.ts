@@ -137,11 +137,7 @@ export async function createAppContext(
         replay: repos.replay,
         remoteJwks: new RemoteJwksCache(clock, config.jwksUriAllowPrivate),
         issuer: config.issuer,
-        audiences: [
-          `${config.issuer}${ENDPOINT_PATHS.token}`,
-          `${config.issuer}${ENDPOINT_PATHS.introspection}`,
-          `${config.issuer}${ENDPOINT_PATHS.revocation}`,
-        ],
+        tokenEndpoint: `${config.issuer}${ENDPOINT_PATHS.token}`,
         clockSkew: config.clockSkew,
         assertionMaxLifetime: config.assertionMaxLifetime,
       },

@@ -144,7 +144,7 @@ export function validateAuthorizationRequest(
 
   for (const [name, value] of Object.entries(params)) {
     if (Array.isArray(value) && name !== 'resource') fail('invalid_request', `the "${name}" parameter is repeated; send it once`);
-    const max = MAX_LENGTH[name];
+    const max = Object.hasOwn(MAX_LENGTH, name) ? MAX_LENGTH[name] : undefined;
     if (max && typeof value === 'string' && value.length > max) fail('invalid_request', `"${name}" is longer than ${max} characters`);
   }
   if (params.request !== undefined)
