@@ -8,6 +8,7 @@ import { KeyStore, ensureSigningKeys } from './keys/keystore.js';
 import { RemoteJwksCache } from './keys/remote-jwks.js';
 import { deriveSecrets, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { collectSecurityEvents, logSecurityEvents, type SecurityEvents } from './observability/security-events.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDb } from './store/open.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
+  /** Where security events go (one structured log line each; see observability/security-events.ts). */
+  events: SecurityEvents;
   repos: Repositories;
   /** jwks_uri fetches (client keys, trusted issuers): one cache per process. */
   remoteJwks: RemoteJwksCache;
@@ -53,10 +56,12 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 /** Opens the store, applies migrations, ensures signing keys and loads them. */
 export async function createAppContext(
   config: Config,
-  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db } = {},
+  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db; events?: SecurityEvents } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
+  // Without a logger (tests, embedding) events are kept in memory rather than lost silently.
+  const events = opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents());
   const secrets = resolveSecret(config, log);
   const db =
     opts.db ??
@@ -103,7 +108,7 @@ export async function createAppContext(
       limiter,
       () => metrics.clientAuthFailures.inc(),
     );
-    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, repos, remoteJwks, trust };
+    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, events, repos, remoteJwks, trust };
   } catch (err) {
     if (!opts.db) await db.close().catch(() => {});
     throw err;

@@ -307,6 +307,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     keystore: ctx.keystore,
     registry: ctx.registry,
     metrics,
+    events: ctx.events,
     repos: ctx.repos,
   };
   await app.register(discoveryEndpoints, { config, registry: ctx.registry });

@@ -34,7 +34,7 @@ export const authorizeEndpoint: FastifyPluginCallback<AuthorizeEndpointOptions> 
     const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
     const found = clientId && clientId.length <= 255 ? await ctx.registry.client(clientId) : undefined;
     const { client, redirectUri } = checkClientAndRedirect(params, found);
-    const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap());
+    const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap(), ctx.config.pkceRequired);
     return continueAuthorization(ctx, req, reply, client, request);
   };
   app.get(ENDPOINT_PATHS.authorization, handler);

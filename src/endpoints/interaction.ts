@@ -2,7 +2,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import { z } from 'zod';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
-import { finishAuthorization, interactionPath, needsConsent, targetOf } from '../interaction/flow.js';
+import { finishAuthorization, interactionPath, needsConsent, signedInUserContradictsHint, targetOf } from '../interaction/flow.js';
 import { loginThrottle } from '../interaction/login-throttle.js';
 import { minutes } from '../interaction/throttle.js';
 import { renderPage } from '../interaction/pages.js';
@@ -157,6 +157,16 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       // One message for every failure: it never says whether the account exists.
       return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
     }
+    // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
+    // and no session for this person started on its behalf.
+    if (!isDeviceRequest(i.request) && (await signedInUserContradictsHint(ctx, i.request, user.id))) {
+      if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
+      throw new AuthorizationRedirectError(
+        'login_required',
+        'the user who signed in is not the one id_token_hint names',
+        targetOf(i.request),
+      );
+    }
     const { session } = await startSession(ctx, req, reply, user.id);
     await ctx.repos.interactions.setUser(i.id, user.id, session.authTime);
     // A device always asks for confirmation naming the client, so a phishing code cannot
@@ -181,6 +191,13 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     }
     if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);
     await ctx.repos.consents.grant(i.userId, i.clientId, i.request.scopes);
+    ctx.events.emit({
+      type: 'consent.granted',
+      userId: i.userId,
+      clientId: i.clientId,
+      ip: req.ip,
+      details: { scopes: i.request.scopes, resources: isDeviceRequest(i.request) ? [] : i.request.resources },
+    });
     return finish(reply, i, i.userId, i.authTime);
   });
   done();

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { KeyStore } from '../keys/keystore.js';
 import type { ServerSecrets } from '../keys/secret.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
 import type { Db } from '../store/db.js';
 import type { Repositories } from '../store/repositories/index.js';
 
@@ -19,5 +20,6 @@ export interface InteractionDeps {
   keystore: KeyStore;
   registry: Registry;
   metrics: Pick<Metrics, 'errors'>;
+  events: SecurityEvents;
   repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits'>;
 }

@@ -47,6 +47,25 @@ export async function idTokenHintSubjectAndClient(
   return typeof sub === 'string' && typeof clientId === 'string' ? { sub, clientId } : undefined;
 }
 
+/**
+ * OIDC Core §3.1.2.1 max_age: a sign-in older than max_age seconds must be repeated. max_age=0
+ * always asks again (as prompt=login does): auth_time has whole-second granularity, so a sign-in
+ * made within the current second would otherwise count as 0 seconds old and pass.
+ */
+export function signInTooOld(maxAge: number, authTime: number, nowSec: number): boolean {
+  return maxAge === 0 || nowSec - authTime > maxAge;
+}
+
+/**
+ * OIDC Core §3.1.2.1 / §3.1.2.6: when the request carries an id_token_hint, the person who signs
+ * in must be the one it names; anyone else is login_required, never a code. A hint that no longer
+ * verifies names nobody, so it matches nobody.
+ */
+export async function signedInUserContradictsHint(ctx: InteractionDeps, request: AuthorizationRequest, userId: string): Promise<boolean> {
+  if (!request.idTokenHint) return false;
+  return (await idTokenHintSubject(ctx, request.idTokenHint)) !== userId;
+}
+
 /** Whether the person must consent to `scopes` for `client` (first-party clients never ask). */
 export async function needsConsent(
   ctx: InteractionDeps,
@@ -87,7 +106,7 @@ export async function continueAuthorization(
     !user ||
     request.prompt.includes('login') ||
     request.prompt.includes('select_account') ||
-    (request.maxAge !== undefined && nowSec - authTime > request.maxAge) ||
+    (request.maxAge !== undefined && signInTooOld(request.maxAge, authTime, nowSec)) ||
     (hintSub !== undefined && hintSub !== user.id);
 
   if (request.prompt.includes('none')) {
