@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
@@ -7,7 +6,8 @@ import { formatUserCode, normalizeUserCode } from '../device/user-code.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { interactionPath } from '../interaction/flow.js';
 import { renderPage } from '../interaction/pages.js';
-import { browserId, currentSession, safeEqual } from '../interaction/session.js';
+import { checkCsrf, csrfToken } from '../interaction/csrf.js';
+import { browserId, currentSession } from '../interaction/session.js';
 import { failureThrottle, minutes, type Bucket } from '../interaction/throttle.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { browserErrorHandler } from './browser-errors.js';
@@ -22,7 +22,6 @@ const entryForm = z.object({ csrf: z.string().max(200).optional(), user_code: z.
  */
 export function deviceEndpoint(ctx: AppContext) {
   const throttle = failureThrottle(ctx, ctx.config.deviceEntryWindow);
-  const csrfFor = (browser: string) => createHmac('sha256', ctx.secrets.csrfKey).update(`device:${browser}`).digest('base64url');
   const buckets = (browser: string, ip: string): Bucket[] => [
     { key: `device:browser:${hashToken(browser)}`, limit: ctx.config.deviceEntryLimitSession },
     { key: `device:ip:${ip}`, limit: ctx.config.deviceEntryLimitIp },
@@ -35,7 +34,7 @@ export function deviceEndpoint(ctx: AppContext) {
       'device',
       {
         action: ENDPOINT_PATHS.device,
-        csrf: csrfFor(browser),
+        csrf: csrfToken(ctx, browser, 'device'),
         ...(opts.userCode ? { userCode: opts.userCode } : {}),
         ...(opts.error ? { error: opts.error } : {}),
       },
@@ -59,10 +58,8 @@ export function deviceEndpoint(ctx: AppContext) {
       const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
       if (!parsed.success)
         throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
+      checkCsrf(ctx, req, parsed.data.csrf, 'device');
       const browser = browserId(ctx, req, reply);
-      if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
-        return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
-      }
       const typed = parsed.data.user_code;
       const b = buckets(browser, req.ip);
       const wait = await throttle.retryAfter(b);
@@ -91,9 +88,14 @@ export function deviceEndpoint(ctx: AppContext) {
       await ctx.repos.interactions.create({
         id,
         browserHash: hashToken(browser),
-        csrfToken: randomBytes(24).toString('base64url'),
         clientId: found.clientId,
-        request: { kind: 'device', deviceCodeHash: found.deviceCodeHash, userCode: found.userCode, scopes: found.scopes },
+        request: {
+          kind: 'device',
+          deviceCodeHash: found.deviceCodeHash,
+          userCode: found.userCode,
+          scopes: found.scopes,
+          resources: found.resources,
+        },
         expiresAt: new Date(Math.min(now + ctx.config.interactionTtl * 1000, found.expiresAt.getTime())),
       });
       // Signed in already: straight to the confirmation page; otherwise sign in first.
