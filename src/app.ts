@@ -4,18 +4,19 @@ import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Registry } from './clients/registry.js';
-import { FailureLimiter } from './client-auth/failure-limiter.js';
 import { createAuthenticator, type Authenticator } from './client-auth/index.js';
 import { KeyStore, ensureSigningKeys } from './keys/keystore.js';
 import { RemoteJwksCache } from './keys/remote-jwks.js';
 import { deriveSecrets, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
+import { FailureLimiter } from './limits/failure-limiter.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { logSecurityEvents, type SecurityEvents } from './observability/security-events.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDb } from './store/open.js';
 import { clientsRepository } from './store/repositories/clients.js';
 import { keysRepository } from './store/repositories/keys.js';
-import { rateLimitsRepository } from './store/repositories/rate-limits.js';
+import { rateLimitsRepository, type RateLimitsRepository } from './store/repositories/rate-limits.js';
 import { replayRepository } from './store/repositories/replay.js';
 import { resourcesRepository } from './store/repositories/resources.js';
 import { revocationsRepository } from './store/repositories/revocations.js';
@@ -50,13 +51,15 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
+  /** Security events (sign-in failures, lockouts, …): one structured log line each. */
+  events: SecurityEvents;
   repos: {
     clients: ReturnType<typeof clientsRepository>;
     resources: ReturnType<typeof resourcesRepository>;
     keys: ReturnType<typeof keysRepository>;
     revocations: ReturnType<typeof revocationsRepository>;
     replay: ReturnType<typeof replayRepository>;
-    rateLimits: ReturnType<typeof rateLimitsRepository>;
+    rateLimits: RateLimitsRepository;
     users: ReturnType<typeof usersRepository>;
     sessions: ReturnType<typeof sessionsRepository>;
     interactions: ReturnType<typeof interactionsRepository>;
@@ -85,7 +88,7 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 /** Opens the store, applies migrations, ensures signing keys and loads them. */
 export async function createAppContext(
   config: Config,
-  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db } = {},
+  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db; events?: SecurityEvents } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
@@ -124,7 +127,8 @@ export async function createAppContext(
     await keystore.reload();
     const registry = new Registry(repos.clients, repos.resources, clock, config.clientCacheTtl);
     const metrics = createMetrics();
-    const limiter = new FailureLimiter(repos.rateLimits, clock, config.authFailureLimit, config.authFailureWindow);
+    const events = opts.events ?? (log ? logSecurityEvents(log) : { emit: () => {} });
+    const limiter = new FailureLimiter(repos.rateLimits, clock, config.authFailureWindow);
     const authenticator = createAuthenticator(
       {
         clock,
@@ -141,10 +145,10 @@ export async function createAppContext(
         assertionMaxLifetime: config.assertionMaxLifetime,
       },
       (id) => registry.client(id),
-      limiter,
+      { limiter, limit: config.authFailureLimit },
       () => metrics.clientAuthFailures.inc(),
     );
-    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, repos };
+    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, events, repos };
   } catch (err) {
     if (!opts.db) await db.close().catch(() => {});
     throw err;
