@@ -5,9 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import { createAppContext, type AppContext } from '../../src/app.js';
 import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
 import type { Clock } from '../../src/clock.js';
+import type { SecurityEvents } from '../../src/observability/security-events.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
-import type { SecurityEvents } from '../../src/observability/security-events.js';
 import { freePort } from '../support/ports.js';
 import { freshPgliteDataDir } from './pglite-template.js';
 
@@ -63,7 +63,14 @@ export interface TestServer {
 
 /** Starts the real server (real database, real keys) on a random loopback port. */
 export async function startServer(
-  opts: { bootstrap?: unknown; env?: Record<string, string>; clock?: Clock; shareDatabaseWith?: TestServer; events?: SecurityEvents } = {},
+  opts: {
+    bootstrap?: unknown;
+    env?: Record<string, string>;
+    clock?: Clock;
+    shareDatabaseWith?: TestServer;
+    /** Where the server's security events go (e.g. collectSecurityEvents(), to assert on them). */
+    events?: SecurityEvents;
+  } = {},
 ): Promise<TestServer> {
   const port = await freePort();
   // A second server on the same PostgreSQL database: another Latchkey process, as in production.
