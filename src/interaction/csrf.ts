@@ -12,7 +12,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { InteractionDeps } from './deps.js';
 import { AuthorizationPageError } from './authorization-request.js';
 import { readBrowserId, safeEqual } from './session.js';
 
@@ -20,7 +20,7 @@ import { readBrowserId, safeEqual } from './session.js';
 export type CsrfPurpose = `interaction:${string}` | 'device' | 'end-session';
 
 /** The token for `purpose` in the browser holding the browser cookie `browser`. */
-export function csrfToken(ctx: Pick<AppContext, 'secrets'>, browser: string, purpose: CsrfPurpose): string {
+export function csrfToken(ctx: Pick<InteractionDeps, 'secrets'>, browser: string, purpose: CsrfPurpose): string {
   return createHmac('sha256', ctx.secrets.csrfKey).update(`latchkey csrf v2\0${purpose}\0${browser}`).digest('base64url');
 }
 
@@ -34,7 +34,7 @@ export const CSRF_REFUSED = (): AuthorizationPageError =>
 
 /** Throws CSRF_REFUSED unless `submitted` is the token for `purpose` in this request's browser. */
 export function checkCsrf(
-  ctx: Pick<AppContext, 'secrets' | 'config'>,
+  ctx: Pick<InteractionDeps, 'secrets' | 'config'>,
   req: FastifyRequest,
   submitted: unknown,
   purpose: CsrfPurpose,
