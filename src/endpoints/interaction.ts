@@ -3,15 +3,17 @@ import { z } from 'zod';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
 import { finishAuthorization, interactionPath, needsConsent, signedInUserContradictsHint, targetOf } from '../interaction/flow.js';
-import { loginThrottle } from '../interaction/login-throttle.js';
-import { minutes } from '../interaction/throttle.js';
+import { FailureLimiter, filledBy, minutes } from '../limits/failure-limiter.js';
+import { loginBuckets } from '../interaction/login-throttle.js';
 import { renderPage } from '../interaction/pages.js';
 import { describeScopes } from '../interaction/scope-descriptions.js';
+import { NO_RESOURCE, requestedConsent } from '../interaction/consent.js';
+import { checkCsrf, csrfToken } from '../interaction/csrf.js';
 import { readBrowserId, safeEqual, startSession } from '../interaction/session.js';
 import { isDeviceRequest, type Interaction } from '../store/repositories/interactions.js';
 import { formatUserCode } from '../device/user-code.js';
 import { hashToken } from '../tokens/opaque.js';
-import { verifyAgainstDummy, verifyPassword } from '../users/password.js';
+import { PasswordVerifier, PasswordVerifierBusyError } from '../users/password-verifier.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 
@@ -42,19 +44,26 @@ export type InteractionEndpointsOptions = InteractionDeps;
 
 /**
  * The pages between /authorize and the redirect back: sign-in and consent. Each interaction is
- * bound to the browser that started it (a cookie), and each form carries its CSRF token
- * (SECURITY.md item 11).
+ * bound to the browser that started it (a cookie), and each form carries a CSRF token for that
+ * interaction in that browser (interaction/csrf.ts).
  */
-export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOptions> = (app, ctx, done) => {
-  const throttle = loginThrottle(ctx);
+type Loaded = Interaction & { browser: string };
 
-  async function load(req: FastifyRequest): Promise<Interaction> {
+export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOptions> = (app, ctx, done) => {
+  const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.loginFailureWindow);
+  const verifier = new PasswordVerifier(ctx.config.passwordVerifyConcurrency, ctx.config.passwordVerifyQueue, (load) => {
+    ctx.metrics.passwordChecks.set({ state: 'running' }, load.running);
+    ctx.metrics.passwordChecks.set({ state: 'waiting' }, load.waiting);
+  });
+
+  /** The interaction, with the browser cookie it is bound to (its forms' CSRF tokens derive from it). */
+  async function load(req: FastifyRequest): Promise<Loaded> {
     const { id } = req.params as { id: string };
     if (!/^[\w-]{1,64}$/.test(id)) throw EXPIRED;
     const interaction = await ctx.repos.interactions.find(id, new Date(ctx.clock.now()));
     const browser = readBrowserId(ctx, req);
     if (!interaction || !browser || !safeEqual(hashToken(browser), interaction.browserHash)) throw EXPIRED;
-    return interaction;
+    return { ...interaction, browser };
   }
 
   async function client(interaction: Interaction) {
@@ -65,7 +74,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
 
   const loginPage = async (
     reply: FastifyReply,
-    i: Interaction,
+    i: Loaded,
     clientName: string,
     extra: { error?: string; status?: number; username?: string } = {},
   ) => {
@@ -76,7 +85,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       {
         clientName,
         action: `${interactionPath(i.id)}/login`,
-        csrf: i.csrfToken,
+        csrf: csrfToken(ctx, i.browser, `interaction:${i.id}`),
         ...(loginHint ? { loginHint } : {}),
         ...(extra.error ? { error: extra.error } : {}),
       },
@@ -84,18 +93,47 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     );
   };
 
+  /** Every password-check slot and waiting place is taken: 503, come back in a few seconds (RFC 9110 §15.6.4). */
+  const busyPage = (reply: FastifyReply, i: Loaded, clientName: string, username: string) => {
+    ctx.metrics.passwordChecksRefused.inc();
+    reply.header('retry-after', '5');
+    return loginPage(reply, i, clientName, {
+      status: 503,
+      username,
+      error: 'Too many people are signing in right now. Try again in a few seconds.',
+    });
+  };
+
+  /** The resources the tokens will be for: the request's, or the device code's. */
+  const resourcesOf = (i: Interaction): readonly string[] =>
+    isDeviceRequest(i.request) ? (i.request.resources ?? []) : i.request.resources;
+
   const loginHintOf = (i: Interaction, typed?: string) => typed ?? (isDeviceRequest(i.request) ? undefined : i.request.loginHint);
 
-  async function consentPage(reply: FastifyReply, i: Interaction) {
+  async function consentPage(reply: FastifyReply, i: Loaded) {
     const c = await client(i);
     const user = i.userId ? await ctx.repos.users.findById(i.userId) : undefined;
     if (!user) throw EXPIRED;
+    const known = await ctx.registry.resourceMap();
+    const requested = requestedConsent(i.request.scopes, resourcesOf(i), known);
+    const resources = [...requested].flatMap(([identifier, scopes]) => {
+      if (identifier === NO_RESOURCE) return [];
+      const r = known.get(identifier);
+      return [
+        {
+          name: r?.name ?? identifier,
+          identifier,
+          scopes: describeScopes([...scopes], new Map(Object.entries(r?.scope_descriptions ?? {}))),
+        },
+      ];
+    });
     return renderPage(reply, 'consent', {
       clientName: c.metadata.client_name ?? c.clientId,
       userName: user.claims.name ?? user.username,
-      scopes: describeScopes(i.request.scopes),
+      scopes: describeScopes([...(requested.get(NO_RESOURCE) ?? [])]),
+      resources,
       action: `${interactionPath(i.id)}/consent`,
-      csrf: i.csrfToken,
+      csrf: csrfToken(ctx, i.browser, `interaction:${i.id}`),
       ...(isDeviceRequest(i.request) ? { deviceCode: formatUserCode(i.request.userCode) } : {}),
     });
   }
@@ -138,25 +176,49 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   app.post('/interaction/:id/login', async (req, reply) => {
     const i = await load(req);
     const f = form(loginForm, req);
-    if (!safeEqual(f.csrf, i.csrfToken)) throw EXPIRED;
+    checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);
     const c = await client(i);
     const clientName = c.metadata.client_name ?? c.clientId;
-    const wait = await throttle.retryAfter(f.username, req.ip);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
+    // Busy: refused before any database work, so a flood costs little more than its parsing.
+    if (verifier.full) return busyPage(reply, i, clientName, f.username);
+    // The attempt is counted BEFORE the password is checked, atomically in every bucket: N
+    // simultaneous guesses cannot all pass a limit read before any of them was recorded.
+    const buckets = loginBuckets(ctx.config, f.username, req.ip);
+    const reservation = await limiter.reserve(buckets);
+    if (!reservation.ok) {
+      reply.header('retry-after', String(reservation.retryAfterSeconds));
       return loginPage(reply, i, clientName, {
         status: 429,
         username: f.username,
-        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+        error: `Too many failed sign-in attempts. Try again in ${minutes(reservation.retryAfterSeconds)}.`,
       });
     }
-    const user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
-    const ok = user ? await verifyPassword(user.passwordHash, f.password) : await verifyAgainstDummy(f.password);
+    let user;
+    let ok: boolean;
+    try {
+      user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
+      ok = user ? await verifier.verify(user.passwordHash, f.password) : await verifier.verifyDummy(f.password);
+    } catch (err) {
+      // Not checked (the server is busy, the database failed): not a failed attempt either.
+      await limiter.release(reservation).catch(() => {});
+      if (!(err instanceof PasswordVerifierBusyError)) throw err;
+      return busyPage(reply, i, clientName, f.username);
+    }
     if (!ok || !user) {
-      await throttle.recordFailure(f.username, req.ip);
+      // The reserved attempt stays counted: it was a failure.
+      ctx.events.emit({ type: 'login.failure', ...(user ? { userId: user.id } : {}), ip: req.ip, clientId: i.clientId });
+      for (const b of filledBy(reservation, buckets)) {
+        ctx.events.emit({
+          type: 'login.lockout',
+          ...(user && b.kind === 'account' ? { userId: user.id } : {}),
+          ip: req.ip,
+          details: { limit: b.kind, failures: b.limit, window_seconds: limiter.windowSeconds },
+        });
+      }
       // One message for every failure: it never says whether the account exists.
       return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
     }
+    await limiter.release(reservation);
     // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
     // and no session for this person started on its behalf.
     if (!isDeviceRequest(i.request) && (await signedInUserContradictsHint(ctx, i.request, user.id))) {
@@ -183,21 +245,27 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   app.post('/interaction/:id/consent', async (req, reply) => {
     const i = await load(req);
     const f = form(consentForm, req);
-    if (!safeEqual(f.csrf, i.csrfToken) || !i.userId || !i.authTime) throw EXPIRED;
+    checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);
+    if (!i.userId || !i.authTime) throw EXPIRED;
     if (f.decision === 'deny') {
       if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
       if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'denied', i.userId, i.authTime);
       throw new AuthorizationRedirectError('access_denied', 'the user denied the request', targetOf(i.request));
     }
     if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);
-    await ctx.repos.consents.grant(i.userId, i.clientId, i.request.scopes);
-    ctx.events.emit({
-      type: 'consent.granted',
-      userId: i.userId,
-      clientId: i.clientId,
-      ip: req.ip,
-      details: { scopes: i.request.scopes, resources: isDeviceRequest(i.request) ? [] : i.request.resources },
-    });
+    const consent = requestedConsent(i.request.scopes, resourcesOf(i), await ctx.registry.resourceMap());
+    await ctx.repos.consents.grant(i.userId, i.clientId, consent);
+    // One event per resource, so each line says which scopes were granted where (no resource:
+    // the OpenID scopes, about the person).
+    for (const [resource, scopes] of consent) {
+      ctx.events.emit({
+        type: 'consent.granted',
+        userId: i.userId,
+        clientId: i.clientId,
+        ip: req.ip,
+        details: resource === NO_RESOURCE ? { scopes } : { resource, scopes },
+      });
+    }
     return finish(reply, i, i.userId, i.authTime);
   });
   done();
