@@ -64,6 +64,8 @@ export type Bootstrap = z.output<typeof bootstrapSchema>;
 
 export class BootstrapError extends Error {
   override name = 'BootstrapError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'bootstrap_invalid';
 }
 
 /**

@@ -12,7 +12,7 @@ export function formParams(req: FastifyRequest): FormParams {
   if (!type || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     throw new OAuthError(
       'invalid_request',
-      `send the parameters as application/x-www-form-urlencoded (got ${type ? `"${type.slice(0, 80)}"` : 'no Content-Type'})`,
+      `send the parameters as application/x-www-form-urlencoded (got ${type ? 'another Content-Type' : 'no Content-Type'})`,
       { status: type ? 415 : 400 },
     );
   }

@@ -18,6 +18,8 @@ import {
  */
 export class JwtRejected extends Error {
   override name = 'JwtRejected';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'jwt_rejected';
   constructor(readonly reason: string) {
     super(reason);
   }
