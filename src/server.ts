@@ -188,7 +188,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     done(/%00/i.test(req.url) ? new NulCharacterError() : undefined);
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
-    // API responses: nothing to frame, nothing to load, nothing to sniff (SECURITY.md item 10).
+    // API responses: nothing to frame, nothing to load, nothing to sniff (docs/security.md item 10).
     reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('content-security-policy')) {
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");

@@ -25,7 +25,7 @@ interface ClientType {
   confidential: boolean;
 }
 
-/** RFC 9700 / RFC 8252 / RFC 8628 guidance per kind of application (CONTRACT.md CLI). */
+/** RFC 9700 / RFC 8252 / RFC 8628 guidance per kind of application (docs/contract.md CLI). */
 const CLIENT_TYPES: Record<string, ClientType> = {
   web: {
     grantTypes: ['authorization_code', 'refresh_token'],

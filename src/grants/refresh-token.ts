@@ -45,7 +45,7 @@ function narrowed(token: RefreshToken, scope: string | undefined, resource: stri
 const CONCURRENCY_SKEW_MS = 2000;
 
 /**
- * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14, SECURITY.md item 15). Public
+ * RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14, docs/security.md item 15). Public
  * clients' tokens rotate on every use; confidential clients' too unless REFRESH_TOKEN_ROTATION is
  * off. Presenting a rotated token revokes the whole grant: every refresh and access token of it.
  */

@@ -152,7 +152,7 @@ export async function continueAuthorization(
 /**
  * Issues the code (and, for `code id_token`, the ID token) and sends the response. The code is
  * 256 random bits stored as a hash, bound to client, redirect URI and PKCE challenge, and lives
- * AUTHORIZATION_CODE_TTL seconds (SECURITY.md items 14, 16).
+ * AUTHORIZATION_CODE_TTL seconds (docs/security.md items 14, 16).
  */
 export async function finishAuthorization(
   ctx: InteractionDeps,

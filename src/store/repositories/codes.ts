@@ -74,7 +74,7 @@ export function codesRepository(db: Queryable) {
     },
 
     /**
-     * Redeems a code in one statement (SECURITY.md item 13): of any number of concurrent
+     * Redeems a code in one statement (docs/security.md item 13): of any number of concurrent
      * redemptions by its client, exactly one gets the row.
      */
     async consume(codeHash: string, clientId: string, now: Date): Promise<AuthorizationCode | undefined> {

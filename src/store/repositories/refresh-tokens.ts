@@ -176,7 +176,7 @@ export function refreshTokensRepository(db: Db) {
     },
 
     /**
-     * One refresh, decided in one transaction holding the token's row lock (SECURITY.md item
+     * One refresh, decided in one transaction holding the token's row lock (docs/security.md item
      * 15): of N concurrent refreshes of one token exactly one rotates it, wherever they run.
      * - live token → rotated (or kept, when rotation is off), successor written in the same
      *   transaction: never a rotated token without its successor;
