@@ -18,7 +18,7 @@ const SECRET = 'web-secret-web-secret-web-secret-0123';
 const PASSWORD = 'correct horse battery staple';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-describe('consent is per resource (issue 11 item 8)', () => {
+describe('consent is per resource and scope', () => {
   let server: TestServer;
   let web: oidc.Configuration;
   const events = collectSecurityEvents();
