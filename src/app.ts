@@ -10,6 +10,7 @@ import { KeyStore, ensureSigningKeys } from './keys/keystore.js';
 import { RemoteJwksCache } from './keys/remote-jwks.js';
 import { deriveSecrets, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { logSecurityEvents, type SecurityEvents } from './observability/security-events.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDb } from './store/open.js';
@@ -50,6 +51,8 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
+  /** Where security events go: the process's log, one line each (src/observability/security-events.ts). */
+  events: SecurityEvents;
   repos: {
     clients: ReturnType<typeof clientsRepository>;
     resources: ReturnType<typeof resourcesRepository>;
@@ -85,10 +88,12 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 /** Opens the store, applies migrations, ensures signing keys and loads them. */
 export async function createAppContext(
   config: Config,
-  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db } = {},
+  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db; events?: SecurityEvents } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
+  // Without a logger (embedding, tests) events go nowhere unless a sink is given.
+  const events: SecurityEvents = opts.events ?? (log ? logSecurityEvents(log) : { emit: () => undefined });
   const secrets = resolveSecret(config, log);
   const db =
     opts.db ??
@@ -144,7 +149,7 @@ export async function createAppContext(
       limiter,
       () => metrics.clientAuthFailures.inc(),
     );
-    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, repos };
+    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, events, repos };
   } catch (err) {
     if (!opts.db) await db.close().catch(() => {});
     throw err;

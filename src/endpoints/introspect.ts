@@ -1,3 +1,4 @@
+import { isLiveRefreshToken } from '../grants/refresh-policy.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
@@ -29,14 +30,7 @@ export function introspectEndpoint(ctx: AppContext) {
       if (token.split('.').length !== 3) {
         if (token.length > 512) return { active: false };
         const r = await ctx.repos.refreshTokens.find(hashToken(token));
-        const live =
-          r &&
-          r.clientId === client.clientId &&
-          !r.rotatedAt &&
-          !r.revokedAt &&
-          !r.grantRevoked &&
-          r.expiresAt.getTime() > now &&
-          r.grantExpiresAt.getTime() > now;
+        const live = r && r.clientId === client.clientId && isLiveRefreshToken(r, now);
         if (!live) return { active: false };
         return {
           active: true,

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { ENDPOINT_PATHS, type AppContext } from '../app.js';
 import { grantHandler } from '../grants/index.js';
 import type { GrantDeps } from '../grants/types.js';
+import { arrivalMark, RecentRotations } from '../grants/recent-rotations.js';
+import { transactionOn } from '../store/transaction.js';
 import { trustDeps } from '../trust/deps.js';
 import { invalidRequest, unauthorizedClient } from '../oauth/errors.js';
 import { clientAuthInput, formParams, NO_STORE } from './form.js';
@@ -28,11 +30,16 @@ export function tokenEndpoint(ctx: AppContext) {
     refreshTokenRotation: ctx.config.refreshTokenRotation,
     refreshTokenGrace: ctx.config.refreshTokenGrace,
     deviceCodes: ctx.repos.deviceCodes,
+    transaction: transactionOn(ctx.db),
+    recentRotations: new RecentRotations(),
+    events: ctx.events,
     trust: trustDeps(ctx),
   };
   return (app: FastifyInstance) => {
     app.post(ENDPOINT_PATHS.token, async (req, reply) => {
-      const receivedAt = ctx.clock.now();
+      // When the server began routing this request (Fastify starts reply.elapsedTime then, before
+      // the body is read): requests sent together are counted from when they reached us.
+      const arrival = arrivalMark() - reply.elapsedTime;
       const params = formParams(req);
       const grantType = params.grant_type;
       if (Array.isArray(grantType)) throw invalidRequest('the "grant_type" parameter is repeated; send it once');
@@ -44,7 +51,7 @@ export function tokenEndpoint(ctx: AppContext) {
           `client "${client.clientId}" is not allowed the ${grantType} grant; its grant_types are: ${client.metadata.grant_types.join(', ')}`,
         );
       }
-      const response = await handler({ client, params, receivedAt }, deps);
+      const response = await handler({ client, params, arrival, ip: req.ip }, deps);
       ctx.metrics.tokensIssued.inc({ grant_type: grantType });
       return reply.headers(NO_STORE).send(response);
     });
