@@ -79,7 +79,7 @@ function generateClientId(name: string, type: string): string {
 function buildMetadata(v: Values): StoredClientMetadata {
   const typeName = str(v, 'type');
   if (!typeName) throw new UsageError(`--type is required (${Object.keys(CLIENT_TYPES).join(', ')})`);
-  const type = CLIENT_TYPES[typeName];
+  const type = Object.hasOwn(CLIENT_TYPES, typeName) ? CLIENT_TYPES[typeName] : undefined;
   if (!type) throw new UsageError(`--type must be one of ${Object.keys(CLIENT_TYPES).join(', ')} (got "${typeName}")`);
   const name = str(v, 'name');
   if (!name) throw new UsageError('--name is required');

@@ -218,7 +218,7 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
   }
 
   let cmd: Command | undefined;
-  if (GROUPS[word]) {
+  if (Object.hasOwn(GROUPS, word)) {
     const subs = COMMANDS.filter((c) => c.path[0] === word).map((c) => c.path[1]);
     const sub = rest[1];
     if (sub === undefined || sub.startsWith('-')) {

@@ -22,17 +22,32 @@ export function assertionClientId(assertion: string): string {
 }
 
 /**
+ * The `aud` a client assertion may carry: exactly one string, this server's issuer identifier or
+ * its token endpoint URL (draft-ietf-oauth-rfc7523bis §4: the issuer, as a single value; the token
+ * endpoint URL is still accepted, as RFC 7523 §3 item 3 allowed it). An array is refused even when
+ * it holds the issuer: a JWT addressed to several parties can be replayed at each of them. The
+ * introspection and revocation URLs are refused too: an assertion made for one of those endpoints
+ * (of this or a look-alike server) is not a token request.
+ */
+export function clientAssertionAudienceProblem(aud: unknown, issuer: string, tokenEndpoint: string): string | undefined {
+  if (typeof aud === 'string' && (aud === issuer || aud === tokenEndpoint)) return undefined;
+  const expected = `this server's issuer (${issuer}) or its token endpoint URL (${tokenEndpoint}), as a single string`;
+  if (Array.isArray(aud)) return `"aud" must be ${expected}, not an array`;
+  return `"aud" must be ${expected}; got ${typeof aud === 'string' ? `"${aud}"` : typeof aud}`;
+}
+
+/**
  * RFC 7523 §2.2 and §3, SECURITY.md items 22–23: an allow-list of asymmetric algorithms, keys
  * only from the client's registered jwks or jwks_uri (never the jwk/jku/x5u headers), iss = sub =
- * client_id, aud naming this server, a bounded exp, nbf/iat honoured, and jti used once. The
- * checks themselves are shared with the JWT-bearer grant and token exchange (trust/received-jwt.ts).
+ * client_id, aud naming this server (clientAssertionAudienceProblem), a bounded exp, nbf/iat
+ * honoured, and jti used once. The checks themselves are shared with the JWT-bearer grant and
+ * token exchange (trust/received-jwt.ts).
  */
 export async function verifyClientAssertion(deps: ClientAuthDeps, client: ClientRecord, assertion: string): Promise<void> {
   const fail = (why: string) => invalidClient(`client_assertion rejected: ${why}`);
   const allowed: readonly string[] = client.metadata.token_endpoint_auth_signing_alg
     ? [client.metadata.token_endpoint_auth_signing_alg]
     : ASYMMETRIC_ALGS;
-  const audiences = new Set([deps.issuer, ...deps.audiences]);
   const now = deps.clock.now();
   let verified: VerifiedJwt;
   try {
@@ -51,12 +66,7 @@ export async function verifyClientAssertion(deps: ClientAuthDeps, client: Client
       },
       issuer: client.clientId,
       subject: client.clientId,
-      audience(aud) {
-        const auds = Array.isArray(aud) ? aud : [aud];
-        return auds.length > 0 && auds.every((a) => typeof a === 'string' && audiences.has(a))
-          ? undefined
-          : `"aud" must be this server's issuer (${deps.issuer}) or the endpoint URL; got ${JSON.stringify(aud)}`;
-      },
+      audience: (aud) => clientAssertionAudienceProblem(aud, deps.issuer, deps.tokenEndpoint),
       now,
       clockSkew: deps.clockSkew,
       maxLifetime: deps.assertionMaxLifetime,

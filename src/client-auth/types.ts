@@ -25,8 +25,8 @@ export interface ClientAuthDeps {
   replay: ReplayRepository;
   remoteJwks: RemoteJwksCache;
   issuer: string;
-  /** Every URL a client assertion's `aud` may name besides the issuer (the endpoint URLs). */
-  audiences: readonly string[];
+  /** The token endpoint URL: the one `aud` of a client assertion besides the issuer (private-key-jwt.ts). */
+  tokenEndpoint: string;
   clockSkew: number;
   assertionMaxLifetime: number;
 }

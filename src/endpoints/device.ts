@@ -1,32 +1,37 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { formatUserCode, normalizeUserCode } from '../device/user-code.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { interactionPath } from '../interaction/flow.js';
 import { renderPage } from '../interaction/pages.js';
 import { browserId, currentSession, safeEqual } from '../interaction/session.js';
-import { failureThrottle, minutes, type Bucket } from '../interaction/throttle.js';
+import { FailureLimiter, addressKey, minutes, type Bucket } from '../limits/failure-limiter.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { browserErrorHandler } from './browser-errors.js';
+import type { InteractionDeps } from '../interaction/deps.js';
 
 const entryForm = z.object({ csrf: z.string().max(200).optional(), user_code: z.string().max(64).default('') });
+
+export type DeviceEndpointOptions = InteractionDeps;
 
 /**
  * The verification_uri (RFC 8628 §3.3): a person types the code from the device, signs in if
  * needed, and confirms on a page naming the client. A pre-filled link only fills the box: the
  * person still submits it and confirms, so a phishing link cannot approve anything by itself.
- * Wrong codes are throttled per browser, per IP and globally (§5.1), in PostgreSQL.
+ * Wrong codes are throttled per browser and per address (§5.1: IPv4 address, IPv6 /64), in
+ * PostgreSQL. There is no global limit: one that refuses everyone once it is full lets a handful of
+ * addresses lock every person out of their devices (1000 wrong codes from 34 addresses did). The
+ * user code's ~34.6 bits, the per-address limit and the code's 10-minute life bound guessing.
  */
-export function deviceEndpoint(ctx: AppContext) {
-  const throttle = failureThrottle(ctx, ctx.config.deviceEntryWindow);
+export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app, ctx, done) => {
+  const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.deviceEntryWindow);
   const csrfFor = (browser: string) => createHmac('sha256', ctx.secrets.csrfKey).update(`device:${browser}`).digest('base64url');
   const buckets = (browser: string, ip: string): Bucket[] => [
     { key: `device:browser:${hashToken(browser)}`, limit: ctx.config.deviceEntryLimitSession },
-    { key: `device:ip:${ip}`, limit: ctx.config.deviceEntryLimitIp },
-    { key: 'device:global', limit: ctx.config.deviceEntryLimitGlobal },
+    { key: `device:ip:${addressKey(ip)}`, limit: ctx.config.deviceEntryLimitIp },
   ];
 
   const page = (reply: FastifyReply, browser: string, opts: { userCode?: string; error?: string; status?: number } = {}) =>
@@ -42,68 +47,77 @@ export function deviceEndpoint(ctx: AppContext) {
       { status: opts.status ?? 200 },
     );
 
-  return (app: FastifyInstance) => {
-    browserErrorHandler(app, ctx);
+  browserErrorHandler(app, ctx);
 
-    app.get(ENDPOINT_PATHS.device, async (req: FastifyRequest, reply) => {
-      const q = (req.query as FormParams | undefined) ?? {};
-      const prefill = typeof q.user_code === 'string' ? normalizeUserCode(q.user_code) : undefined;
-      return page(reply, browserId(ctx, req, reply), prefill ? { userCode: formatUserCode(prefill) } : {});
-    });
+  app.get(ENDPOINT_PATHS.device, async (req: FastifyRequest, reply) => {
+    const q = (req.query as FormParams | undefined) ?? {};
+    const prefill = typeof q.user_code === 'string' ? normalizeUserCode(q.user_code) : undefined;
+    return page(reply, browserId(ctx, req, reply), prefill ? { userCode: formatUserCode(prefill) } : {});
+  });
 
-    app.post(ENDPOINT_PATHS.device, async (req, reply) => {
-      if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
-        throw new AuthorizationPageError('Invalid request', 'The code must be sent from the form on this page.', 415);
-      }
-      const body = (req.body as FormParams | undefined) ?? {};
-      const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
-      if (!parsed.success)
-        throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
-      const browser = browserId(ctx, req, reply);
-      if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
-        return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
-      }
-      const typed = parsed.data.user_code;
-      const b = buckets(browser, req.ip);
-      const wait = await throttle.retryAfter(b);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        return page(reply, browser, { status: 429, userCode: typed, error: `Too many wrong codes. Try again in ${minutes(wait)}.` });
-      }
-      const code = normalizeUserCode(typed);
-      const now = ctx.clock.now();
-      const found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
-      if (!found) {
-        await throttle.recordFailure(b);
-        return page(reply, browser, {
-          status: 400,
-          userCode: typed,
-          error: 'That code is not valid or has expired. Check the code on your device, or start again there.',
-        });
-      }
-      if (found.status !== 'pending') {
-        return page(reply, browser, {
-          status: 400,
-          error: 'That code has already been used. Start again on your device to get a new one.',
-        });
-      }
-      const id = newId();
-      await ctx.repos.interactions.create({
-        id,
-        browserHash: hashToken(browser),
-        csrfToken: randomBytes(24).toString('base64url'),
-        clientId: found.clientId,
-        request: { kind: 'device', deviceCodeHash: found.deviceCodeHash, userCode: found.userCode, scopes: found.scopes },
-        expiresAt: new Date(Math.min(now + ctx.config.interactionTtl * 1000, found.expiresAt.getTime())),
+  app.post(ENDPOINT_PATHS.device, async (req, reply) => {
+    if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+      throw new AuthorizationPageError('Invalid request', 'The code must be sent from the form on this page.', 415);
+    }
+    const body = (req.body as FormParams | undefined) ?? {};
+    const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
+    if (!parsed.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
+    const browser = browserId(ctx, req, reply);
+    if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
+      return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
+    }
+    const typed = parsed.data.user_code;
+    // Counted before the lookup, atomically: parallel guesses cannot all pass a limit read
+    // before any of them was recorded. A code that exists gives the attempt back.
+    const reservation = await limiter.reserve(buckets(browser, req.ip));
+    if (!reservation.ok) {
+      reply.header('retry-after', String(reservation.retryAfterSeconds));
+      return page(reply, browser, {
+        status: 429,
+        userCode: typed,
+        error: `Too many wrong codes. Try again in ${minutes(reservation.retryAfterSeconds)}.`,
       });
-      // Signed in already: straight to the confirmation page; otherwise sign in first.
-      const current = await currentSession(ctx, req);
-      if (current) await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime);
-      return reply
-        .code(303)
-        .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
-        .header('cache-control', 'no-store')
-        .send();
+    }
+    const code = normalizeUserCode(typed);
+    const now = ctx.clock.now();
+    let found;
+    try {
+      found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
+    } catch (err) {
+      await limiter.release(reservation).catch(() => {});
+      throw err;
+    }
+    if (!found) {
+      return page(reply, browser, {
+        status: 400,
+        userCode: typed,
+        error: 'That code is not valid or has expired. Check the code on your device, or start again there.',
+      });
+    }
+    await limiter.release(reservation);
+    if (found.status !== 'pending') {
+      return page(reply, browser, {
+        status: 400,
+        error: 'That code has already been used. Start again on your device to get a new one.',
+      });
+    }
+    const id = newId();
+    await ctx.repos.interactions.create({
+      id,
+      browserHash: hashToken(browser),
+      csrfToken: randomBytes(24).toString('base64url'),
+      clientId: found.clientId,
+      request: { kind: 'device', deviceCodeHash: found.deviceCodeHash, userCode: found.userCode, scopes: found.scopes },
+      expiresAt: new Date(Math.min(now + ctx.config.interactionTtl * 1000, found.expiresAt.getTime())),
     });
-  };
-}
+    // Signed in already: straight to the confirmation page; otherwise sign in first.
+    const current = await currentSession(ctx, req);
+    if (current) await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime);
+    return reply
+      .code(303)
+      .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
+      .header('cache-control', 'no-store')
+      .send();
+  });
+  done();
+};

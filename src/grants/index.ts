@@ -27,11 +27,18 @@ const REFUSED: Record<string, string> = {
   implicit: 'the implicit grant is not supported (RFC 9700 §2.1.2); use the authorization_code grant with PKCE',
 };
 
-/** The handler for `grantType`, or unsupported_grant_type naming what to use instead. */
+/**
+ * The handler for `grantType`, or unsupported_grant_type naming what to use instead. Only own
+ * keys count: `grant_type=constructor` (or `__proto__`, `toString`…) must not find
+ * Object.prototype's members.
+ */
 export function grantHandler(grantType: string): GrantHandler {
-  const handler = (GRANT_HANDLERS as Record<string, GrantHandler | undefined>)[grantType];
+  const handler = Object.hasOwn(GRANT_HANDLERS, grantType)
+    ? (GRANT_HANDLERS as Record<string, GrantHandler | undefined>)[grantType]
+    : undefined;
   if (handler) return handler;
   const why =
-    REFUSED[grantType] ?? `grant_type "${grantType}" is not supported; supported grant types: ${supportedGrantTypes().join(', ')}`;
+    (Object.hasOwn(REFUSED, grantType) ? REFUSED[grantType] : undefined) ??
+    `grant_type "${grantType}" is not supported; supported grant types: ${supportedGrantTypes().join(', ')}`;
   throw new OAuthError('unsupported_grant_type', why);
 }

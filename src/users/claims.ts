@@ -70,7 +70,8 @@ export const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'address', 'ph
 export function claimsForScopes(claims: UserClaims, scopes: readonly string[]): UserClaims {
   const out: Record<string, unknown> = {};
   for (const scope of scopes) {
-    for (const name of SCOPE_CLAIMS[scope] ?? []) {
+    // Own keys only: a resource's scope named "constructor" must not reach Object.prototype.
+    for (const name of (Object.hasOwn(SCOPE_CLAIMS, scope) ? SCOPE_CLAIMS[scope] : undefined) ?? []) {
       if (claims[name] !== undefined) out[name] = claims[name];
     }
   }

@@ -68,7 +68,7 @@ export async function startServer(
     env?: Record<string, string>;
     clock?: Clock;
     shareDatabaseWith?: TestServer;
-    /** Where the server's security events go (e.g. collectSecurityEvents()); by default nowhere. */
+    /** Where the server's security events go (e.g. collectSecurityEvents(), to assert on them). */
     events?: SecurityEvents;
   } = {},
 ): Promise<TestServer> {

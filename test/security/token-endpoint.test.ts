@@ -160,6 +160,43 @@ describe('token endpoint refuses bad input with precise RFC errors', () => {
     assert.equal((await jwtAuth(await assertion({ aud: `${server.issuer}/token` }))).status, 200, 'the token endpoint URL is accepted');
   });
 
+  it('private_key_jwt: aud is the issuer or the token endpoint URL as one string, never another endpoint or an array (rfc7523bis)', async () => {
+    const refused = [
+      `${server.issuer}/introspect`,
+      `${server.issuer}/revoke`,
+      [server.issuer],
+      [`${server.issuer}/token`],
+      [server.issuer, `${server.issuer}/token`],
+      `${server.issuer}/`,
+    ];
+    for (const aud of refused) {
+      const res = await jwtAuth(await assertion({ aud }));
+      expectError(
+        res,
+        401,
+        'invalid_client',
+        /"aud" must be this server's issuer \(.*\) or its token endpoint URL \(.*\), as a single string/,
+      );
+      if (Array.isArray(aud)) assert.match(res.body.error_description, /not an array/);
+    }
+    // The other endpoints that authenticate clients take the same assertions, and refuse their own URL.
+    for (const endpoint of ['introspect', 'revoke']) {
+      const res = await postForm(`${server.url}/${endpoint}`, {
+        token: 'x',
+        client_assertion_type: ASSERTION_TYPE,
+        client_assertion: await assertion({ aud: `${server.issuer}/${endpoint}` }),
+      });
+      expectError(res, 401, 'invalid_client', /"aud" must be/);
+    }
+    const atIntrospection = await postForm(`${server.url}/introspect`, {
+      token: 'x',
+      client_assertion_type: ASSERTION_TYPE,
+      client_assertion: await assertion({ aud: server.issuer }),
+    });
+    assert.equal(atIntrospection.status, 200, JSON.stringify(atIntrospection.body));
+    assert.equal((await jwtAuth(await assertion({ aud: server.issuer }))).status, 200, 'the issuer is accepted');
+  });
+
   it('private_key_jwt: exp too far ahead, nbf in the future, missing jti, iss ≠ sub', async () => {
     const now = Math.floor(Date.now() / 1000);
     expectError(await jwtAuth(await assertion({ exp: now + 3600 })), 401, 'invalid_client', /too far|seconds ahead/);
