@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import type { RefreshIssuanceDeps } from './refresh-issuance.js';
+import type { UserTokenDeps } from './user-tokens.js';
 import { invalidGrant, OAuthError } from '../oauth/errors.js';
-import { parseParams, required } from '../oauth/params.js';
+import { required } from '../oauth/params.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { judgePoll } from './device-poll-policy.js';
 import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
-import type { GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type DeviceCodeDeps = UserTokenDeps & RefreshIssuanceDeps & Pick<GrantDeps, 'transaction'>;
 
 export const parameters = z.object({ device_code: required('device_code').max(512, 'device_code is too long') });
 
@@ -15,8 +20,7 @@ export const parameters = z.object({ device_code: required('device_code').max(51
  * exactly once, and only to the client that started the flow. One transaction holds the code's
  * row, so the interval and the single use hold however many processes are polled at once.
  */
-export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
-  const p = parseParams(parameters, params);
+export const deviceCode: GrantHandler<z.output<typeof parameters>, DeviceCodeDeps> = async ({ client, params: p }, deps) => {
   const now = deps.clock.now();
   const grantId = newId();
   const hash = hashToken(p.device_code);
@@ -78,3 +82,12 @@ export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
   }
   return response;
 };
+
+/** The registry entry (grants/registry.ts). */
+export const deviceCodeGrant = defineGrant({
+  grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential', 'public'],
+  handle: deviceCode,
+});

@@ -1,13 +1,20 @@
 import { z } from 'zod';
+import type { RefreshIssuanceDeps } from './refresh-issuance.js';
+import type { UserTokenDeps } from './user-tokens.js';
 import { invalidGrant, invalidScope, invalidTarget } from '../oauth/errors.js';
-import { parseParams, repeatable, required } from '../oauth/params.js';
+import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import { newRefreshTokenRow } from './refresh-issuance.js';
-import type { GrantHandler, TokenResponse } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler, type TokenResponse } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
 import type { RefreshTokenState, RotateResult } from '../store/repositories/refresh-tokens.js';
 import { isLiveRefreshToken, judgeRefresh, type RefreshVerdict } from './refresh-policy.js';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type RefreshTokenDeps = UserTokenDeps &
+  RefreshIssuanceDeps &
+  Pick<GrantDeps, 'grants' | 'refreshTokenRotation' | 'refreshTokenGrace' | 'recentRotations' | 'transaction' | 'events'>;
 
 export const parameters = z.object({
   refresh_token: required('refresh_token').max(512, 'refresh_token is too long'),
@@ -61,8 +68,10 @@ class SuccessorUsed extends Error {}
  *   connection or the pool made it wait until after the commit to read.
  * Anything else presenting a rotated token arrived after the rotation committed: reuse.
  */
-export const refreshToken: GrantHandler = async ({ client, params, arrival, ip }, deps) => {
-  const p = parseParams(parameters, params);
+export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshTokenDeps> = async (
+  { client, params: p, arrival, ip },
+  deps,
+) => {
   const now = deps.clock.now();
   const rotate = client.metadata.token_endpoint_auth_method === 'none' || deps.refreshTokenRotation;
   const tokenHash = hashToken(p.refresh_token);
@@ -205,3 +214,12 @@ export const refreshToken: GrantHandler = async ({ client, params, arrival, ip }
   if (outcome === 'concurrent') throw invalidGrant(REFUSALS.concurrent);
   return revokeFamily({ grantId: token.grantId, userId: token.userId, why: 'rotated' });
 };
+
+/** The registry entry (grants/registry.ts). */
+export const refreshTokenGrant = defineGrant({
+  grantType: 'refresh_token',
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential', 'public'],
+  handle: refreshToken,
+});
