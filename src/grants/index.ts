@@ -4,7 +4,7 @@ import { authorizationCode } from './authorization-code.js';
 import { clientCredentials } from './client-credentials.js';
 import { deviceCode } from './device-code.js';
 import { jwtBearer } from './jwt-bearer.js';
-import { tokenExchange } from './token-exchange.js';
+import { tokenExchange } from './token-exchange/handler.js';
 import { refreshToken } from './refresh-token.js';
 import type { GrantHandler } from './types.js';
 

@@ -53,6 +53,7 @@ export async function userTokenResponse(deps: GrantDeps, client: ClientRecord, t
         authTime: t.authTime,
         ...(t.nonce ? { nonce: t.nonce } : {}),
         accessToken,
+        grantId: t.grantId,
       }),
       deps.keystore.signingKey(client.metadata.id_token_signed_response_alg ?? 'RS256'),
     );
