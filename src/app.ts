@@ -1,5 +1,3 @@
-// Before anything signs: a native toBase64 for jose (see the module).
-import './platform/uint8array-base64.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -10,37 +8,19 @@ import { KeyStore, ensureSigningKeys } from './keys/keystore.js';
 import { RemoteJwksCache } from './keys/remote-jwks.js';
 import { deriveSecrets, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { collectSecurityEvents, logSecurityEvents, type SecurityEvents } from './observability/security-events.js';
 import type { Db } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { openDb } from './store/open.js';
-import { clientsRepository } from './store/repositories/clients.js';
-import { keysRepository } from './store/repositories/keys.js';
-import { rateLimitsRepository } from './store/repositories/rate-limits.js';
-import { replayRepository } from './store/repositories/replay.js';
-import { resourcesRepository } from './store/repositories/resources.js';
-import { revocationsRepository } from './store/repositories/revocations.js';
-import { usersRepository } from './store/repositories/users.js';
-import { sessionsRepository } from './store/repositories/sessions.js';
-import { interactionsRepository } from './store/repositories/interactions.js';
-import { grantsRepository } from './store/repositories/grants.js';
-import { codesRepository } from './store/repositories/codes.js';
-import { consentsRepository } from './store/repositories/consents.js';
-import { refreshTokensRepository } from './store/repositories/refresh-tokens.js';
-import { deviceCodesRepository } from './store/repositories/device-codes.js';
+import { createRepositories, type Repositories } from './store/repositories/index.js';
+import { TrustedIssuerCache } from './trust/registry.js';
+import type { TrustDeps } from './trust/types.js';
+import { endpointUrl } from './endpoints/paths.js';
 
-export const ENDPOINT_PATHS = {
-  authorization: '/authorize',
-  token: '/token',
-  introspection: '/introspect',
-  revocation: '/revoke',
-  jwks: '/jwks',
-  userinfo: '/userinfo',
-  deviceAuthorization: '/device_authorization',
-  device: '/device',
-  endSession: '/end_session',
-} as const;
-
-/** Everything the endpoints need, built once per process (or per test server). */
+/**
+ * The composition root's services, built once per process (or per test server). Endpoints do
+ * not receive this: src/server.ts hands each endpoint plugin the narrow options it declares.
+ */
 export interface AppContext {
   config: Config;
   clock: Clock;
@@ -50,22 +30,13 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
-  repos: {
-    clients: ReturnType<typeof clientsRepository>;
-    resources: ReturnType<typeof resourcesRepository>;
-    keys: ReturnType<typeof keysRepository>;
-    revocations: ReturnType<typeof revocationsRepository>;
-    replay: ReturnType<typeof replayRepository>;
-    rateLimits: ReturnType<typeof rateLimitsRepository>;
-    users: ReturnType<typeof usersRepository>;
-    sessions: ReturnType<typeof sessionsRepository>;
-    interactions: ReturnType<typeof interactionsRepository>;
-    grants: ReturnType<typeof grantsRepository>;
-    codes: ReturnType<typeof codesRepository>;
-    consents: ReturnType<typeof consentsRepository>;
-    refreshTokens: ReturnType<typeof refreshTokensRepository>;
-    deviceCodes: ReturnType<typeof deviceCodesRepository>;
-  };
+  /** Where security events go (one structured log line each; see observability/security-events.ts). */
+  events: SecurityEvents;
+  repos: Repositories;
+  /** jwks_uri fetches (client keys, trusted issuers): one cache per process. */
+  remoteJwks: RemoteJwksCache;
+  /** What the JWT-bearer and token-exchange grants trust: built once, with its cache. */
+  trust: TrustDeps;
 }
 
 /** The server secret: LATCHKEY_SECRET, or in embedded mode one generated into DATA_DIR. */
@@ -85,10 +56,12 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 /** Opens the store, applies migrations, ensures signing keys and loads them. */
 export async function createAppContext(
   config: Config,
-  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db } = {},
+  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db; events?: SecurityEvents } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
+  // Without a logger (tests, embedding) events are kept in memory rather than lost silently.
+  const events = opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents());
   const secrets = resolveSecret(config, log);
   const db =
     opts.db ??
@@ -100,22 +73,7 @@ export async function createAppContext(
   try {
     const applied = await migrate(db);
     if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
-    const repos = {
-      clients: clientsRepository(db),
-      resources: resourcesRepository(db),
-      keys: keysRepository(db),
-      revocations: revocationsRepository(db),
-      replay: replayRepository(db),
-      rateLimits: rateLimitsRepository(db),
-      users: usersRepository(db),
-      sessions: sessionsRepository(db),
-      interactions: interactionsRepository(db),
-      grants: grantsRepository(db),
-      codes: codesRepository(db),
-      consents: consentsRepository(db),
-      refreshTokens: refreshTokensRepository(db),
-      deviceCodes: deviceCodesRepository(db),
-    };
+    const repos = createRepositories(db);
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
@@ -124,15 +82,25 @@ export async function createAppContext(
     await keystore.reload();
     const registry = new Registry(repos.clients, repos.resources, clock, config.clientCacheTtl);
     const metrics = createMetrics();
+    const remoteJwks = new RemoteJwksCache(clock, config.jwksUriAllowPrivate);
+    const trust: TrustDeps = {
+      issuers: new TrustedIssuerCache(repos.trustedIssuers, clock, config.clientCacheTtl),
+      remoteJwks,
+      replay: repos.replay,
+      revocations: repos.revocations,
+      users: repos.users,
+      clockSkew: config.clockSkew,
+      maxAssertionLifetime: config.jwtBearerMaxAssertionLifetime,
+    };
     const limiter = new FailureLimiter(repos.rateLimits, clock, config.authFailureLimit, config.authFailureWindow);
     const authenticator = createAuthenticator(
       {
         clock,
         secrets,
         replay: repos.replay,
-        remoteJwks: new RemoteJwksCache(clock, config.jwksUriAllowPrivate),
+        remoteJwks,
         issuer: config.issuer,
-        tokenEndpoint: `${config.issuer}${ENDPOINT_PATHS.token}`,
+        tokenEndpoint: endpointUrl(config.issuer, 'token'),
         clockSkew: config.clockSkew,
         assertionMaxLifetime: config.assertionMaxLifetime,
       },
@@ -140,7 +108,7 @@ export async function createAppContext(
       limiter,
       () => metrics.clientAuthFailures.inc(),
     );
-    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, repos };
+    return { config, clock, db, secrets, keystore, registry, authenticator, metrics, events, repos, remoteJwks, trust };
   } catch (err) {
     if (!opts.db) await db.close().catch(() => {});
     throw err;

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { PKCE_REQUIREMENTS } from './oauth/pkce-policy.js';
 
 /**
  * The configuration: one zod schema over the environment, in which every setting is written once
@@ -155,6 +156,11 @@ const settings = z.object({
   /** Device authorization grant (RFC 8628): code lifetime and polling interval. */
   DEVICE_CODE_TTL: seconds('DEVICE_CODE_TTL', 600, 60, 3600),
   DEVICE_CODE_INTERVAL: seconds('DEVICE_CODE_INTERVAL', 5, 1, 60),
+  /**
+   * Which authorization requests must carry PKCE (OAuth 2.1 §4.1.1, §7.5.1): `always`, or
+   * `except-oidc-nonce` (a confidential client's OpenID request with a nonce may omit it).
+   */
+  PKCE_REQUIRED: z.enum(PKCE_REQUIREMENTS, { error: 'PKCE_REQUIRED must be always or except-oidc-nonce' }).default('always'),
   /** Longest lifetime a trusted issuer's JWT may have (JWT-bearer assertions, token-exchange JWTs). */
   JWT_BEARER_MAX_ASSERTION_LIFETIME: seconds('JWT_BEARER_MAX_ASSERTION_LIFETIME', 300, 30, 86400),
 

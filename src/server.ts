@@ -23,6 +23,9 @@ import { registerPages } from './interaction/pages.js';
 import { corsEndpoints } from './endpoints/cors.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
 import { deviceEndpoint } from './endpoints/device.js';
+import { endpointUrl } from './endpoints/paths.js';
+import type { GrantDeps } from './grants/types.js';
+import type { InteractionDeps } from './interaction/deps.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -44,6 +47,30 @@ const BAD_URL_PAGE =
 export interface BuildOptions {
   /** A pino logger instance; false disables logging (tests); unset builds one from config. */
   logger?: false | FastifyBaseLogger;
+}
+
+/** What every grant may use (each grant's handler reads only its part), built once. */
+function grantDeps(ctx: AppContext): GrantDeps {
+  const { config } = ctx;
+  return {
+    clock: ctx.clock,
+    issuer: config.issuer,
+    keystore: ctx.keystore,
+    registry: ctx.registry,
+    accessTokenTtl: config.accessTokenTtl,
+    accessTokenSigningAlg: config.accessTokenSigningAlg,
+    idTokenTtl: config.idTokenTtl,
+    userinfoUrl: endpointUrl(config.issuer, 'userinfo'),
+    codes: ctx.repos.codes,
+    grants: ctx.repos.grants,
+    refreshTokens: ctx.repos.refreshTokens,
+    refreshTokenIdleTtl: config.refreshTokenIdleTtl,
+    refreshTokenAbsoluteTtl: config.refreshTokenAbsoluteTtl,
+    refreshTokenRotation: config.refreshTokenRotation,
+    refreshTokenGrace: config.refreshTokenGrace,
+    deviceCodes: ctx.repos.deviceCodes,
+    trust: ctx.trust,
+  };
 }
 
 function sendError(reply: FastifyReply, err: OAuthError, metrics: AppContext['metrics']): FastifyReply {
@@ -271,18 +298,48 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   await registerPages(app);
   corsEndpoints(app);
-  await app.register(discoveryEndpoints(ctx));
-  await app.register(authorizeEndpoint(ctx));
-  await app.register(interactionEndpoints(ctx));
-  await app.register(userinfoEndpoint(ctx));
-  await app.register(endSessionEndpoint(ctx));
-  await app.register(deviceAuthorizationEndpoint(ctx));
-  await app.register(deviceEndpoint(ctx));
-  await app.register(jwksEndpoint(ctx));
-  await app.register(tokenEndpoint(ctx));
-  await app.register(introspectEndpoint(ctx));
-  await app.register(revokeEndpoint(ctx));
-  await app.register(healthEndpoints(ctx));
-  await app.register(metricsEndpoint(ctx));
+  // Each endpoint gets the options it declares, nothing more (the composition root decides).
+  const interaction: InteractionDeps = {
+    config,
+    clock: ctx.clock,
+    db: ctx.db,
+    secrets: ctx.secrets,
+    keystore: ctx.keystore,
+    registry: ctx.registry,
+    metrics,
+    events: ctx.events,
+    repos: ctx.repos,
+  };
+  await app.register(discoveryEndpoints, { config, registry: ctx.registry });
+  await app.register(authorizeEndpoint, interaction);
+  await app.register(interactionEndpoints, interaction);
+  await app.register(userinfoEndpoint, { config, clock: ctx.clock, keystore: ctx.keystore, repos: ctx.repos });
+  await app.register(endSessionEndpoint, interaction);
+  await app.register(deviceAuthorizationEndpoint, {
+    config,
+    clock: ctx.clock,
+    authenticator: ctx.authenticator,
+    registry: ctx.registry,
+    repos: ctx.repos,
+  });
+  await app.register(deviceEndpoint, interaction);
+  await app.register(jwksEndpoint, { config, keystore: ctx.keystore });
+  await app.register(tokenEndpoint, { clock: ctx.clock, authenticator: ctx.authenticator, metrics, grantDeps: grantDeps(ctx) });
+  await app.register(introspectEndpoint, {
+    config,
+    clock: ctx.clock,
+    keystore: ctx.keystore,
+    authenticator: ctx.authenticator,
+    repos: ctx.repos,
+  });
+  await app.register(revokeEndpoint, {
+    config,
+    clock: ctx.clock,
+    keystore: ctx.keystore,
+    authenticator: ctx.authenticator,
+    repos: ctx.repos,
+  });
+  await app.register(healthEndpoints, { db: ctx.db, keystore: ctx.keystore });
+  await app.register(metricsEndpoint, { config, metrics });
   return app;
 }

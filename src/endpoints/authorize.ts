@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, checkClientAndRedirect, validateAuthorizationRequest } from '../interaction/authorization-request.js';
 import { continueAuthorization } from '../interaction/flow.js';
 import { browserErrorHandler } from './browser-errors.js';
+import type { InteractionDeps } from '../interaction/deps.js';
 
 /** GET parameters come from the query; POST from a form body (OIDC Core §3.1.2.1). */
 function authorizationParams(req: FastifyRequest): FormParams {
@@ -19,23 +20,24 @@ function authorizationParams(req: FastifyRequest): FormParams {
   return (req.body as FormParams | undefined) ?? {};
 }
 
+export type AuthorizeEndpointOptions = InteractionDeps;
+
 /**
  * RFC 6749 §3.1 / OIDC Core §3.1.2. Validation order (RFC 9700 §4.11): client_id and
  * redirect_uri first — failures are an HTML page and never a redirect — then everything else,
  * as an error response to the now-trusted redirect URI carrying `state` and `iss`.
  */
-export function authorizeEndpoint(ctx: AppContext) {
-  return (app: FastifyInstance) => {
-    browserErrorHandler(app, ctx);
-    const handler = async (req: FastifyRequest, reply: Parameters<typeof continueAuthorization>[2]) => {
-      const params = authorizationParams(req);
-      const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
-      const found = clientId && clientId.length <= 255 ? await ctx.registry.client(clientId) : undefined;
-      const { client, redirectUri } = checkClientAndRedirect(params, found);
-      const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap());
-      return continueAuthorization(ctx, req, reply, client, request);
-    };
-    app.get(ENDPOINT_PATHS.authorization, handler);
-    app.post(ENDPOINT_PATHS.authorization, handler);
+export const authorizeEndpoint: FastifyPluginCallback<AuthorizeEndpointOptions> = (app, ctx, done) => {
+  browserErrorHandler(app, ctx);
+  const handler = async (req: FastifyRequest, reply: Parameters<typeof continueAuthorization>[2]) => {
+    const params = authorizationParams(req);
+    const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
+    const found = clientId && clientId.length <= 255 ? await ctx.registry.client(clientId) : undefined;
+    const { client, redirectUri } = checkClientAndRedirect(params, found);
+    const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap(), ctx.config.pkceRequired);
+    return continueAuthorization(ctx, req, reply, client, request);
   };
-}
+  app.get(ENDPOINT_PATHS.authorization, handler);
+  app.post(ENDPOINT_PATHS.authorization, handler);
+  done();
+};

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { InteractionDeps } from '../interaction/deps.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
 import { sendAuthorizationResponse } from '../interaction/authorization-response.js';
 import { renderErrorPage } from '../interaction/pages.js';
@@ -11,7 +11,7 @@ import { isDatabaseUnavailable } from '../store/db.js';
  * Browser endpoints answer errors a person can read: an HTML page, or — once the redirect URI is
  * known good — an error response to the client. Never JSON, never a stack trace.
  */
-export function browserErrorHandler(app: FastifyInstance, ctx: AppContext): void {
+export function browserErrorHandler(app: FastifyInstance, ctx: InteractionDeps): void {
   app.setErrorHandler(async (error: FastifyError | Error, req, reply) => {
     if (error instanceof AuthorizationRedirectError) {
       ctx.metrics.errors.inc({ error: error.code });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { ENDPOINT_PATHS } from '../app.js';
+import { ENDPOINT_PATHS } from './paths.js';
 
 /**
  * Browser apps (SPAs, public clients) call these endpoints from their own origin. None of them

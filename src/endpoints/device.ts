@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { formatUserCode, normalizeUserCode } from '../device/user-code.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
@@ -11,8 +11,11 @@ import { browserId, currentSession, safeEqual } from '../interaction/session.js'
 import { failureThrottle, minutes, type Bucket } from '../interaction/throttle.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { browserErrorHandler } from './browser-errors.js';
+import type { InteractionDeps } from '../interaction/deps.js';
 
 const entryForm = z.object({ csrf: z.string().max(200).optional(), user_code: z.string().max(64).default('') });
+
+export type DeviceEndpointOptions = InteractionDeps;
 
 /**
  * The verification_uri (RFC 8628 §3.3): a person types the code from the device, signs in if
@@ -20,7 +23,7 @@ const entryForm = z.object({ csrf: z.string().max(200).optional(), user_code: z.
  * person still submits it and confirms, so a phishing link cannot approve anything by itself.
  * Wrong codes are throttled per browser, per IP and globally (§5.1), in PostgreSQL.
  */
-export function deviceEndpoint(ctx: AppContext) {
+export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app, ctx, done) => {
   const throttle = failureThrottle(ctx, ctx.config.deviceEntryWindow);
   const csrfFor = (browser: string) => createHmac('sha256', ctx.secrets.csrfKey).update(`device:${browser}`).digest('base64url');
   const buckets = (browser: string, ip: string): Bucket[] => [
@@ -42,68 +45,66 @@ export function deviceEndpoint(ctx: AppContext) {
       { status: opts.status ?? 200 },
     );
 
-  return (app: FastifyInstance) => {
-    browserErrorHandler(app, ctx);
+  browserErrorHandler(app, ctx);
 
-    app.get(ENDPOINT_PATHS.device, async (req: FastifyRequest, reply) => {
-      const q = (req.query as FormParams | undefined) ?? {};
-      const prefill = typeof q.user_code === 'string' ? normalizeUserCode(q.user_code) : undefined;
-      return page(reply, browserId(ctx, req, reply), prefill ? { userCode: formatUserCode(prefill) } : {});
-    });
+  app.get(ENDPOINT_PATHS.device, async (req: FastifyRequest, reply) => {
+    const q = (req.query as FormParams | undefined) ?? {};
+    const prefill = typeof q.user_code === 'string' ? normalizeUserCode(q.user_code) : undefined;
+    return page(reply, browserId(ctx, req, reply), prefill ? { userCode: formatUserCode(prefill) } : {});
+  });
 
-    app.post(ENDPOINT_PATHS.device, async (req, reply) => {
-      if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
-        throw new AuthorizationPageError('Invalid request', 'The code must be sent from the form on this page.', 415);
-      }
-      const body = (req.body as FormParams | undefined) ?? {};
-      const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
-      if (!parsed.success)
-        throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
-      const browser = browserId(ctx, req, reply);
-      if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
-        return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
-      }
-      const typed = parsed.data.user_code;
-      const b = buckets(browser, req.ip);
-      const wait = await throttle.retryAfter(b);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        return page(reply, browser, { status: 429, userCode: typed, error: `Too many wrong codes. Try again in ${minutes(wait)}.` });
-      }
-      const code = normalizeUserCode(typed);
-      const now = ctx.clock.now();
-      const found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
-      if (!found) {
-        await throttle.recordFailure(b);
-        return page(reply, browser, {
-          status: 400,
-          userCode: typed,
-          error: 'That code is not valid or has expired. Check the code on your device, or start again there.',
-        });
-      }
-      if (found.status !== 'pending') {
-        return page(reply, browser, {
-          status: 400,
-          error: 'That code has already been used. Start again on your device to get a new one.',
-        });
-      }
-      const id = newId();
-      await ctx.repos.interactions.create({
-        id,
-        browserHash: hashToken(browser),
-        csrfToken: randomBytes(24).toString('base64url'),
-        clientId: found.clientId,
-        request: { kind: 'device', deviceCodeHash: found.deviceCodeHash, userCode: found.userCode, scopes: found.scopes },
-        expiresAt: new Date(Math.min(now + ctx.config.interactionTtl * 1000, found.expiresAt.getTime())),
+  app.post(ENDPOINT_PATHS.device, async (req, reply) => {
+    if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+      throw new AuthorizationPageError('Invalid request', 'The code must be sent from the form on this page.', 415);
+    }
+    const body = (req.body as FormParams | undefined) ?? {};
+    const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
+    if (!parsed.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
+    const browser = browserId(ctx, req, reply);
+    if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
+      return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
+    }
+    const typed = parsed.data.user_code;
+    const b = buckets(browser, req.ip);
+    const wait = await throttle.retryAfter(b);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      return page(reply, browser, { status: 429, userCode: typed, error: `Too many wrong codes. Try again in ${minutes(wait)}.` });
+    }
+    const code = normalizeUserCode(typed);
+    const now = ctx.clock.now();
+    const found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
+    if (!found) {
+      await throttle.recordFailure(b);
+      return page(reply, browser, {
+        status: 400,
+        userCode: typed,
+        error: 'That code is not valid or has expired. Check the code on your device, or start again there.',
       });
-      // Signed in already: straight to the confirmation page; otherwise sign in first.
-      const current = await currentSession(ctx, req);
-      if (current) await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime);
-      return reply
-        .code(303)
-        .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
-        .header('cache-control', 'no-store')
-        .send();
+    }
+    if (found.status !== 'pending') {
+      return page(reply, browser, {
+        status: 400,
+        error: 'That code has already been used. Start again on your device to get a new one.',
+      });
+    }
+    const id = newId();
+    await ctx.repos.interactions.create({
+      id,
+      browserHash: hashToken(browser),
+      csrfToken: randomBytes(24).toString('base64url'),
+      clientId: found.clientId,
+      request: { kind: 'device', deviceCodeHash: found.deviceCodeHash, userCode: found.userCode, scopes: found.scopes },
+      expiresAt: new Date(Math.min(now + ctx.config.interactionTtl * 1000, found.expiresAt.getTime())),
     });
-  };
-}
+    // Signed in already: straight to the confirmation page; otherwise sign in first.
+    const current = await currentSession(ctx, req);
+    if (current) await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime);
+    return reply
+      .code(303)
+      .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
+      .header('cache-control', 'no-store')
+      .send();
+  });
+  done();
+};

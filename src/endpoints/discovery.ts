@@ -1,16 +1,18 @@
-import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
-import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import type { FastifyPluginCallback, RouteShorthandOptions } from 'fastify';
+import { ENDPOINT_PATHS } from './paths.js';
 import { supportedGrantTypes } from '../grants/index.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import { AUTH_METHODS } from '../oauth/client-metadata.js';
 import { OIDC_SCOPES, SCOPE_CLAIMS } from '../users/claims.js';
 import { SIGNING_ALGS } from '../keys/algorithms.js';
+import type { Config } from '../config.js';
+import type { Registry } from '../clients/registry.js';
 
 /**
  * RFC 8414 and OIDC Discovery 1.0 metadata. It lists exactly what is implemented: every URL
  * derives from ISSUER, and grant types come from the grant dispatch table.
  */
-export async function metadata(ctx: AppContext): Promise<Record<string, unknown>> {
+export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<string, unknown>> {
   const iss = ctx.config.issuer;
   const scopes = new Set<string>(OIDC_SCOPES);
   for (const r of (await ctx.registry.resourceMap()).values()) r.scopes.forEach((s) => scopes.add(s));
@@ -61,16 +63,20 @@ export async function metadata(ctx: AppContext): Promise<Record<string, unknown>
   };
 }
 
-export function discoveryEndpoints(ctx: AppContext) {
-  return (app: FastifyInstance) => {
-    const handler = async () => metadata(ctx);
-    const opts: RouteShorthandOptions = {
-      onSend: (_req, reply, payload, done) => {
-        reply.header('cache-control', 'public, max-age=300');
-        done(null, payload);
-      },
-    };
-    app.get('/.well-known/openid-configuration', opts, handler);
-    app.get('/.well-known/oauth-authorization-server', opts, handler);
-  };
+export interface DiscoveryEndpointsOptions {
+  config: Pick<Config, 'issuer' | 'accessTokenSigningAlg'>;
+  registry: Pick<Registry, 'resourceMap'>;
 }
+
+export const discoveryEndpoints: FastifyPluginCallback<DiscoveryEndpointsOptions> = (app, ctx, done) => {
+  const handler = async () => metadata(ctx);
+  const opts: RouteShorthandOptions = {
+    onSend: (_req, reply, payload, done) => {
+      reply.header('cache-control', 'public, max-age=300');
+      done(null, payload);
+    },
+  };
+  app.get('/.well-known/openid-configuration', opts, handler);
+  app.get('/.well-known/oauth-authorization-server', opts, handler);
+  done();
+};

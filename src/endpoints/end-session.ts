@@ -1,5 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { idTokenHintSubjectAndClient } from '../interaction/flow.js';
@@ -7,6 +7,7 @@ import { renderErrorPage, renderPage } from '../interaction/pages.js';
 import { currentSession, endSession, safeEqual, sessionCsrfToken } from '../interaction/session.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 import { browserErrorHandler } from './browser-errors.js';
+import type { InteractionDeps } from '../interaction/deps.js';
 
 const PARAMS = [
   'id_token_hint',
@@ -38,13 +39,15 @@ function readParams(req: FastifyRequest): Partial<Record<(typeof PARAMS)[number]
   return out;
 }
 
+export type EndSessionEndpointOptions = InteractionDeps;
+
 /**
  * OIDC RP-Initiated Logout 1.0. The session ends at once when the request proves it comes from
  * the signed-in user's relying party (a valid id_token_hint for that user); otherwise the person
  * confirms on a page, so a cross-site link cannot sign anyone out. A post_logout_redirect_uri
  * must match one the client registered, exactly.
  */
-export function endSessionEndpoint(ctx: AppContext) {
+export const endSessionEndpoint: FastifyPluginCallback<EndSessionEndpointOptions> = (app, ctx, done) => {
   async function handler(req: FastifyRequest, reply: FastifyReply) {
     const p = readParams(req);
     let hint: { sub: string; clientId: string } | undefined;
@@ -110,9 +113,8 @@ export function endSessionEndpoint(ctx: AppContext) {
     });
   }
 
-  return (app: FastifyInstance) => {
-    browserErrorHandler(app, ctx);
-    app.get(ENDPOINT_PATHS.endSession, handler);
-    app.post(ENDPOINT_PATHS.endSession, handler);
-  };
-}
+  browserErrorHandler(app, ctx);
+  app.get(ENDPOINT_PATHS.endSession, handler);
+  app.post(ENDPOINT_PATHS.endSession, handler);
+  done();
+};

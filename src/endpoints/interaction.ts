@@ -1,9 +1,8 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../app.js';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
-import { finishAuthorization, interactionPath, needsConsent, targetOf } from '../interaction/flow.js';
+import { finishAuthorization, interactionPath, needsConsent, signedInUserContradictsHint, targetOf } from '../interaction/flow.js';
 import { loginThrottle } from '../interaction/login-throttle.js';
 import { minutes } from '../interaction/throttle.js';
 import { renderPage } from '../interaction/pages.js';
@@ -14,6 +13,7 @@ import { formatUserCode } from '../device/user-code.js';
 import { hashToken } from '../tokens/opaque.js';
 import { verifyAgainstDummy, verifyPassword } from '../users/password.js';
 import { browserErrorHandler } from './browser-errors.js';
+import type { InteractionDeps } from '../interaction/deps.js';
 
 const EXPIRED = new AuthorizationPageError(
   'This sign-in has expired',
@@ -38,12 +38,14 @@ function form<S extends z.ZodType>(schema: S, req: FastifyRequest): z.output<S> 
   return r.data;
 }
 
+export type InteractionEndpointsOptions = InteractionDeps;
+
 /**
  * The pages between /authorize and the redirect back: sign-in and consent. Each interaction is
  * bound to the browser that started it (a cookie), and each form carries its CSRF token
  * (SECURITY.md item 11).
  */
-export function interactionEndpoints(ctx: AppContext) {
+export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOptions> = (app, ctx, done) => {
   const throttle = loginThrottle(ctx);
 
   async function load(req: FastifyRequest): Promise<Interaction> {
@@ -122,65 +124,81 @@ export function interactionEndpoints(ctx: AppContext) {
     return renderPage(reply, 'device-done', { clientName: c.metadata.client_name ?? c.clientId, approved: decision === 'approved' });
   }
 
-  return (app: FastifyInstance) => {
-    browserErrorHandler(app, ctx);
+  browserErrorHandler(app, ctx);
 
-    app.get('/interaction/:id', async (req, reply) => {
-      const i = await load(req);
-      if (!i.userId) {
-        const c = await client(i);
-        return loginPage(reply, i, c.metadata.client_name ?? c.clientId);
-      }
-      return consentPage(reply, i);
-    });
-
-    app.post('/interaction/:id/login', async (req, reply) => {
-      const i = await load(req);
-      const f = form(loginForm, req);
-      if (!safeEqual(f.csrf, i.csrfToken)) throw EXPIRED;
+  app.get('/interaction/:id', async (req, reply) => {
+    const i = await load(req);
+    if (!i.userId) {
       const c = await client(i);
-      const clientName = c.metadata.client_name ?? c.clientId;
-      const wait = await throttle.retryAfter(f.username, req.ip);
-      if (wait > 0) {
-        reply.header('retry-after', String(wait));
-        return loginPage(reply, i, clientName, {
-          status: 429,
-          username: f.username,
-          error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
-        });
-      }
-      const user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
-      const ok = user ? await verifyPassword(user.passwordHash, f.password) : await verifyAgainstDummy(f.password);
-      if (!ok || !user) {
-        await throttle.recordFailure(f.username, req.ip);
-        // One message for every failure: it never says whether the account exists.
-        return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
-      }
-      const { session } = await startSession(ctx, req, reply, user.id);
-      await ctx.repos.interactions.setUser(i.id, user.id, session.authTime);
-      // A device always asks for confirmation naming the client, so a phishing code cannot
-      // be approved silently (RFC 8628 §5.4).
-      if (isDeviceRequest(i.request) || (await needsConsent(ctx, c, user.id, i.request))) {
-        return reply
-          .code(303)
-          .header('location', `${ctx.config.issuer}${interactionPath(i.id)}`)
-          .send();
-      }
-      return finish(reply, i, user.id, session.authTime);
-    });
+      return loginPage(reply, i, c.metadata.client_name ?? c.clientId);
+    }
+    return consentPage(reply, i);
+  });
 
-    app.post('/interaction/:id/consent', async (req, reply) => {
-      const i = await load(req);
-      const f = form(consentForm, req);
-      if (!safeEqual(f.csrf, i.csrfToken) || !i.userId || !i.authTime) throw EXPIRED;
-      if (f.decision === 'deny') {
-        if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
-        if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'denied', i.userId, i.authTime);
-        throw new AuthorizationRedirectError('access_denied', 'the user denied the request', targetOf(i.request));
-      }
-      if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);
-      await ctx.repos.consents.grant(i.userId, i.clientId, i.request.scopes);
-      return finish(reply, i, i.userId, i.authTime);
+  app.post('/interaction/:id/login', async (req, reply) => {
+    const i = await load(req);
+    const f = form(loginForm, req);
+    if (!safeEqual(f.csrf, i.csrfToken)) throw EXPIRED;
+    const c = await client(i);
+    const clientName = c.metadata.client_name ?? c.clientId;
+    const wait = await throttle.retryAfter(f.username, req.ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      return loginPage(reply, i, clientName, {
+        status: 429,
+        username: f.username,
+        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+      });
+    }
+    const user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
+    const ok = user ? await verifyPassword(user.passwordHash, f.password) : await verifyAgainstDummy(f.password);
+    if (!ok || !user) {
+      await throttle.recordFailure(f.username, req.ip);
+      // One message for every failure: it never says whether the account exists.
+      return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
+    }
+    // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
+    // and no session for this person started on its behalf.
+    if (!isDeviceRequest(i.request) && (await signedInUserContradictsHint(ctx, i.request, user.id))) {
+      if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
+      throw new AuthorizationRedirectError(
+        'login_required',
+        'the user who signed in is not the one id_token_hint names',
+        targetOf(i.request),
+      );
+    }
+    const { session } = await startSession(ctx, req, reply, user.id);
+    await ctx.repos.interactions.setUser(i.id, user.id, session.authTime);
+    // A device always asks for confirmation naming the client, so a phishing code cannot
+    // be approved silently (RFC 8628 §5.4).
+    if (isDeviceRequest(i.request) || (await needsConsent(ctx, c, user.id, i.request))) {
+      return reply
+        .code(303)
+        .header('location', `${ctx.config.issuer}${interactionPath(i.id)}`)
+        .send();
+    }
+    return finish(reply, i, user.id, session.authTime);
+  });
+
+  app.post('/interaction/:id/consent', async (req, reply) => {
+    const i = await load(req);
+    const f = form(consentForm, req);
+    if (!safeEqual(f.csrf, i.csrfToken) || !i.userId || !i.authTime) throw EXPIRED;
+    if (f.decision === 'deny') {
+      if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
+      if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'denied', i.userId, i.authTime);
+      throw new AuthorizationRedirectError('access_denied', 'the user denied the request', targetOf(i.request));
+    }
+    if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);
+    await ctx.repos.consents.grant(i.userId, i.clientId, i.request.scopes);
+    ctx.events.emit({
+      type: 'consent.granted',
+      userId: i.userId,
+      clientId: i.clientId,
+      ip: req.ip,
+      details: { scopes: i.request.scopes, resources: isDeviceRequest(i.request) ? [] : i.request.resources },
     });
-  };
-}
+    return finish(reply, i, i.userId, i.authTime);
+  });
+  done();
+};

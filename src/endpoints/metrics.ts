@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../oauth/errors.js';
+import type { Config } from '../config.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** Who may read /metrics: the listener it is on and METRICS_TOKEN decide. */
 export type MetricsAccess = 'allow' | 'hidden' | 'unauthorized';
@@ -21,7 +22,7 @@ export function metricsAccess(token: string | undefined, authorization: string |
 }
 
 /** Prometheus text exposition format, behind metricsAccess. */
-export function metricsHandler(ctx: AppContext, ownListener: boolean) {
+export function metricsHandler(ctx: MetricsEndpointOptions, ownListener: boolean) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const access = metricsAccess(ctx.config.metricsToken, req.headers.authorization, ownListener);
     if (access === 'hidden') {
@@ -42,9 +43,13 @@ export function metricsHandler(ctx: AppContext, ownListener: boolean) {
   };
 }
 
-/** /metrics on the main port. */
-export function metricsEndpoint(ctx: AppContext) {
-  return (app: FastifyInstance) => {
-    app.get('/metrics', metricsHandler(ctx, false));
-  };
+export interface MetricsEndpointOptions {
+  config: Pick<Config, 'issuer' | 'metricsToken'>;
+  metrics: Pick<Metrics, 'registry'>;
 }
+
+/** /metrics on the main port. */
+export const metricsEndpoint: FastifyPluginCallback<MetricsEndpointOptions> = (app, ctx, done) => {
+  app.get('/metrics', metricsHandler(ctx, false));
+  done();
+};

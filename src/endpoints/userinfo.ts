@@ -1,10 +1,14 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ENDPOINT_PATHS, type AppContext } from '../app.js';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { OAuthError } from '../oauth/errors.js';
 import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
 import { claimsForScopes } from '../users/claims.js';
 import { NO_STORE } from './form.js';
+import type { Config } from '../config.js';
+import type { Clock } from '../clock.js';
+import type { KeyStore } from '../keys/keystore.js';
+import type { Repositories } from '../store/repositories/index.js';
 
 /** RFC 6750 §3: every failure carries a WWW-Authenticate Bearer challenge. */
 function bearerError(
@@ -42,8 +46,15 @@ function bearerToken(req: FastifyRequest): string {
   throw bearerError(undefined, 'an access token is required', 401);
 }
 
+export interface UserinfoEndpointOptions {
+  config: Pick<Config, 'issuer'>;
+  clock: Clock;
+  keystore: KeyStore;
+  repos: Pick<Repositories, 'revocations' | 'users'>;
+}
+
 /** OIDC Core §5.3: the claims the access token's scopes release, for its subject. */
-export function userinfoEndpoint(ctx: AppContext) {
+export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = (app, ctx, done) => {
   const userinfoUrl = `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`;
   const accessTokens = { keystore: ctx.keystore, issuer: ctx.config.issuer, statuses: ctx.repos.revocations };
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -67,8 +78,7 @@ export function userinfoEndpoint(ctx: AppContext) {
     if (!user) throw bearerError('invalid_token', 'the user of this access token no longer exists', 401);
     return reply.headers(NO_STORE).send({ sub: user.id, ...claimsForScopes(user.claims, scopes) });
   };
-  return (app: FastifyInstance) => {
-    app.get(ENDPOINT_PATHS.userinfo, handler);
-    app.post(ENDPOINT_PATHS.userinfo, handler);
-  };
-}
+  app.get(ENDPOINT_PATHS.userinfo, handler);
+  app.post(ENDPOINT_PATHS.userinfo, handler);
+  done();
+};

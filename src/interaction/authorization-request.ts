@@ -4,6 +4,7 @@ import type { Resource } from '../oauth/client-metadata.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { requestedScopes } from '../oauth/requested-scopes.js';
 import { S256_CHALLENGE } from '../tokens/pkce.js';
+import { pkceMayBeOmitted, type PkceRequirement } from '../oauth/pkce-policy.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 
 export type ResponseType = 'code' | 'code id_token';
@@ -127,6 +128,7 @@ export function validateAuthorizationRequest(
   client: ClientRecord,
   redirectUri: string,
   resources: ReadonlyMap<string, Resource>,
+  pkceRequired: PkceRequirement = 'always',
 ): AuthorizationRequest {
   const rawMode = one(params, 'response_mode');
   const rawType = one(params, 'response_type');
@@ -187,7 +189,11 @@ export function validateAuthorizationRequest(
   if (responseType === 'code id_token' && !openid)
     fail('invalid_scope', 'response_type "code id_token" is OpenID Connect: the scope must include openid');
 
-  // PKCE (RFC 7636, RFC 9700 §2.1.1): S256 only; required for public clients.
+  const nonce = one(params, 'nonce');
+  if (responseType === 'code id_token' && !nonce) fail('invalid_request', 'the hybrid flow requires a nonce (OIDC Core §3.3.2.11)');
+
+  // PKCE (RFC 7636; RFC 9700 §2.1.1; OAuth 2.1 §4.1.1, §7.5.1): S256 only; required of every
+  // request unless PKCE_REQUIRED lets a confidential client's OpenID request with a nonce omit it.
   const challenge = one(params, 'code_challenge');
   const method = one(params, 'code_challenge_method');
   if (method !== undefined && method !== 'S256') {
@@ -195,17 +201,20 @@ export function validateAuthorizationRequest(
   }
   if (challenge === undefined) {
     if (method !== undefined) fail('invalid_request', 'code_challenge_method was sent without code_challenge');
-    if (client.metadata.token_endpoint_auth_method === 'none') {
-      fail('invalid_request', 'public clients must use PKCE: send code_challenge (S256) and code_challenge_method=S256');
+    const confidential = client.metadata.token_endpoint_auth_method !== 'none';
+    if (!pkceMayBeOmitted(pkceRequired, { confidential, openid, nonce: Boolean(nonce) })) {
+      fail(
+        'invalid_request',
+        confidential
+          ? 'PKCE is required: send code_challenge (S256) and code_challenge_method=S256 (OAuth 2.1 §4.1.1)'
+          : 'public clients must use PKCE: send code_challenge (S256) and code_challenge_method=S256',
+      );
     }
   } else {
     if (method === undefined) fail('invalid_request', 'send code_challenge_method=S256 with code_challenge (the plain method is refused)');
     if (!S256_CHALLENGE.test(challenge))
       fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier: 43 characters');
   }
-
-  const nonce = one(params, 'nonce');
-  if (responseType === 'code id_token' && !nonce) fail('invalid_request', 'the hybrid flow requires a nonce (OIDC Core §3.3.2.11)');
 
   const prompt = (one(params, 'prompt') ?? '').split(' ').filter(Boolean);
   for (const p of prompt)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
-import type { AppContext } from '../app.js';
+import type { InteractionDeps } from './deps.js';
 import { epochSeconds } from '../clock.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 import { codesRepository } from '../store/repositories/codes.js';
@@ -23,12 +23,15 @@ export const targetOf = (r: AuthorizationRequest): RedirectTarget => ({
 export const interactionPath = (id: string) => `/interaction/${id}`;
 
 /** The `sub` of an id_token_hint we issued (OIDC Core §3.1.2.1: an expired one is fine). */
-export async function idTokenHintSubject(ctx: AppContext, hint: string): Promise<string | undefined> {
+export async function idTokenHintSubject(ctx: InteractionDeps, hint: string): Promise<string | undefined> {
   return (await idTokenHintSubjectAndClient(ctx, hint))?.sub;
 }
 
 /** The `sub` and client (`aud`) of an ID token we issued, expired or not. */
-export async function idTokenHintSubjectAndClient(ctx: AppContext, hint: string): Promise<{ sub: string; clientId: string } | undefined> {
+export async function idTokenHintSubjectAndClient(
+  ctx: InteractionDeps,
+  hint: string,
+): Promise<{ sub: string; clientId: string } | undefined> {
   let exp: number | undefined;
   try {
     exp = decodeJwt(hint).exp;
@@ -44,8 +47,32 @@ export async function idTokenHintSubjectAndClient(ctx: AppContext, hint: string)
   return typeof sub === 'string' && typeof clientId === 'string' ? { sub, clientId } : undefined;
 }
 
+/**
+ * OIDC Core §3.1.2.1 max_age: a sign-in older than max_age seconds must be repeated. max_age=0
+ * always asks again (as prompt=login does): auth_time has whole-second granularity, so a sign-in
+ * made within the current second would otherwise count as 0 seconds old and pass.
+ */
+export function signInTooOld(maxAge: number, authTime: number, nowSec: number): boolean {
+  return maxAge === 0 || nowSec - authTime > maxAge;
+}
+
+/**
+ * OIDC Core §3.1.2.1 / §3.1.2.6: when the request carries an id_token_hint, the person who signs
+ * in must be the one it names; anyone else is login_required, never a code. A hint that no longer
+ * verifies names nobody, so it matches nobody.
+ */
+export async function signedInUserContradictsHint(ctx: InteractionDeps, request: AuthorizationRequest, userId: string): Promise<boolean> {
+  if (!request.idTokenHint) return false;
+  return (await idTokenHintSubject(ctx, request.idTokenHint)) !== userId;
+}
+
 /** Whether the person must consent to `scopes` for `client` (first-party clients never ask). */
-export async function needsConsent(ctx: AppContext, client: ClientRecord, userId: string, request: AuthorizationRequest): Promise<boolean> {
+export async function needsConsent(
+  ctx: InteractionDeps,
+  client: ClientRecord,
+  userId: string,
+  request: AuthorizationRequest,
+): Promise<boolean> {
   if (client.metadata.skip_consent) return false;
   if (request.prompt.includes('consent')) return true;
   const granted = new Set(await ctx.repos.consents.scopes(userId, client.clientId));
@@ -57,7 +84,7 @@ export async function needsConsent(ctx: AppContext, client: ClientRecord, userId
  * when the person is signed in and has consented. prompt=none never shows a page.
  */
 export async function continueAuthorization(
-  ctx: AppContext,
+  ctx: InteractionDeps,
   req: FastifyRequest,
   reply: FastifyReply,
   client: ClientRecord,
@@ -79,7 +106,7 @@ export async function continueAuthorization(
     !user ||
     request.prompt.includes('login') ||
     request.prompt.includes('select_account') ||
-    (request.maxAge !== undefined && nowSec - authTime > request.maxAge) ||
+    (request.maxAge !== undefined && signInTooOld(request.maxAge, authTime, nowSec)) ||
     (hintSub !== undefined && hintSub !== user.id);
 
   if (request.prompt.includes('none')) {
@@ -129,7 +156,7 @@ export async function continueAuthorization(
  * AUTHORIZATION_CODE_TTL seconds (SECURITY.md items 14, 16).
  */
 export async function finishAuthorization(
-  ctx: AppContext,
+  ctx: InteractionDeps,
   reply: FastifyReply,
   client: ClientRecord,
   request: AuthorizationRequest,

@@ -1,8 +1,8 @@
-import type { AppContext } from '../app.js';
+import type { InteractionDeps } from './deps.js';
 import { failureThrottle, type Bucket } from './throttle.js';
 
 /** Sign-in throttling per account and per IP address. */
-export function loginThrottle(ctx: AppContext) {
+export function loginThrottle(ctx: InteractionDeps) {
   const throttle = failureThrottle(ctx, ctx.config.loginFailureWindow);
   const buckets = (username: string, ip: string): Bucket[] => [
     { key: `login:account:${username.toLowerCase()}`, limit: ctx.config.loginFailureLimitAccount },

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../app.js';
+import type { InteractionDeps } from './deps.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import type { Session } from '../store/repositories/sessions.js';
 import { parseCookies, serializeCookie } from './cookies.js';
@@ -22,7 +22,7 @@ export interface CurrentSession {
   cookie: string;
 }
 
-export async function currentSession(ctx: AppContext, req: FastifyRequest): Promise<CurrentSession | undefined> {
+export async function currentSession(ctx: InteractionDeps, req: FastifyRequest): Promise<CurrentSession | undefined> {
   const { session: name } = cookieNames(ctx.config.issuer);
   const cookie = parseCookies(req.headers.cookie).get(name);
   if (!cookie || cookie.length > 100) return undefined;
@@ -31,7 +31,12 @@ export async function currentSession(ctx: AppContext, req: FastifyRequest): Prom
 }
 
 /** Signs a user in: a new session id every time (rotation at login), the old one deleted. */
-export async function startSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, userId: string): Promise<CurrentSession> {
+export async function startSession(
+  ctx: InteractionDeps,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  userId: string,
+): Promise<CurrentSession> {
   const names = cookieNames(ctx.config.issuer);
   const old = parseCookies(req.headers.cookie).get(names.session);
   if (old && old.length <= 100) await ctx.repos.sessions.delete(hashToken(old));
@@ -48,7 +53,7 @@ export async function startSession(ctx: AppContext, req: FastifyRequest, reply: 
   return { session, cookie };
 }
 
-export async function endSession(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function endSession(ctx: InteractionDeps, req: FastifyRequest, reply: FastifyReply): Promise<void> {
   const names = cookieNames(ctx.config.issuer);
   const cookie = parseCookies(req.headers.cookie).get(names.session);
   if (cookie && cookie.length <= 100) await ctx.repos.sessions.delete(hashToken(cookie));
@@ -56,7 +61,7 @@ export async function endSession(ctx: AppContext, req: FastifyRequest, reply: Fa
 }
 
 /** The browser id cookie, set when missing. Returns its value. */
-export function browserId(ctx: AppContext, req: FastifyRequest, reply: FastifyReply): string {
+export function browserId(ctx: InteractionDeps, req: FastifyRequest, reply: FastifyReply): string {
   const names = cookieNames(ctx.config.issuer);
   const existing = parseCookies(req.headers.cookie).get(names.browser);
   if (existing && /^[\w-]{43}$/.test(existing)) return existing;
@@ -65,12 +70,12 @@ export function browserId(ctx: AppContext, req: FastifyRequest, reply: FastifyRe
   return value;
 }
 
-export function readBrowserId(ctx: AppContext, req: FastifyRequest): string | undefined {
+export function readBrowserId(ctx: InteractionDeps, req: FastifyRequest): string | undefined {
   return parseCookies(req.headers.cookie).get(cookieNames(ctx.config.issuer).browser);
 }
 
 /** A CSRF token bound to a session without storing it: HMAC of the session cookie value. */
-export function sessionCsrfToken(ctx: AppContext, sessionCookie: string): string {
+export function sessionCsrfToken(ctx: InteractionDeps, sessionCookie: string): string {
   return createHmac('sha256', ctx.secrets.csrfKey).update(`csrf:${sessionCookie}`).digest('base64url');
 }
 

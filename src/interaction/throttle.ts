@@ -1,4 +1,4 @@
-import type { AppContext } from '../app.js';
+import type { InteractionDeps } from './deps.js';
 
 export interface Bucket {
   key: string;
@@ -10,7 +10,7 @@ export interface Bucket {
  * so the limits hold in total across processes. Checked before the secret is, so a blocked
  * guesser learns nothing, not even from a right guess.
  */
-export function failureThrottle(ctx: AppContext, windowSeconds: number) {
+export function failureThrottle(ctx: InteractionDeps, windowSeconds: number) {
   return {
     /** Seconds until another attempt is allowed (the longest of the buckets), or 0. */
     async retryAfter(buckets: readonly Bucket[]): Promise<number> {

@@ -61,3 +61,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     msg,
   );
 }
+
+/** Readiness: resolves when the database answers a trivial query (the SQL stays in store/). */
+export async function pingDatabase(db: Pick<Queryable, 'query'>): Promise<void> {
+  await db.query('SELECT 1');
+}

@@ -14,6 +14,8 @@ const CB = 'http://127.0.0.1:8080/cb';
 const SECRET = 'web-secret-web-secret-web-secret-0123';
 const PASSWORD = 'correct horse battery staple';
 const insecure = { execute: [oidc.allowInsecureRequests] };
+/** RFC 7636 Appendix B: a challenge for requests whose code is never redeemed. */
+const PKCE = { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' };
 
 describe('authorization code + PKCE with OpenID Connect (openid-client)', () => {
   let server: TestServer;
@@ -202,6 +204,73 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     assert.ok(t2.claims()!.auth_time! > t1.claims()!.auth_time!);
   });
 
+  it('max_age=0 asks for the password again even within the same second as the last sign-in (OIDC Core §3.1.2.1)', async () => {
+    const ua = new UserAgent();
+    const a = await authUrl(web);
+    const t1 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, a.url)), {
+      pkceCodeVerifier: a.verifier,
+      expectedNonce: a.nonce,
+      expectedState: a.state,
+    });
+    // The ManualClock stands still: this request comes in the very second of the sign-in.
+    const b = await authUrl(web, { max_age: '0' });
+    const page = await (await ua.follow(await ua.get(b.url.toString()), server.url)).text();
+    assert.match(page, /name="password"/, 'the login page is shown again');
+    const none = await authUrl(web, { max_age: '0', prompt: 'none' });
+    assert.equal(errorOf((await ua.get(none.url.toString())).headers.get('location')!).error, 'login_required');
+    const t2 = await oidc.authorizationCodeGrant(web, new URL(await signIn(ua, b.url)), {
+      pkceCodeVerifier: b.verifier,
+      expectedNonce: b.nonce,
+      expectedState: b.state,
+    });
+    assert.ok(t2.claims()!.auth_time! >= t1.claims()!.auth_time!);
+  });
+
+  describe('id_token_hint naming someone else (OIDC Core §3.1.2.1, §3.1.2.6)', () => {
+    /** Alice's ID token, from a sign-in in a browser of her own. */
+    async function aliceIdToken(): Promise<string> {
+      const a = await authUrl(web);
+      const t = await oidc.authorizationCodeGrant(web, new URL(await signIn(new UserAgent(), a.url)), {
+        pkceCodeVerifier: a.verifier,
+        expectedNonce: a.nonce,
+        expectedState: a.state,
+      });
+      return t.id_token!;
+    }
+
+    it('Bob signed in, prompt=none with a hint for Alice: login_required, no code', async () => {
+      const hint = await aliceIdToken();
+      const bob = new UserAgent();
+      await signIn(bob, (await authUrl(web)).url, { username: 'bob' });
+      const a = await authUrl(web, { prompt: 'none', id_token_hint: hint });
+      const r = await bob.get(a.url.toString());
+      assert.equal(r.status, 303);
+      const e = errorOf(r.headers.get('location')!);
+      assert.equal(e.error, 'login_required');
+      assert.equal(e.code, undefined);
+      assert.equal(e.state, a.state);
+    });
+
+    it('Bob signs in on the login page of a request hinting Alice: login_required, no code and no session; Alice gets her code', async () => {
+      const hint = await aliceIdToken();
+      for (const signedInAsBob of [false, true]) {
+        const ua = new UserAgent();
+        if (signedInAsBob) await signIn(ua, (await authUrl(web)).url, { username: 'bob' });
+        const a = await authUrl(web, { id_token_hint: hint });
+        const before = ua.jar.get('lk_session');
+        const e = errorOf(await signIn(ua, a.url, { username: 'bob' }));
+        assert.equal(e.error, 'login_required', `signed in as Bob before: ${signedInAsBob}`);
+        assert.equal(e.code, undefined);
+        assert.equal(e.state, a.state);
+        assert.equal(ua.jar.get('lk_session'), before, 'no new session for Bob');
+      }
+      const ua = new UserAgent();
+      const a = await authUrl(web, { id_token_hint: hint });
+      const cb = new URL(await signIn(ua, a.url, { username: 'alice' }));
+      assert.ok(cb.searchParams.get('code'), 'the person the hint names gets a code');
+    });
+  });
+
   it('prompt=login asks again even when signed in', async () => {
     const ua = new UserAgent();
     await signIn(ua, (await authUrl(web)).url);
@@ -285,6 +354,15 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.equal(e.error, 'invalid_request');
       assert.match(e.error_description!, /PKCE/);
     });
+    it('a confidential client without code_challenge, even an OpenID request with a nonce: invalid_request naming PKCE (OAuth 2.1 §4.1.1)', async () => {
+      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', nonce: 'n', state: 's' });
+      const r = await new UserAgent().get(url.toString());
+      assert.equal(r.status, 303);
+      const e = errorOf(r.headers.get('location')!);
+      assert.equal(e.error, 'invalid_request');
+      assert.match(e.error_description!, /PKCE is required/);
+      assert.equal(e.state, 's');
+    });
     it('plain is refused', async () => {
       const url = oidc.buildAuthorizationUrl(spa, {
         redirect_uri: CB,
@@ -319,13 +397,6 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       const a = await authUrl(web);
       const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
       assert.equal((await redeem(code, {})).body.error, 'invalid_grant');
-    });
-    it('verifier without challenge (the downgrade): invalid_grant', async () => {
-      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', nonce: 'n', state: 's' });
-      const code = new URL(await signIn(new UserAgent(), url)).searchParams.get('code')!;
-      const r = await redeem(code, { code_verifier: oidc.randomPKCECodeVerifier() });
-      assert.equal(r.body.error, 'invalid_grant');
-      assert.match(r.body.error_description, /no code_challenge/);
     });
     it('RFC 7636 Appendix B: the example verifier matches its challenge', async () => {
       const url = oidc.buildAuthorizationUrl(web, {
@@ -367,7 +438,12 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       });
     }
     it('a loopback redirect may change its port (RFC 8252 §7.3)', async () => {
-      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: 'http://127.0.0.1:53211/loopback', scope: 'openid', prompt: 'none' });
+      const url = oidc.buildAuthorizationUrl(web, {
+        redirect_uri: 'http://127.0.0.1:53211/loopback',
+        scope: 'openid',
+        prompt: 'none',
+        ...PKCE,
+      });
       const r = await new UserAgent().get(url.toString());
       assert.equal(r.status, 303);
       assert.ok(r.headers.get('location')!.startsWith('http://127.0.0.1:53211/loopback?'));
@@ -402,7 +478,14 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     });
     it('a repeated parameter is refused; unknown parameters are ignored', async () => {
       assert.equal((await raw('response_type=code&scope=openid&scope=openid')).error, 'invalid_request');
-      const url = oidc.buildAuthorizationUrl(web, { redirect_uri: CB, scope: 'openid', prompt: 'none', made_up: 'x', another: 'y' });
+      const url = oidc.buildAuthorizationUrl(web, {
+        redirect_uri: CB,
+        scope: 'openid',
+        prompt: 'none',
+        made_up: 'x',
+        another: 'y',
+        ...PKCE,
+      });
       assert.equal(errorOf((await new UserAgent().get(url.toString())).headers.get('location')!).error, 'login_required');
     });
     it('request and request_uri are refused with their own codes', async () => {

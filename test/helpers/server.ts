@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAppContext, type AppContext } from '../../src/app.js';
 import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
 import type { Clock } from '../../src/clock.js';
+import type { SecurityEvents } from '../../src/observability/security-events.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
 import { freePort } from '../support/ports.js';
@@ -62,7 +63,14 @@ export interface TestServer {
 
 /** Starts the real server (real database, real keys) on a random loopback port. */
 export async function startServer(
-  opts: { bootstrap?: unknown; env?: Record<string, string>; clock?: Clock; shareDatabaseWith?: TestServer } = {},
+  opts: {
+    bootstrap?: unknown;
+    env?: Record<string, string>;
+    clock?: Clock;
+    shareDatabaseWith?: TestServer;
+    /** Where the server's security events go (e.g. collectSecurityEvents(), to assert on them). */
+    events?: SecurityEvents;
+  } = {},
 ): Promise<TestServer> {
   const port = await freePort();
   // A second server on the same PostgreSQL database: another Latchkey process, as in production.
@@ -75,7 +83,10 @@ export async function startServer(
     ...db.env,
     ...opts.env,
   });
-  const ctx = await createAppContext(config, opts.clock ? { clock: opts.clock } : {});
+  const ctx = await createAppContext(config, {
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.events ? { events: opts.events } : {}),
+  });
   if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
   const app = await buildServer(ctx, { logger: false });
   await app.listen({ port, host: '127.0.0.1' });

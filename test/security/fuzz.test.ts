@@ -850,8 +850,8 @@ interface Template {
   headers: Record<string, string>;
 }
 function nearValidTemplates(): Template[] {
-  const AUTH_CODE_PARAMS = { response_type: 'code', scope: 'openid profile offline_access api:read', state: 'st', nonce: 'n' };
   const PKCE = { code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' };
+  const AUTH_CODE_PARAMS = { response_type: 'code', scope: 'openid profile offline_access api:read', state: 'st', nonce: 'n', ...PKCE };
   const webAuth = { authorization: basicAuth('web', SECRET) };
   return [
     {
@@ -883,6 +883,7 @@ function nearValidTemplates(): Template[] {
         nonce: 'n',
         response_mode: 'fragment',
         max_age: '0',
+        ...PKCE,
       },
       headers: { cookie: fx.sessionCookie },
     },
@@ -1023,7 +1024,7 @@ describe('bad input everywhere: no 5xx, no hang, every error well-formed (fast-c
     // A signed-in browser, a consent given, and real tokens: random input then reaches deep.
     const ua = new UserAgent();
     const authorize = (client: string, redirect: string, extra: Record<string, string> = {}) =>
-      `${url}/authorize?${new URLSearchParams({ client_id: client, redirect_uri: redirect, response_type: 'code', scope: 'openid profile offline_access api:read', state: 'st', nonce: 'n', ...extra }).toString()}`;
+      `${url}/authorize?${new URLSearchParams({ client_id: client, redirect_uri: redirect, response_type: 'code', scope: 'openid profile offline_access api:read', state: 'st', nonce: 'n', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', ...extra }).toString()}`;
     let res = await ua.follow(await ua.get(authorize('web', WEB_REDIRECT)), url);
     let html = await res.text();
     const firstInteraction = new URL(formAction(html, url)).pathname.split('/')[2]!;
@@ -1040,7 +1041,7 @@ describe('bad input everywhere: no 5xx, no hang, every error well-formed (fast-c
     const code = new URL(res.headers.get('location')!).searchParams.get('code')!;
     const tokens = await postForm(
       `${url}/token`,
-      { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT },
+      { grant_type: 'authorization_code', code, redirect_uri: WEB_REDIRECT, code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' },
       { authorization: basicAuth('web', SECRET) },
     );
     assert.equal(tokens.status, 200, JSON.stringify(tokens.body));

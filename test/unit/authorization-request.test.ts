@@ -9,6 +9,7 @@ import {
 } from '../../src/interaction/authorization-request.js';
 import type { Resource } from '../../src/oauth/client-metadata.js';
 import type { OAuthErrorCode } from '../../src/oauth/errors.js';
+import type { PkceRequirement } from '../../src/oauth/pkce-policy.js';
 import { clientRecord } from '../helpers/clients.js';
 
 const CB = 'https://app.example.com/cb';
@@ -27,13 +28,23 @@ const web = clientRecord({
 const spa = clientRecord({ client_id: 'spa', token_endpoint_auth_method: 'none', redirect_uris: [CB], scope: 'openid' });
 const service = clientRecord({ client_id: 'svc', grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] });
 
-const base: FormParams = { client_id: 'web', redirect_uri: CB, response_type: 'code', scope: 'openid', state: 'xyz' };
-const validate = (extra: FormParams, client = web) => validateAuthorizationRequest({ ...base, ...extra }, client, CB, resources);
+const base: FormParams = {
+  client_id: 'web',
+  redirect_uri: CB,
+  response_type: 'code',
+  scope: 'openid',
+  state: 'xyz',
+  code_challenge: CHALLENGE,
+  code_challenge_method: 'S256',
+};
+const validate = (extra: FormParams, client = web, pkce: PkceRequirement = 'always') =>
+  validateAuthorizationRequest({ ...base, ...extra }, client, CB, resources, pkce);
+const NO_PKCE: FormParams = { code_challenge: undefined, code_challenge_method: undefined };
 
 /** The redirected error a request gets: code, description, and where it would go. */
-function redirected(extra: FormParams, code: OAuthErrorCode, client = web): AuthorizationRedirectError {
+function redirected(extra: FormParams, code: OAuthErrorCode, client = web, pkce: PkceRequirement = 'always'): AuthorizationRedirectError {
   try {
-    validate(extra, client);
+    validate(extra, client, pkce);
   } catch (err) {
     assert.ok(err instanceof AuthorizationRedirectError, `expected a redirected error, got ${String(err)}`);
     assert.equal(err.code, code, err.description);
@@ -143,13 +154,39 @@ describe('validateAuthorizationRequest (RFC 6749 §4.1.1, OIDC Core §3.1.2.1)',
       redirected({ code_challenge: CHALLENGE, code_challenge_method: 'plain' }, 'invalid_request').description,
       /plain is refused/,
     );
-    redirected({ code_challenge: CHALLENGE }, 'invalid_request');
-    redirected({ code_challenge_method: 'S256' }, 'invalid_request');
+    redirected({ code_challenge_method: undefined }, 'invalid_request');
+    redirected({ code_challenge: undefined }, 'invalid_request');
     redirected({ code_challenge: CHALLENGE.slice(1), code_challenge_method: 'S256' }, 'invalid_request');
     redirected({ code_challenge: `${CHALLENGE.slice(1)}+`, code_challenge_method: 'S256' }, 'invalid_request');
-    assert.match(redirected({ client_id: 'spa' }, 'invalid_request', spa).description, /public clients must use PKCE/);
+    assert.match(redirected({ client_id: 'spa', ...NO_PKCE }, 'invalid_request', spa).description, /public clients must use PKCE/);
     assert.equal(validate({ client_id: 'spa', code_challenge: CHALLENGE, code_challenge_method: 'S256' }, spa).codeChallenge, CHALLENGE);
-    assert.equal(validate({}).codeChallenge, undefined, 'a confidential client may go without');
+  });
+
+  it('PKCE_REQUIRED=always (the default): a confidential client must send a challenge too, nonce or not (OAuth 2.1 §4.1.1)', () => {
+    assert.match(redirected(NO_PKCE, 'invalid_request').description, /PKCE is required/);
+    assert.match(redirected({ ...NO_PKCE, nonce: 'n-0S6' }, 'invalid_request').description, /PKCE is required/);
+    assert.throws(
+      () => validateAuthorizationRequest({ ...base, ...NO_PKCE, nonce: 'n' }, web, CB, resources),
+      /PKCE is required/,
+      'always is the default',
+    );
+  });
+
+  it('PKCE_REQUIRED=except-oidc-nonce: only an OpenID request with a nonce from a confidential client may omit it (OAuth 2.1 §7.5.1)', () => {
+    const relaxed = 'except-oidc-nonce';
+    assert.equal(validate({ ...NO_PKCE, nonce: 'n-0S6' }, web, relaxed).codeChallenge, undefined);
+    assert.match(redirected(NO_PKCE, 'invalid_request', web, relaxed).description, /PKCE is required/, 'no nonce');
+    assert.match(
+      redirected({ ...NO_PKCE, nonce: 'n', scope: 'api:read' }, 'invalid_request', web, relaxed).description,
+      /PKCE is required/,
+      'not OpenID',
+    );
+    assert.match(
+      redirected({ client_id: 'spa', ...NO_PKCE, nonce: 'n' }, 'invalid_request', spa, relaxed).description,
+      /public clients must use PKCE/,
+    );
+    // A challenge that is sent is still checked, and plain stays refused.
+    redirected({ code_challenge_method: 'plain', nonce: 'n' }, 'invalid_request', web, relaxed);
   });
 
   it('scopes: unregistered is invalid_scope; a resource the client may not use is invalid_target', () => {

@@ -41,6 +41,12 @@ describe('config: one schema', () => {
     for (const name of SETTING_NAMES) assert.match(table, new RegExp(`^\\| \`${name}\``, 'm'), `${name} has a row`);
   });
 
+  it('PKCE_REQUIRED: always by default, except-oidc-nonce on request, anything else refused naming the values', () => {
+    assert.equal(loadConfig({}).pkceRequired, 'always');
+    assert.equal(loadConfig({ PKCE_REQUIRED: 'except-oidc-nonce' }).pkceRequired, 'except-oidc-nonce');
+    assert.match(refused({ PKCE_REQUIRED: 'never' }), /PKCE_REQUIRED must be always or except-oidc-nonce/);
+  });
+
   it('TRUST_PROXY: true is refused with what to use instead; a bad list entry is named', () => {
     const t = refused({ TRUST_PROXY: 'true' });
     assert.match(t, /^invalid configuration: TRUST_PROXY=true/);

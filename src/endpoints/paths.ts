@@ -1,0 +1,20 @@
+/**
+ * Where each endpoint lives, relative to ISSUER. Discovery, the routes, the pages' form actions
+ * and the audiences a client assertion may name all derive from this one table.
+ */
+export const ENDPOINT_PATHS = {
+  authorization: '/authorize',
+  token: '/token',
+  introspection: '/introspect',
+  revocation: '/revoke',
+  jwks: '/jwks',
+  userinfo: '/userinfo',
+  deviceAuthorization: '/device_authorization',
+  device: '/device',
+  endSession: '/end_session',
+} as const;
+
+export type EndpointName = keyof typeof ENDPOINT_PATHS;
+
+/** The absolute URL of an endpoint. */
+export const endpointUrl = (issuer: string, name: EndpointName): string => `${issuer}${ENDPOINT_PATHS[name]}`;

@@ -1,0 +1,25 @@
+import type { Clock } from '../clock.js';
+import type { Registry } from '../clients/registry.js';
+import type { Config } from '../config.js';
+import type { KeyStore } from '../keys/keystore.js';
+import type { ServerSecrets } from '../keys/secret.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
+import type { Db } from '../store/db.js';
+import type { Repositories } from '../store/repositories/index.js';
+
+/**
+ * What the browser side (authorize, sign-in and consent pages, device page, sign-out) needs:
+ * no client authentication, no token-endpoint grants. Built by the composition root.
+ */
+export interface InteractionDeps {
+  config: Config;
+  clock: Clock;
+  db: Db;
+  secrets: Pick<ServerSecrets, 'csrfKey'>;
+  keystore: KeyStore;
+  registry: Registry;
+  metrics: Pick<Metrics, 'errors'>;
+  events: SecurityEvents;
+  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits'>;
+}
