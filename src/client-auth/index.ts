@@ -4,7 +4,7 @@ import { verifySecret } from './client-secret.js';
 import { parseBasicCredentials } from './client-secret-basic.js';
 import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './private-key-jwt.js';
 import type { FailureLimiter } from './failure-limiter.js';
-import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput, Credentials, FormParams } from './types.js';
+import type { AuthenticatedClient, ClientAuthDeps, ClientAuthFailure, ClientAuthInput, Credentials, FormParams } from './types.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 
 function single(params: FormParams, name: string): string | undefined {
@@ -82,15 +82,17 @@ export function createAuthenticator(
   deps: ClientAuthDeps,
   findClient: (clientId: string) => Promise<ClientRecord | undefined>,
   limiter: FailureLimiter,
-  onFailure: () => void = () => {},
+  onFailure: (failure: ClientAuthFailure) => void = () => {},
 ): Authenticator {
   return {
     async authenticate(input) {
       const creds = readCredentials(input);
       const triedBasic = creds.method === 'client_secret_basic';
       const wait = limiter.retryAfter(creds.clientId, input.ip);
+      const failed = (reason: ClientAuthFailure['reason']) =>
+        onFailure({ clientId: creds.clientId, ip: input.ip, method: creds.method, reason });
       if (wait > 0) {
-        onFailure();
+        failed('rate_limited');
         throw new OAuthError(
           'invalid_client',
           `too many failed authentication attempts for this client from your address; retry after ${wait} seconds`,
@@ -100,13 +102,17 @@ export function createAuthenticator(
           },
         );
       }
+      // What went wrong, for the security event: the answer itself does not say (issue 12 item 4).
+      let stage: ClientAuthFailure['reason'] = 'unknown_client';
       try {
         const client = await findClient(creds.clientId);
         if (!client) throw invalidClient('client authentication failed: no client is registered with this client_id', triedBasic);
+        stage = 'method_mismatch';
         const registered = client.metadata.token_endpoint_auth_method;
         if (registered !== creds.method) {
           throw invalidClient(`client "${client.clientId}" is registered for ${registered}: ${METHOD_HINT[registered]}`, triedBasic);
         }
+        stage = 'invalid_credentials';
         if (creds.method === 'client_secret_basic' || creds.method === 'client_secret_post') {
           verifySecret(deps.secrets, client, creds.secret, triedBasic);
         } else if (creds.method === 'private_key_jwt') {
@@ -115,7 +121,7 @@ export function createAuthenticator(
         return { client, method: creds.method };
       } catch (err) {
         if (err instanceof OAuthError && err.code === 'invalid_client') {
-          onFailure();
+          failed(stage);
           await limiter.recordFailure(creds.clientId, input.ip);
         }
         throw err;
