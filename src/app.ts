@@ -2,11 +2,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Registry } from './clients/registry.js';
-import { FailureLimiter } from './client-auth/failure-limiter.js';
 import { createAuthenticator, type Authenticator } from './client-auth/index.js';
 import { KeyStore, ensureSigningKeys } from './keys/keystore.js';
 import { RemoteJwksCache } from './keys/remote-jwks.js';
 import { deriveSecrets, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
+import { FailureLimiter } from './limits/failure-limiter.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { collectSecurityEvents, logSecurityEvents, type SecurityEvents } from './observability/security-events.js';
 import type { Db } from './store/db.js';
@@ -92,7 +92,7 @@ export async function createAppContext(
       clockSkew: config.clockSkew,
       maxAssertionLifetime: config.jwtBearerMaxAssertionLifetime,
     };
-    const limiter = new FailureLimiter(repos.rateLimits, clock, config.authFailureLimit, config.authFailureWindow);
+    const limiter = new FailureLimiter(repos.rateLimits, clock, config.authFailureWindow);
     const authenticator = createAuthenticator(
       {
         clock,
@@ -105,7 +105,7 @@ export async function createAppContext(
         assertionMaxLifetime: config.assertionMaxLifetime,
       },
       (id) => registry.client(id),
-      limiter,
+      { limiter, limit: config.authFailureLimit },
       (failure) => {
         metrics.clientAuthFailures.inc();
         events.emit({

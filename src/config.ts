@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { PKCE_REQUIREMENTS } from './oauth/pkce-policy.js';
 
@@ -111,6 +112,12 @@ const issuer = z.string().superRefine((raw, ctx) => {
   }
 });
 
+/**
+ * Password checks at once by default: half the CPU cores (each argon2 check keeps up to 4 threads
+ * busy, p = 4), at most 3 so that libuv's default pool of 4 threads always has one for signing.
+ */
+const DEFAULT_PASSWORD_CHECKS = Math.max(1, Math.min(3, Math.floor(availableParallelism() / 2)));
+
 /** Every setting, by environment variable. */
 const settings = z.object({
   // --- Server and storage ---------------------------------------------------------------------
@@ -180,10 +187,18 @@ const settings = z.object({
   LOGIN_FAILURE_LIMIT_ACCOUNT: count('LOGIN_FAILURE_LIMIT_ACCOUNT', 10, 1, 10000),
   LOGIN_FAILURE_LIMIT_IP: count('LOGIN_FAILURE_LIMIT_IP', 50, 1, 100000),
   LOGIN_FAILURE_WINDOW: seconds('LOGIN_FAILURE_WINDOW', 900, 10, 86400),
-  /** Wrong user codes allowed per browser, per IP address and in total within the window. */
+  /**
+   * Password checks (argon2id, ~64 MiB and ~200 ms of CPU each) running at once, and waiting; a
+   * sign-in beyond both is answered 503 with Retry-After. argon2 runs on libuv's thread pool, which
+   * WebCrypto signing shares: fewer checks than threads keeps token issuance from queueing behind them.
+   */
+  PASSWORD_VERIFY_CONCURRENCY: count('PASSWORD_VERIFY_CONCURRENCY', DEFAULT_PASSWORD_CHECKS, 1, 1023),
+  PASSWORD_VERIFY_QUEUE: count('PASSWORD_VERIFY_QUEUE', 32, 0, 100000),
+  /** Node's libuv thread pool size (read by Node itself at start-up); here only to check the one above. */
+  UV_THREADPOOL_SIZE: count('UV_THREADPOOL_SIZE', 4, 1, 1024),
+  /** Wrong user codes allowed per browser and per address (IPv6: per /64) within the window; no global limit. */
   DEVICE_ENTRY_LIMIT_SESSION: count('DEVICE_ENTRY_LIMIT_SESSION', 10, 1, 10000),
   DEVICE_ENTRY_LIMIT_IP: count('DEVICE_ENTRY_LIMIT_IP', 30, 1, 100000),
-  DEVICE_ENTRY_LIMIT_GLOBAL: count('DEVICE_ENTRY_LIMIT_GLOBAL', 1000, 1, 1000000),
   DEVICE_ENTRY_WINDOW: seconds('DEVICE_ENTRY_WINDOW', 600, 10, 86400),
   /** Failed client authentications allowed per client and IP within the window. */
   AUTH_FAILURE_LIMIT: count('AUTH_FAILURE_LIMIT', 10, 1, 10000),
@@ -251,6 +266,12 @@ function crossCheck(s: Settings, ctx: z.RefinementCtx): void {
     issue(
       'CONNECTION_TIMEOUT',
       `CONNECTION_TIMEOUT (${s.CONNECTION_TIMEOUT}) must be longer than KEEP_ALIVE_TIMEOUT (${s.KEEP_ALIVE_TIMEOUT}), or idle connections close before their keep-alive ends`,
+    );
+  }
+  if (s.PASSWORD_VERIFY_CONCURRENCY >= s.UV_THREADPOOL_SIZE) {
+    issue(
+      'PASSWORD_VERIFY_CONCURRENCY',
+      `PASSWORD_VERIFY_CONCURRENCY (${s.PASSWORD_VERIFY_CONCURRENCY}) must be below UV_THREADPOOL_SIZE (${s.UV_THREADPOOL_SIZE}), so that token signing always finds a free thread`,
     );
   }
   if (s.METRICS_PORT !== undefined && s.METRICS_PORT !== 0 && s.METRICS_PORT === s.PORT) {

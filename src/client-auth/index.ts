@@ -3,7 +3,7 @@ import type { AuthMethod } from '../oauth/client-metadata.js';
 import { verifySecret } from './client-secret.js';
 import { parseBasicCredentials } from './client-secret-basic.js';
 import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './private-key-jwt.js';
-import type { FailureLimiter } from './failure-limiter.js';
+import { addressKey, type Bucket, type FailureLimiter } from '../limits/failure-limiter.js';
 import type { AuthenticatedClient, ClientAuthDeps, ClientAuthFailure, ClientAuthInput, Credentials, FormParams } from './types.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 
@@ -74,21 +74,35 @@ export interface Authenticator {
   authenticate(input: ClientAuthInput): Promise<AuthenticatedClient>;
 }
 
+/** The client-authentication limit: failures per client and address, in the shared failure limiter. */
+export interface ClientAuthLimit {
+  limiter: FailureLimiter;
+  limit: number;
+}
+
 /**
  * The one entry point of client authentication: reads the credentials, finds the client, checks
- * that it uses the method it registered, and verifies. Failures are counted per client and IP.
+ * that it uses the method it registered, and verifies.
+ *
+ * Failures are limited per client and address (IPv6 per /64), and only where there is something
+ * to guess: a wrong secret of a client that has one, a bad assertion of a private_key_jwt client.
+ * A public client has no secret, so bogus `client_secret`s sent with its id are refused without
+ * counting, and a request that sends only its `client_id` is never throttled: otherwise anyone
+ * could lock a public client out of its own code exchanges, polling and refreshes. Unknown
+ * client_ids are not counted either (nothing to guess, and no row per made-up id).
  */
 export function createAuthenticator(
   deps: ClientAuthDeps,
   findClient: (clientId: string) => Promise<ClientRecord | undefined>,
-  limiter: FailureLimiter,
+  limit: ClientAuthLimit,
   onFailure: (failure: ClientAuthFailure) => void = () => {},
 ): Authenticator {
+  const buckets = (clientId: string, ip: string): Bucket[] => [{ key: `client_auth:${clientId}:${addressKey(ip)}`, limit: limit.limit }];
   return {
     async authenticate(input) {
       const creds = readCredentials(input);
       const triedBasic = creds.method === 'client_secret_basic';
-      const wait = limiter.retryAfter(creds.clientId, input.ip);
+      const wait = creds.method === 'none' ? 0 : limit.limiter.retryAfter(buckets(creds.clientId, input.ip));
       const failed = (reason: ClientAuthFailure['reason']) =>
         onFailure({ clientId: creds.clientId, ip: input.ip, method: creds.method, reason });
       if (wait > 0) {
@@ -102,6 +116,7 @@ export function createAuthenticator(
           },
         );
       }
+      let guessed = false;
       // What went wrong, for the security event: the answer itself does not say (issue 12 item 4).
       let stage: ClientAuthFailure['reason'] = 'unknown_client';
       try {
@@ -112,6 +127,7 @@ export function createAuthenticator(
         if (registered !== creds.method) {
           throw invalidClient(`client "${client.clientId}" is registered for ${registered}: ${METHOD_HINT[registered]}`, triedBasic);
         }
+        guessed = true;
         stage = 'invalid_credentials';
         if (creds.method === 'client_secret_basic' || creds.method === 'client_secret_post') {
           verifySecret(deps.secrets, client, creds.secret, triedBasic);
@@ -122,7 +138,7 @@ export function createAuthenticator(
       } catch (err) {
         if (err instanceof OAuthError && err.code === 'invalid_client') {
           failed(stage);
-          await limiter.recordFailure(creds.clientId, input.ip);
+          if (guessed && creds.method !== 'none') await limit.limiter.recordFailure(buckets(creds.clientId, input.ip));
         }
         throw err;
       }

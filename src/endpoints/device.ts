@@ -8,7 +8,7 @@ import { AuthorizationPageError } from '../interaction/authorization-request.js'
 import { interactionPath } from '../interaction/flow.js';
 import { renderPage } from '../interaction/pages.js';
 import { browserId, currentSession, safeEqual } from '../interaction/session.js';
-import { failureThrottle, minutes, type Bucket } from '../interaction/throttle.js';
+import { FailureLimiter, addressKey, minutes, type Bucket } from '../limits/failure-limiter.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
@@ -21,15 +21,17 @@ export type DeviceEndpointOptions = InteractionDeps;
  * The verification_uri (RFC 8628 §3.3): a person types the code from the device, signs in if
  * needed, and confirms on a page naming the client. A pre-filled link only fills the box: the
  * person still submits it and confirms, so a phishing link cannot approve anything by itself.
- * Wrong codes are throttled per browser, per IP and globally (§5.1), in PostgreSQL.
+ * Wrong codes are throttled per browser and per address (§5.1: IPv4 address, IPv6 /64), in
+ * PostgreSQL. There is no global limit: one that refuses everyone once it is full lets a handful of
+ * addresses lock every person out of their devices (1000 wrong codes from 34 addresses did). The
+ * user code's ~34.6 bits, the per-address limit and the code's 10-minute life bound guessing.
  */
 export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app, ctx, done) => {
-  const throttle = failureThrottle(ctx, ctx.config.deviceEntryWindow);
+  const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.deviceEntryWindow);
   const csrfFor = (browser: string) => createHmac('sha256', ctx.secrets.csrfKey).update(`device:${browser}`).digest('base64url');
   const buckets = (browser: string, ip: string): Bucket[] => [
     { key: `device:browser:${hashToken(browser)}`, limit: ctx.config.deviceEntryLimitSession },
-    { key: `device:ip:${ip}`, limit: ctx.config.deviceEntryLimitIp },
-    { key: 'device:global', limit: ctx.config.deviceEntryLimitGlobal },
+    { key: `device:ip:${addressKey(ip)}`, limit: ctx.config.deviceEntryLimitIp },
   ];
 
   const page = (reply: FastifyReply, browser: string, opts: { userCode?: string; error?: string; status?: number } = {}) =>
@@ -65,23 +67,34 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
       return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
     }
     const typed = parsed.data.user_code;
-    const b = buckets(browser, req.ip);
-    const wait = await throttle.retryAfter(b);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      return page(reply, browser, { status: 429, userCode: typed, error: `Too many wrong codes. Try again in ${minutes(wait)}.` });
+    // Counted before the lookup, atomically: parallel guesses cannot all pass a limit read
+    // before any of them was recorded. A code that exists gives the attempt back.
+    const reservation = await limiter.reserve(buckets(browser, req.ip));
+    if (!reservation.ok) {
+      reply.header('retry-after', String(reservation.retryAfterSeconds));
+      return page(reply, browser, {
+        status: 429,
+        userCode: typed,
+        error: `Too many wrong codes. Try again in ${minutes(reservation.retryAfterSeconds)}.`,
+      });
     }
     const code = normalizeUserCode(typed);
     const now = ctx.clock.now();
-    const found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
+    let found;
+    try {
+      found = code ? await ctx.repos.deviceCodes.findLiveByUserCode(code, new Date(now)) : undefined;
+    } catch (err) {
+      await limiter.release(reservation).catch(() => {});
+      throw err;
+    }
     if (!found) {
-      await throttle.recordFailure(b);
       return page(reply, browser, {
         status: 400,
         userCode: typed,
         error: 'That code is not valid or has expired. Check the code on your device, or start again there.',
       });
     }
+    await limiter.release(reservation);
     if (found.status !== 'pending') {
       return page(reply, browser, {
         status: 400,

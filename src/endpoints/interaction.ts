@@ -3,15 +3,15 @@ import { z } from 'zod';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
 import { finishAuthorization, interactionPath, needsConsent, signedInUserContradictsHint, targetOf } from '../interaction/flow.js';
-import { loginThrottle } from '../interaction/login-throttle.js';
-import { minutes } from '../interaction/throttle.js';
+import { FailureLimiter, filledBy, minutes } from '../limits/failure-limiter.js';
+import { loginBuckets } from '../interaction/login-throttle.js';
 import { renderPage } from '../interaction/pages.js';
 import { describeScopes } from '../interaction/scope-descriptions.js';
 import { readBrowserId, safeEqual, startSession } from '../interaction/session.js';
 import { isDeviceRequest, type Interaction } from '../store/repositories/interactions.js';
 import { formatUserCode } from '../device/user-code.js';
 import { hashToken } from '../tokens/opaque.js';
-import { verifyAgainstDummy, verifyPassword } from '../users/password.js';
+import { PasswordVerifier, PasswordVerifierBusyError } from '../users/password-verifier.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 
@@ -46,7 +46,11 @@ export type InteractionEndpointsOptions = InteractionDeps;
  * (SECURITY.md item 11).
  */
 export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOptions> = (app, ctx, done) => {
-  const throttle = loginThrottle(ctx);
+  const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.loginFailureWindow);
+  const verifier = new PasswordVerifier(ctx.config.passwordVerifyConcurrency, ctx.config.passwordVerifyQueue, (load) => {
+    ctx.metrics.passwordChecks.set({ state: 'running' }, load.running);
+    ctx.metrics.passwordChecks.set({ state: 'waiting' }, load.waiting);
+  });
 
   async function load(req: FastifyRequest): Promise<Interaction> {
     const { id } = req.params as { id: string };
@@ -82,6 +86,17 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       },
       { status: extra.status ?? 200 },
     );
+  };
+
+  /** Every password-check slot and waiting place is taken: 503, come back in a few seconds (RFC 9110 §15.6.4). */
+  const busyPage = (reply: FastifyReply, i: Interaction, clientName: string, username: string) => {
+    ctx.metrics.passwordChecksRefused.inc();
+    reply.header('retry-after', '5');
+    return loginPage(reply, i, clientName, {
+      status: 503,
+      username,
+      error: 'Too many people are signing in right now. Try again in a few seconds.',
+    });
   };
 
   const loginHintOf = (i: Interaction, typed?: string) => typed ?? (isDeviceRequest(i.request) ? undefined : i.request.loginHint);
@@ -141,22 +156,46 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     if (!safeEqual(f.csrf, i.csrfToken)) throw EXPIRED;
     const c = await client(i);
     const clientName = c.metadata.client_name ?? c.clientId;
-    const wait = await throttle.retryAfter(f.username, req.ip);
-    if (wait > 0) {
-      reply.header('retry-after', String(wait));
+    // Busy: refused before any database work, so a flood costs little more than its parsing.
+    if (verifier.full) return busyPage(reply, i, clientName, f.username);
+    // The attempt is counted BEFORE the password is checked, atomically in every bucket: N
+    // simultaneous guesses cannot all pass a limit read before any of them was recorded.
+    const buckets = loginBuckets(ctx.config, f.username, req.ip);
+    const reservation = await limiter.reserve(buckets);
+    if (!reservation.ok) {
+      reply.header('retry-after', String(reservation.retryAfterSeconds));
       return loginPage(reply, i, clientName, {
         status: 429,
         username: f.username,
-        error: `Too many failed sign-in attempts. Try again in ${minutes(wait)}.`,
+        error: `Too many failed sign-in attempts. Try again in ${minutes(reservation.retryAfterSeconds)}.`,
       });
     }
-    const user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
-    const ok = user ? await verifyPassword(user.passwordHash, f.password) : await verifyAgainstDummy(f.password);
+    let user;
+    let ok: boolean;
+    try {
+      user = f.username ? await ctx.repos.users.findByUsername(f.username) : undefined;
+      ok = user ? await verifier.verify(user.passwordHash, f.password) : await verifier.verifyDummy(f.password);
+    } catch (err) {
+      // Not checked (the server is busy, the database failed): not a failed attempt either.
+      await limiter.release(reservation).catch(() => {});
+      if (!(err instanceof PasswordVerifierBusyError)) throw err;
+      return busyPage(reply, i, clientName, f.username);
+    }
     if (!ok || !user) {
-      await throttle.recordFailure(f.username, req.ip);
+      // The reserved attempt stays counted: it was a failure.
+      ctx.events.emit({ type: 'login.failure', ...(user ? { userId: user.id } : {}), ip: req.ip, clientId: i.clientId });
+      for (const b of filledBy(reservation, buckets)) {
+        ctx.events.emit({
+          type: 'login.lockout',
+          ...(user && b.kind === 'account' ? { userId: user.id } : {}),
+          ip: req.ip,
+          details: { limit: b.kind, failures: b.limit, window_seconds: limiter.windowSeconds },
+        });
+      }
       // One message for every failure: it never says whether the account exists.
       return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
     }
+    await limiter.release(reservation);
     // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
     // and no session for this person started on its behalf.
     if (!isDeviceRequest(i.request) && (await signedInUserContradictsHint(ctx, i.request, user.id))) {

@@ -19,7 +19,7 @@ export interface InteractionDeps {
   secrets: Pick<ServerSecrets, 'csrfKey'>;
   keystore: KeyStore;
   registry: Registry;
-  metrics: Pick<Metrics, 'errors'>;
+  metrics: Pick<Metrics, 'errors' | 'passwordChecks' | 'passwordChecksRefused'>;
   events: SecurityEvents;
   repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits'>;
 }

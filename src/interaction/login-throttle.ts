@@ -1,15 +1,20 @@
-import type { InteractionDeps } from './deps.js';
-import { failureThrottle, type Bucket } from './throttle.js';
+import type { Config } from '../config.js';
+import { addressKey, type Bucket } from '../limits/failure-limiter.js';
+import { usernameKey } from '../users/username.js';
 
-/** Sign-in throttling per account and per IP address. */
-export function loginThrottle(ctx: InteractionDeps) {
-  const throttle = failureThrottle(ctx, ctx.config.loginFailureWindow);
-  const buckets = (username: string, ip: string): Bucket[] => [
-    { key: `login:account:${username.toLowerCase()}`, limit: ctx.config.loginFailureLimitAccount },
-    { key: `login:ip:${ip}`, limit: ctx.config.loginFailureLimitIp },
-  ];
-  return {
-    retryAfter: (username: string, ip: string) => throttle.retryAfter(buckets(username, ip)),
-    recordFailure: (username: string, ip: string) => throttle.recordFailure(buckets(username, ip)),
-  };
+/** Which limit a bucket of the sign-in throttle is: for the `login.lockout` event. */
+export type LoginBucketKind = 'account' | 'address';
+
+/**
+ * The sign-in throttle's buckets: failures per account (the username as the user lookup folds it,
+ * so that no spelling of a name escapes its account's limit) and per client address (IPv6 per /64).
+ */
+export function loginBuckets(
+  config: Pick<Config, 'loginFailureLimitAccount' | 'loginFailureLimitIp'>,
+  username: string,
+  ip: string,
+): (Bucket & { kind: LoginBucketKind })[] {
+  const address = { kind: 'address' as const, key: `login:ip:${addressKey(ip)}`, limit: config.loginFailureLimitIp };
+  if (username === '') return [address];
+  return [{ kind: 'account', key: `login:account:${usernameKey(username)}`, limit: config.loginFailureLimitAccount }, address];
 }

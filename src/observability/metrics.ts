@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics, one registry per server so several servers can live in one process. */
 export function createMetrics() {
@@ -28,6 +28,17 @@ export function createMetrics() {
     clientAuthFailures: new Counter({
       name: 'latchkey_client_auth_failures_total',
       help: 'Failed client authentications',
+      registers: [registry],
+    }),
+    passwordChecks: new Gauge({
+      name: 'latchkey_password_checks',
+      help: 'Sign-in password checks (argon2) running and waiting for a slot (PASSWORD_VERIFY_CONCURRENCY, PASSWORD_VERIFY_QUEUE)',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    passwordChecksRefused: new Counter({
+      name: 'latchkey_password_checks_refused_total',
+      help: 'Sign-ins answered 503 because every password-check slot and waiting place was taken',
       registers: [registry],
     }),
     errors: new Counter({

@@ -16,17 +16,5 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
   }
 }
 
-let dummy: Promise<string> | undefined;
-
-/**
- * For an unknown username, spend the same time as a real check so response timing does not
- * reveal which usernames exist.
- */
-export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummy ??= hashPassword('latchkey-dummy-password-for-timing');
-  await verifyPassword(await dummy, password);
-  return false;
-}
-
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 1024;

@@ -61,9 +61,10 @@ describe('a failed client authentication is a client_auth.failure security event
   });
 
   it('a locked-out client is reported too (reason rate_limited), and a success is not', async () => {
-    for (let i = 0; i < 3; i++) await cc({ authorization: basicAuth('svc-post', WRONG) });
+    const wrongPost = () => cc({}, { client_id: 'svc-post', client_secret: WRONG });
+    for (let i = 0; i < 3; i++) await wrongPost();
     const before = failures().length;
-    const locked = await cc({ authorization: basicAuth('svc-post', WRONG) });
+    const locked = await wrongPost();
     assert.equal(locked.status, 429);
     assert.deepEqual(
       failures()

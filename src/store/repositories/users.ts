@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db.js';
 import type { UserClaims } from '../../users/claims.js';
+import { usernameKey } from '../../users/username.js';
 
 export interface User {
   id: string;
@@ -37,11 +38,18 @@ export const newUserId = (): string => randomBytes(16).toString('base64url');
 
 export function usersRepository(db: Queryable) {
   return {
+    /**
+     * The user whose username has the same `usernameKey` as `username`. The index (and the
+     * uniqueness) is on `lower(username)`, which finds the candidate; the key decides, so that the
+     * lookup folds exactly as the sign-in throttle does (`lower()` folds `İ` to `i`, the key does not).
+     */
     async findByUsername(username: string): Promise<User | undefined> {
       const r = await db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE lower(username) = lower($1)`, [username], {
         name: 'users.find_by_username',
       });
-      return r.rows[0] ? toUser(r.rows[0]) : undefined;
+      const key = usernameKey(username);
+      const row = r.rows.find((u) => usernameKey(u.username) === key);
+      return row ? toUser(row) : undefined;
     },
 
     async findById(id: string): Promise<User | undefined> {
