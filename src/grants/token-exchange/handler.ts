@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { epochSeconds } from '../../clock.js';
 import { invalidRequest, invalidScope, invalidTarget } from '../../oauth/errors.js';
-import { parseParams, repeatable, required } from '../../oauth/params.js';
+import { repeatable, required } from '../../oauth/params.js';
 import { resolveTarget } from '../../oauth/targets.js';
 import { buildAccessTokenClaims, signAccessToken } from '../../tokens/access-token.js';
 import { signJwt } from '../../tokens/sign.js';
 import { recordTrustedJwt } from '../../trust/verify-trusted.js';
 import { boundScopes, requestedScopes, requireConfidentialClient } from '../jwt-bearer.js';
-import type { GrantHandler } from '../types.js';
+import { defineGrant, type GrantHandler } from '../types.js';
 import { checkActorTokenType, readActorToken } from './actor-token.js';
 import { issuedAct } from './delegation.js';
 import { checkSubjectTokenType, readSubjectToken } from './subject-token.js';
@@ -43,9 +43,8 @@ export const parameters = z.object({
  * the client — ends it too. Bad, expired, revoked or unacceptable subject/actor tokens answer
  * invalid_request (§2.2.2).
  */
-export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
+export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({ client, params: p }, deps) => {
   requireConfidentialClient(client, TOKEN_EXCHANGE);
-  const p = parseParams(parameters, params);
   if (p.actor_token !== undefined && p.actor_token_type === undefined) {
     throw invalidRequest('actor_token_type is required when actor_token is sent (RFC 8693 §2.1)');
   }
@@ -158,3 +157,12 @@ export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
   };
 };
+
+/** The registry entry (grants/index.ts). */
+export const tokenExchangeGrant = defineGrant({
+  grantType: TOKEN_EXCHANGE,
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential'],
+  handle: tokenExchange,
+});
