@@ -33,7 +33,7 @@ describe('pending-request rows are bounded per address and per client', () => {
   after(() => server.close());
 
   const rows = async (table: 'interactions' | 'device_codes') =>
-    Number((await server.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n);
+    (await server.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n;
 
   const authorize = async (address: string, redirectUri = CB) => {
     const q = new URLSearchParams({
