@@ -15,12 +15,22 @@ import { importCommands } from './import.js';
 import { keyCommands } from './keys.js';
 import { migrateCommands } from './migrate.js';
 import { readProcessStdin, type StdinOptions } from './stdin.js';
+import { resourceCommands } from './resources.js';
 import { trustCommands } from './trust.js';
 import { userCommands } from './users.js';
 
-const COMMANDS: Command[] = [...clientCommands, ...userCommands, ...keyCommands, ...migrateCommands, ...importCommands, ...trustCommands];
+const COMMANDS: Command[] = [
+  ...clientCommands,
+  ...resourceCommands,
+  ...userCommands,
+  ...keyCommands,
+  ...migrateCommands,
+  ...importCommands,
+  ...trustCommands,
+];
 const GROUPS: Record<string, string> = {
   clients: 'manage OAuth clients',
+  resources: 'manage the APIs (resource servers) tokens are for, and how the consent page describes them',
   users: 'manage the user accounts people log in with (the OIDC subjects)',
   keys: 'manage signing keys',
   trust: 'manage trusted issuers (JWT-bearer assertions, token-exchange JWTs)',

@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ENDPOINT_PATHS } from './paths.js';
@@ -7,7 +6,8 @@ import { formatUserCode, normalizeUserCode } from '../device/user-code.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { interactionPath } from '../interaction/flow.js';
 import { renderPage } from '../interaction/pages.js';
-import { browserId, currentSession, safeEqual } from '../interaction/session.js';
+import { checkCsrf, csrfToken } from '../interaction/csrf.js';
+import { browserId, currentSession } from '../interaction/session.js';
 import { FailureLimiter, addressKey, minutes, type Bucket } from '../limits/failure-limiter.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { browserErrorHandler } from './browser-errors.js';
@@ -29,7 +29,6 @@ export type DeviceEndpointOptions = InteractionDeps;
  */
 export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app, ctx, done) => {
   const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.deviceEntryWindow);
-  const csrfFor = (browser: string) => createHmac('sha256', ctx.secrets.csrfKey).update(`device:${browser}`).digest('base64url');
   const global: Bucket = { key: 'device:global', limit: ctx.config.deviceEntryLimitGlobal };
   /** Many wrong codes everywhere lately (known from this process's own failures, no read needed). */
   const underAttack = () => limiter.retryAfter([global]) > 0;
@@ -47,7 +46,7 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
       'device',
       {
         action: ENDPOINT_PATHS.device,
-        csrf: csrfFor(browser),
+        csrf: csrfToken(ctx, browser, 'device'),
         ...(opts.userCode ? { userCode: opts.userCode } : {}),
         ...(opts.error ? { error: opts.error } : {}),
       },
@@ -69,10 +68,8 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
     const body = (req.body as FormParams | undefined) ?? {};
     const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
     if (!parsed.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
+    checkCsrf(ctx, req, parsed.data.csrf, 'device');
     const browser = browserId(ctx, req, reply);
-    if (!safeEqual(parsed.data.csrf, csrfFor(browser))) {
-      return page(reply, browser, { status: 403, error: 'This form has expired. Enter the code again.' });
-    }
     const typed = parsed.data.user_code;
     // Counted before the lookup, atomically: parallel guesses cannot all pass a limit read
     // before any of them was recorded. A code that exists gives the attempt back.
@@ -114,9 +111,14 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
     await ctx.repos.interactions.create({
       id,
       browserHash: hashToken(browser),
-      csrfToken: randomBytes(24).toString('base64url'),
       clientId: found.clientId,
-      request: { kind: 'device', deviceCodeHash: found.deviceCodeHash, userCode: found.userCode, scopes: found.scopes },
+      request: {
+        kind: 'device',
+        deviceCodeHash: found.deviceCodeHash,
+        userCode: found.userCode,
+        scopes: found.scopes,
+        resources: found.resources,
+      },
       expiresAt: new Date(Math.min(now + ctx.config.interactionTtl * 1000, found.expiresAt.getTime())),
     });
     // Signed in already: straight to the confirmation page; otherwise sign in first.

@@ -4,7 +4,8 @@ import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { idTokenHintSubjectAndClient } from '../interaction/flow.js';
 import { renderErrorPage, renderPage } from '../interaction/pages.js';
-import { currentSession, endSession, safeEqual, sessionCsrfToken } from '../interaction/session.js';
+import { checkCsrf, CSRF_REFUSED, csrfToken } from '../interaction/csrf.js';
+import { browserId, currentSession, endSession } from '../interaction/session.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
@@ -94,9 +95,8 @@ export const endSessionEndpoint: FastifyPluginCallback<EndSessionEndpointOptions
     const current = await currentSession(ctx, req);
     if (!current) return done(); // nobody is signed in here: nothing to confirm
     if (p.decision !== undefined) {
-      if (req.method !== 'POST' || !safeEqual(p.csrf, sessionCsrfToken(ctx, current.cookie))) {
-        throw new AuthorizationPageError('This sign-out form has expired', 'Go back and try again.', 403);
-      }
+      if (req.method !== 'POST') throw CSRF_REFUSED();
+      checkCsrf(ctx, req, p.csrf, 'end-session');
       if (p.decision === 'logout') return done();
       return renderErrorPage(reply, 200, 'You are still signed in', 'You chose to stay signed in. You can close this page.');
     }
@@ -107,7 +107,7 @@ export const endSessionEndpoint: FastifyPluginCallback<EndSessionEndpointOptions
     });
     return renderPage(reply, 'end-session', {
       action: ENDPOINT_PATHS.endSession,
-      csrf: sessionCsrfToken(ctx, current.cookie),
+      csrf: csrfToken(ctx, browserId(ctx, req, reply), 'end-session'),
       ...(clientName ? { clientName } : {}),
       hidden,
     });

@@ -7,6 +7,8 @@ import { FailureLimiter, filledBy, minutes } from '../limits/failure-limiter.js'
 import { loginBuckets } from '../interaction/login-throttle.js';
 import { renderPage } from '../interaction/pages.js';
 import { describeScopes } from '../interaction/scope-descriptions.js';
+import { NO_RESOURCE, requestedConsent } from '../interaction/consent.js';
+import { checkCsrf, csrfToken } from '../interaction/csrf.js';
 import { readBrowserId, safeEqual, startSession } from '../interaction/session.js';
 import { isDeviceRequest, type Interaction } from '../store/repositories/interactions.js';
 import { formatUserCode } from '../device/user-code.js';
@@ -42,9 +44,11 @@ export type InteractionEndpointsOptions = InteractionDeps;
 
 /**
  * The pages between /authorize and the redirect back: sign-in and consent. Each interaction is
- * bound to the browser that started it (a cookie), and each form carries its CSRF token
- * (SECURITY.md item 11).
+ * bound to the browser that started it (a cookie), and each form carries a CSRF token for that
+ * interaction in that browser (interaction/csrf.ts).
  */
+type Loaded = Interaction & { browser: string };
+
 export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOptions> = (app, ctx, done) => {
   const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.loginFailureWindow);
   const verifier = new PasswordVerifier(ctx.config.passwordVerifyConcurrency, ctx.config.passwordVerifyQueue, (load) => {
@@ -52,13 +56,14 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     ctx.metrics.passwordChecks.set({ state: 'waiting' }, load.waiting);
   });
 
-  async function load(req: FastifyRequest): Promise<Interaction> {
+  /** The interaction, with the browser cookie it is bound to (its forms' CSRF tokens derive from it). */
+  async function load(req: FastifyRequest): Promise<Loaded> {
     const { id } = req.params as { id: string };
     if (!/^[\w-]{1,64}$/.test(id)) throw EXPIRED;
     const interaction = await ctx.repos.interactions.find(id, new Date(ctx.clock.now()));
     const browser = readBrowserId(ctx, req);
     if (!interaction || !browser || !safeEqual(hashToken(browser), interaction.browserHash)) throw EXPIRED;
-    return interaction;
+    return { ...interaction, browser };
   }
 
   async function client(interaction: Interaction) {
@@ -69,7 +74,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
 
   const loginPage = async (
     reply: FastifyReply,
-    i: Interaction,
+    i: Loaded,
     clientName: string,
     extra: { error?: string; status?: number; username?: string } = {},
   ) => {
@@ -80,7 +85,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       {
         clientName,
         action: `${interactionPath(i.id)}/login`,
-        csrf: i.csrfToken,
+        csrf: csrfToken(ctx, i.browser, `interaction:${i.id}`),
         ...(loginHint ? { loginHint } : {}),
         ...(extra.error ? { error: extra.error } : {}),
       },
@@ -89,7 +94,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   };
 
   /** Every password-check slot and waiting place is taken: 503, come back in a few seconds (RFC 9110 §15.6.4). */
-  const busyPage = (reply: FastifyReply, i: Interaction, clientName: string, username: string) => {
+  const busyPage = (reply: FastifyReply, i: Loaded, clientName: string, username: string) => {
     ctx.metrics.passwordChecksRefused.inc();
     reply.header('retry-after', '5');
     return loginPage(reply, i, clientName, {
@@ -99,18 +104,36 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     });
   };
 
+  /** The resources the tokens will be for: the request's, or the device code's. */
+  const resourcesOf = (i: Interaction): readonly string[] =>
+    isDeviceRequest(i.request) ? (i.request.resources ?? []) : i.request.resources;
+
   const loginHintOf = (i: Interaction, typed?: string) => typed ?? (isDeviceRequest(i.request) ? undefined : i.request.loginHint);
 
-  async function consentPage(reply: FastifyReply, i: Interaction) {
+  async function consentPage(reply: FastifyReply, i: Loaded) {
     const c = await client(i);
     const user = i.userId ? await ctx.repos.users.findById(i.userId) : undefined;
     if (!user) throw EXPIRED;
+    const known = await ctx.registry.resourceMap();
+    const requested = requestedConsent(i.request.scopes, resourcesOf(i), known);
+    const resources = [...requested].flatMap(([identifier, scopes]) => {
+      if (identifier === NO_RESOURCE) return [];
+      const r = known.get(identifier);
+      return [
+        {
+          name: r?.name ?? identifier,
+          identifier,
+          scopes: describeScopes([...scopes], new Map(Object.entries(r?.scope_descriptions ?? {}))),
+        },
+      ];
+    });
     return renderPage(reply, 'consent', {
       clientName: c.metadata.client_name ?? c.clientId,
       userName: user.claims.name ?? user.username,
-      scopes: describeScopes(i.request.scopes),
+      scopes: describeScopes([...(requested.get(NO_RESOURCE) ?? [])]),
+      resources,
       action: `${interactionPath(i.id)}/consent`,
-      csrf: i.csrfToken,
+      csrf: csrfToken(ctx, i.browser, `interaction:${i.id}`),
       ...(isDeviceRequest(i.request) ? { deviceCode: formatUserCode(i.request.userCode) } : {}),
     });
   }
@@ -153,7 +176,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   app.post('/interaction/:id/login', async (req, reply) => {
     const i = await load(req);
     const f = form(loginForm, req);
-    if (!safeEqual(f.csrf, i.csrfToken)) throw EXPIRED;
+    checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);
     const c = await client(i);
     const clientName = c.metadata.client_name ?? c.clientId;
     // Busy: refused before any database work, so a flood costs little more than its parsing.
@@ -222,21 +245,27 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   app.post('/interaction/:id/consent', async (req, reply) => {
     const i = await load(req);
     const f = form(consentForm, req);
-    if (!safeEqual(f.csrf, i.csrfToken) || !i.userId || !i.authTime) throw EXPIRED;
+    checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);
+    if (!i.userId || !i.authTime) throw EXPIRED;
     if (f.decision === 'deny') {
       if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
       if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'denied', i.userId, i.authTime);
       throw new AuthorizationRedirectError('access_denied', 'the user denied the request', targetOf(i.request));
     }
     if (f.decision !== 'allow') throw new AuthorizationPageError('Invalid form', 'Choose Allow or Deny.', 400);
-    await ctx.repos.consents.grant(i.userId, i.clientId, i.request.scopes);
-    ctx.events.emit({
-      type: 'consent.granted',
-      userId: i.userId,
-      clientId: i.clientId,
-      ip: req.ip,
-      details: { scopes: i.request.scopes, resources: isDeviceRequest(i.request) ? [] : i.request.resources },
-    });
+    const consent = requestedConsent(i.request.scopes, resourcesOf(i), await ctx.registry.resourceMap());
+    await ctx.repos.consents.grant(i.userId, i.clientId, consent);
+    // One event per resource, so each line says which scopes were granted where (no resource:
+    // the OpenID scopes, about the person).
+    for (const [resource, scopes] of consent) {
+      ctx.events.emit({
+        type: 'consent.granted',
+        userId: i.userId,
+        clientId: i.clientId,
+        ip: req.ip,
+        details: resource === NO_RESOURCE ? { scopes } : { resource, scopes },
+      });
+    }
     return finish(reply, i, i.userId, i.authTime);
   });
   done();

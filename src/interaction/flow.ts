@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { FailureLimiter } from '../limits/failure-limiter.js';
 import { pendingRequestBuckets } from '../limits/pending-requests.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +13,7 @@ import { hashToken, newId, newOpaqueToken } from '../tokens/opaque.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
 import { AuthorizationRedirectError, type AuthorizationRequest, type RedirectTarget } from './authorization-request.js';
 import { sendAuthorizationResponse } from './authorization-response.js';
+import { consentMissing, requestedConsent } from './consent.js';
 import { browserId, currentSession } from './session.js';
 
 export const targetOf = (r: AuthorizationRequest): RedirectTarget => ({
@@ -68,7 +68,7 @@ export async function signedInUserContradictsHint(ctx: InteractionDeps, request:
   return (await idTokenHintSubject(ctx, request.idTokenHint)) !== userId;
 }
 
-/** Whether the person must consent to `scopes` for `client` (first-party clients never ask). */
+/** Whether the person must consent to the request's scopes at its resources for `client` (first-party clients never ask). */
 export async function needsConsent(
   ctx: InteractionDeps,
   client: ClientRecord,
@@ -77,8 +77,8 @@ export async function needsConsent(
 ): Promise<boolean> {
   if (client.metadata.skip_consent) return false;
   if (request.prompt.includes('consent')) return true;
-  const granted = new Set(await ctx.repos.consents.scopes(userId, client.clientId));
-  return request.scopes.some((s) => !granted.has(s));
+  const requested = requestedConsent(request.scopes, request.resources, await ctx.registry.resourceMap());
+  return consentMissing(requested, await ctx.repos.consents.granted(userId, client.clientId));
 }
 
 /**
@@ -149,7 +149,6 @@ export async function continueAuthorization(
   await ctx.repos.interactions.create({
     id,
     browserHash: hashToken(browser),
-    csrfToken: randomBytes(24).toString('base64url'),
     clientId: client.clientId,
     request,
     expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),

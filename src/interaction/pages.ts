@@ -23,7 +23,10 @@ export interface PageData {
   consent: {
     clientName: string;
     userName: string;
+    /** Scopes about the person (OpenID), not tied to an API. */
     scopes: { name: string; description: string }[];
+    /** Each API asked for (RFC 8707 resource), by name, with its scopes. */
+    resources?: { name: string; identifier: string; scopes: { name: string; description: string }[] }[];
     action: string;
     csrf: string;
     deviceCode?: string;

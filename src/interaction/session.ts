@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InteractionDeps } from './deps.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
@@ -18,7 +18,7 @@ export function cookieNames(issuer: string) {
 
 export interface CurrentSession {
   session: Session;
-  /** The raw cookie value (needed to derive the session's CSRF token). */
+  /** The raw cookie value. */
   cookie: string;
 }
 
@@ -70,13 +70,8 @@ export function browserId(ctx: InteractionDeps, req: FastifyRequest, reply: Fast
   return value;
 }
 
-export function readBrowserId(ctx: InteractionDeps, req: FastifyRequest): string | undefined {
+export function readBrowserId(ctx: Pick<InteractionDeps, 'config'>, req: FastifyRequest): string | undefined {
   return parseCookies(req.headers.cookie).get(cookieNames(ctx.config.issuer).browser);
-}
-
-/** A CSRF token bound to a session without storing it: HMAC of the session cookie value. */
-export function sessionCsrfToken(ctx: InteractionDeps, sessionCookie: string): string {
-  return createHmac('sha256', ctx.secrets.csrfKey).update(`csrf:${sessionCookie}`).digest('base64url');
 }
 
 export function safeEqual(a: string | undefined, b: string): boolean {

@@ -151,10 +151,25 @@ export type ClientMetadata = z.output<typeof clientMetadataSchema>;
 /** What is stored: the metadata without the secret, which is kept only as a hash. */
 export type StoredClientMetadata = Omit<ClientMetadata, 'client_secret'>;
 
+/** What a person reads on the consent page for one scope: plain words, one line. */
+const scopeDescription = z
+  .string()
+  .trim()
+  .min(1, 'a scope description must not be empty')
+  .max(200, 'a scope description must be at most 200 characters')
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  .refine((d) => !/[\u0000-\u001f\u007f]/.test(d), 'a scope description must be one line of text without control characters');
+
+/**
+ * A resource server (RFC 8707 resource, RFC 9068 `aud`). `name` and `scope_descriptions` are what
+ * the consent page shows, so a person sees which API each scope is for and what it allows.
+ */
 export const resourceSchema = z
   .object({
     identifier: uri(resourceIndicatorProblem),
+    name: z.string().trim().min(1, 'name must not be empty').max(200, 'name must be at most 200 characters').optional(),
     scopes: z.array(z.string().refine(isScopeToken, 'each scope must be a scope token (RFC 6749 §3.3)')).default([]),
+    scope_descriptions: z.record(z.string(), scopeDescription).optional(),
     access_token_ttl: z
       .number()
       .int()
@@ -162,7 +177,18 @@ export const resourceSchema = z
       .max(86400, 'access_token_ttl must be at most 86400 seconds')
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    for (const scope of Object.keys(r.scope_descriptions ?? {})) {
+      if (!r.scopes.includes(scope)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['scope_descriptions', scope],
+          message: `describes "${scope}", which is not one of the resource's scopes`,
+        });
+      }
+    }
+  });
 
 export type Resource = z.output<typeof resourceSchema>;
 

@@ -526,7 +526,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     const html = await r.text();
     const action = formAction(html, server.url);
     const noCsrf = await ua.post(action, { username: 'alice', password: PASSWORD });
-    assert.equal(noCsrf.status, 400);
+    assert.equal(noCsrf.status, 403);
     assert.equal(noCsrf.headers.get('location'), null);
     const wrong = await ua.post(action, { username: 'alice', password: 'nope-nope', csrf: hiddenField(html, 'csrf') });
     assert.equal(wrong.status, 401);

@@ -205,7 +205,7 @@ describe('refresh tokens', () => {
   it('withdrawing consent or deleting the client revokes its refresh tokens', async () => {
     const t = await tokensFor(server, web);
     const sub = t.claims()!.sub;
-    await server.ctx.repos.consents.grant(sub, 'web', ['openid']);
+    await server.ctx.repos.consents.grant(sub, 'web', new Map([['', ['openid']]]));
     await server.ctx.repos.consents.revoke(sub, 'web');
     assert.equal((await refresh(server, t.refresh_token!)).body.error, 'invalid_grant');
 

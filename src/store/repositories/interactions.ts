@@ -7,6 +7,8 @@ export interface DeviceRequest {
   deviceCodeHash: string;
   userCode: string;
   scopes: string[];
+  /** The device code's resources (absent in interactions stored before consent was per resource). */
+  resources?: string[];
 }
 
 export const isDeviceRequest = (r: AuthorizationRequest | DeviceRequest): r is DeviceRequest => 'kind' in r;
@@ -14,7 +16,6 @@ export const isDeviceRequest = (r: AuthorizationRequest | DeviceRequest): r is D
 export interface Interaction {
   id: string;
   browserHash: string;
-  csrfToken: string;
   clientId: string;
   request: AuthorizationRequest | DeviceRequest;
   userId: string | null;
@@ -25,7 +26,6 @@ export interface Interaction {
 interface Row {
   id: string;
   browser_hash: string;
-  csrf_token: string;
   client_id: string;
   request: AuthorizationRequest | DeviceRequest;
   user_id: string | null;
@@ -36,7 +36,6 @@ interface Row {
 const toInteraction = (r: Row): Interaction => ({
   id: r.id,
   browserHash: r.browser_hash,
-  csrfToken: r.csrf_token,
   clientId: r.client_id,
   request: r.request,
   userId: r.user_id,
@@ -47,10 +46,13 @@ const toInteraction = (r: Row): Interaction => ({
 export function interactionsRepository(db: Queryable) {
   return {
     async create(i: Omit<Interaction, 'userId' | 'authTime'>): Promise<void> {
-      await db.query(
-        'INSERT INTO interactions (id, browser_hash, csrf_token, client_id, request, expires_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [i.id, i.browserHash, i.csrfToken, i.clientId, JSON.stringify(i.request), i.expiresAt],
-      );
+      await db.query('INSERT INTO interactions (id, browser_hash, client_id, request, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+        i.id,
+        i.browserHash,
+        i.clientId,
+        JSON.stringify(i.request),
+        i.expiresAt,
+      ]);
     },
 
     async find(id: string, now: Date): Promise<Interaction | undefined> {

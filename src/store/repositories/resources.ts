@@ -3,31 +3,56 @@ import type { Resource } from '../../oauth/client-metadata.js';
 
 interface Row {
   identifier: string;
+  name: string | null;
   scopes: string[];
+  scope_descriptions: Record<string, string> | null;
   access_token_ttl: number | null;
 }
 
 const toResource = (r: Row): Resource => ({
   identifier: r.identifier,
+  ...(r.name != null ? { name: r.name } : {}),
   scopes: r.scopes,
+  ...(r.scope_descriptions && Object.keys(r.scope_descriptions).length ? { scope_descriptions: r.scope_descriptions } : {}),
   ...(r.access_token_ttl != null ? { access_token_ttl: r.access_token_ttl } : {}),
 });
+
+const COLUMNS = 'identifier, name, scopes, scope_descriptions, access_token_ttl';
 
 export function resourcesRepository(db: Queryable) {
   return {
     async list(): Promise<Resource[]> {
-      return (await db.query<Row>('SELECT identifier, scopes, access_token_ttl FROM resources ORDER BY identifier')).rows.map(toResource);
+      return (await db.query<Row>(`SELECT ${COLUMNS} FROM resources ORDER BY identifier`)).rows.map(toResource);
     },
 
+    async find(identifier: string): Promise<Resource | undefined> {
+      const [row] = (await db.query<Row>(`SELECT ${COLUMNS} FROM resources WHERE identifier = $1`, [identifier])).rows;
+      return row ? toResource(row) : undefined;
+    },
+
+    /** Creates the resource unless one with this identifier exists (one statement); whether it did. */
+    async insert(r: Resource): Promise<boolean> {
+      const res = await db.query(
+        `INSERT INTO resources (identifier, name, scopes, scope_descriptions, access_token_ttl) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (identifier) DO NOTHING`,
+        [r.identifier, r.name ?? null, JSON.stringify(r.scopes), JSON.stringify(r.scope_descriptions ?? {}), r.access_token_ttl ?? null],
+      );
+      return res.rowCount > 0;
+    },
+
+    /** Creates or replaces the resource (one statement); says which, or that nothing changed. */
     async upsert(r: Resource): Promise<'created' | 'updated' | 'unchanged'> {
       const res = await db.query<{ inserted: boolean }>(
-        `INSERT INTO resources (identifier, scopes, access_token_ttl) VALUES ($1, $2, $3)
+        `INSERT INTO resources (identifier, name, scopes, scope_descriptions, access_token_ttl) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (identifier) DO UPDATE
-           SET scopes = EXCLUDED.scopes, access_token_ttl = EXCLUDED.access_token_ttl, updated_at = now()
-         WHERE resources.scopes IS DISTINCT FROM EXCLUDED.scopes
+           SET name = EXCLUDED.name, scopes = EXCLUDED.scopes, scope_descriptions = EXCLUDED.scope_descriptions,
+               access_token_ttl = EXCLUDED.access_token_ttl, updated_at = now()
+         WHERE resources.name IS DISTINCT FROM EXCLUDED.name
+            OR resources.scopes IS DISTINCT FROM EXCLUDED.scopes
+            OR resources.scope_descriptions IS DISTINCT FROM EXCLUDED.scope_descriptions
             OR resources.access_token_ttl IS DISTINCT FROM EXCLUDED.access_token_ttl
          RETURNING (xmax = 0) AS inserted`,
-        [r.identifier, JSON.stringify(r.scopes), r.access_token_ttl ?? null],
+        [r.identifier, r.name ?? null, JSON.stringify(r.scopes), JSON.stringify(r.scope_descriptions ?? {}), r.access_token_ttl ?? null],
       );
       const [row] = res.rows;
       if (!row) return 'unchanged';
