@@ -25,6 +25,7 @@ import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js
 import { deviceEndpoint } from './endpoints/device.js';
 import { endpointUrl } from './endpoints/paths.js';
 import type { GrantDeps } from './grants/types.js';
+import { GRANTS, type GrantTable } from './grants/index.js';
 import type { InteractionDeps } from './interaction/deps.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -45,6 +46,8 @@ const BAD_URL_PAGE =
   '<footer class="site-footer">Latchkey</footer></body></html>';
 
 export interface BuildOptions {
+  /** The grant registry; the built-in GRANTS unless a test registers more. */
+  grants?: GrantTable;
   /** A pino logger instance; false disables logging (tests); unset builds one from config. */
   logger?: false | FastifyBaseLogger;
 }
@@ -84,6 +87,7 @@ function sendError(reply: FastifyReply, err: OAuthError, metrics: AppContext['me
 /** Registers plugins and endpoints on a new Fastify instance. No module-level state. */
 export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const { config, metrics } = ctx;
+  const grants = opts.grants ?? GRANTS;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: opts.logger === false ? false : loggerOptions(config.logLevel) }),
     ...connectionLimits(config),
@@ -310,7 +314,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     events: ctx.events,
     repos: ctx.repos,
   };
-  await app.register(discoveryEndpoints, { config, registry: ctx.registry });
+  await app.register(discoveryEndpoints, { config, registry: ctx.registry, grants });
   await app.register(authorizeEndpoint, interaction);
   await app.register(interactionEndpoints, interaction);
   await app.register(userinfoEndpoint, { config, clock: ctx.clock, keystore: ctx.keystore, repos: ctx.repos });
@@ -324,7 +328,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   await app.register(deviceEndpoint, interaction);
   await app.register(jwksEndpoint, { config, keystore: ctx.keystore });
-  await app.register(tokenEndpoint, { clock: ctx.clock, authenticator: ctx.authenticator, metrics, grantDeps: grantDeps(ctx) });
+  await app.register(tokenEndpoint, { clock: ctx.clock, authenticator: ctx.authenticator, metrics, grants, grantDeps: grantDeps(ctx) });
   await app.register(introspectEndpoint, {
     config,
     clock: ctx.clock,

@@ -1,6 +1,6 @@
 import type { FastifyPluginCallback, RouteShorthandOptions } from 'fastify';
 import { ENDPOINT_PATHS } from './paths.js';
-import { supportedGrantTypes } from '../grants/index.js';
+import { grantTypesOf, type GrantTable } from '../grants/index.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import { AUTH_METHODS } from '../oauth/client-metadata.js';
 import { OIDC_SCOPES, SCOPE_CLAIMS } from '../users/claims.js';
@@ -27,7 +27,7 @@ export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<s
     device_authorization_endpoint: `${iss}${ENDPOINT_PATHS.deviceAuthorization}`,
     introspection_endpoint: `${iss}${ENDPOINT_PATHS.introspection}`,
     revocation_endpoint: `${iss}${ENDPOINT_PATHS.revocation}`,
-    grant_types_supported: supportedGrantTypes(),
+    grant_types_supported: grantTypesOf(ctx.grants),
     response_types_supported: ['code', 'code id_token'],
     response_modes_supported: ['query', 'fragment', 'form_post'],
     scopes_supported: [...scopes].sort(),
@@ -66,6 +66,8 @@ export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<s
 export interface DiscoveryEndpointsOptions {
   config: Pick<Config, 'issuer' | 'accessTokenSigningAlg'>;
   registry: Pick<Registry, 'resourceMap'>;
+  /** The grant registry: grant_types_supported lists exactly its grant types. */
+  grants: GrantTable;
 }
 
 export const discoveryEndpoints: FastifyPluginCallback<DiscoveryEndpointsOptions> = (app, ctx, done) => {

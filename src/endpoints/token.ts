@@ -3,7 +3,9 @@ import type { Clock } from '../clock.js';
 import type { Authenticator } from '../client-auth/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ENDPOINT_PATHS } from './paths.js';
-import { grantHandler } from '../grants/index.js';
+import { findGrant, type GrantTable } from '../grants/index.js';
+import { clientTypeOf } from '../grants/types.js';
+import { parseParams } from '../oauth/params.js';
 import type { GrantDeps } from '../grants/types.js';
 import { invalidRequest, unauthorizedClient } from '../oauth/errors.js';
 import { clientAuthInput, formParams, NO_STORE } from './form.js';
@@ -12,13 +14,15 @@ export interface TokenEndpointOptions {
   clock: Clock;
   authenticator: Authenticator;
   metrics: Pick<Metrics, 'tokensIssued'>;
+  /** The grant registry (grants/index.ts): dispatch goes by it alone. */
+  grants: GrantTable;
   /** What the grants need, built once by the composition root. */
   grantDeps: GrantDeps;
 }
 
 /**
- * RFC 6749 §3.2. Data flows one way: parse → authenticate the client → the grant's handler →
- * respond. Token responses are never cached (RFC 6749 §5.1, SECURITY.md item 17).
+ * RFC 6749 §3.2. Data flows one way: find the grant in the registry → authenticate the client →
+ * check the client may use it → parse the grant's parameters with its schema → its handler → respond. Token responses are never cached (RFC 6749 §5.1, SECURITY.md item 17).
  */
 export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, ctx, done) => {
   app.post(ENDPOINT_PATHS.token, async (req, reply) => {
@@ -27,14 +31,18 @@ export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, 
     const grantType = params.grant_type;
     if (Array.isArray(grantType)) throw invalidRequest('the "grant_type" parameter is repeated; send it once');
     if (!grantType) throw invalidRequest('the "grant_type" parameter is required (e.g. grant_type=client_credentials)');
-    const handler = grantHandler(grantType);
+    const grant = findGrant(ctx.grants, grantType);
     const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
     if (!(client.metadata.grant_types as string[]).includes(grantType)) {
       throw unauthorizedClient(
         `client "${client.clientId}" is not allowed the ${grantType} grant; its grant_types are: ${client.metadata.grant_types.join(', ')}`,
       );
     }
-    const response = await handler({ client, params, receivedAt }, ctx.grantDeps);
+    // Registration already refuses these pairs; checked again in case the registry changed since.
+    if (!grant.clientTypes.includes(clientTypeOf(client))) {
+      throw unauthorizedClient(`the ${grantType} grant needs an authenticated client; "${client.clientId}" is a public client`);
+    }
+    const response = await grant.handle({ client, params: parseParams(grant.parameters, params), receivedAt }, ctx.grantDeps);
     ctx.metrics.tokensIssued.inc({ grant_type: grantType });
     return reply.headers(NO_STORE).send(response);
   });

@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import type { RefreshIssuanceDeps } from './refresh-issuance.js';
+import type { UserTokenDeps } from './user-tokens.js';
 import { invalidGrant, invalidRequest, invalidTarget } from '../oauth/errors.js';
-import { parseParams, repeatable, required } from '../oauth/params.js';
+import { repeatable, required } from '../oauth/params.js';
 import { hashToken } from '../tokens/opaque.js';
 import { CODE_VERIFIER, verifierMatches } from '../tokens/pkce.js';
 import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
-import type { GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type AuthorizationCodeDeps = UserTokenDeps & RefreshIssuanceDeps & Pick<GrantDeps, 'codes' | 'grants'>;
 
 export const parameters = z.object({
   code: required('code').max(512, 'code is too long'),
@@ -19,8 +24,7 @@ export const parameters = z.object({
  * statement before anything else is checked, so of concurrent redemptions exactly one wins and a
  * code can never be tried twice (SECURITY.md item 13).
  */
-export const authorizationCode: GrantHandler = async ({ client, params }, deps) => {
-  const p = parseParams(parameters, params);
+export const authorizationCode: GrantHandler<z.output<typeof parameters>, AuthorizationCodeDeps> = async ({ client, params: p }, deps) => {
   const now = deps.clock.now();
   const codeHash = hashToken(p.code);
   const code = await deps.codes.consume(codeHash, client.clientId, new Date(now));
@@ -83,3 +87,12 @@ export const authorizationCode: GrantHandler = async ({ client, params }, deps) 
   }
   return response;
 };
+
+/** The registry entry (grants/registry.ts). */
+export const authorizationCodeGrant = defineGrant({
+  grantType: 'authorization_code',
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential', 'public'],
+  handle: authorizationCode,
+});

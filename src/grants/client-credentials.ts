@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { epochSeconds } from '../clock.js';
 import { invalidScope } from '../oauth/errors.js';
-import { parseParams, repeatable } from '../oauth/params.js';
+import { repeatable } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
 import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
-import type { GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type ClientCredentialsDeps = Pick<
+  GrantDeps,
+  'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'clock' | 'keystore' | 'issuer'
+>;
 
 export const parameters = z.object({
   scope: z.string().optional(),
@@ -17,8 +23,7 @@ export const parameters = z.object({
  * no refresh token is issued (§4.4.3). Issuing writes nothing to the database: revocation is by
  * jti, recorded only when a token is revoked.
  */
-export const clientCredentials: GrantHandler = async ({ client, params }, deps) => {
-  const p = parseParams(parameters, params);
+export const clientCredentials: GrantHandler<z.output<typeof parameters>, ClientCredentialsDeps> = async ({ client, params: p }, deps) => {
   // An empty scope parameter means the same as none: the client's default scopes.
   const requestedScopes = p.scope ? parseScope(p.scope) : undefined;
   if (p.scope && !requestedScopes) {
@@ -52,3 +57,12 @@ export const clientCredentials: GrantHandler = async ({ client, params }, deps) 
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
   };
 };
+
+/** The registry entry (grants/registry.ts). */
+export const clientCredentialsGrant = defineGrant({
+  grantType: 'client_credentials',
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential'],
+  handle: clientCredentials,
+});

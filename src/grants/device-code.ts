@@ -1,11 +1,16 @@
 import { z } from 'zod';
+import type { RefreshIssuanceDeps } from './refresh-issuance.js';
+import type { UserTokenDeps } from './user-tokens.js';
 import { invalidGrant, OAuthError } from '../oauth/errors.js';
-import { parseParams, required } from '../oauth/params.js';
+import { required } from '../oauth/params.js';
 import { grantsRepository } from '../store/repositories/grants.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
-import type { GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type DeviceCodeDeps = UserTokenDeps & RefreshIssuanceDeps & Pick<GrantDeps, 'deviceCodes'>;
 
 export const parameters = z.object({ device_code: required('device_code').max(512, 'device_code is too long') });
 
@@ -14,8 +19,7 @@ export const parameters = z.object({ device_code: required('device_code').max(51
  * interval from then on) when polled too fast, access_denied, expired_token; tokens exactly
  * once, and only to the client that started the flow.
  */
-export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
-  const p = parseParams(parameters, params);
+export const deviceCode: GrantHandler<z.output<typeof parameters>, DeviceCodeDeps> = async ({ client, params: p }, deps) => {
   const now = deps.clock.now();
   const grantId = newId();
   const outcome = await deps.deviceCodes.poll(hashToken(p.device_code), client.clientId, new Date(now), async (tx, code) => {
@@ -66,3 +70,12 @@ export const deviceCode: GrantHandler = async ({ client, params }, deps) => {
   }
   return response;
 };
+
+/** The registry entry (grants/registry.ts). */
+export const deviceCodeGrant = defineGrant({
+  grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential', 'public'],
+  handle: deviceCode,
+});

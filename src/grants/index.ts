@@ -1,44 +1,61 @@
 import { OAuthError } from '../oauth/errors.js';
-import type { GrantType } from '../oauth/client-metadata.js';
-import { authorizationCode } from './authorization-code.js';
-import { clientCredentials } from './client-credentials.js';
-import { deviceCode } from './device-code.js';
-import { jwtBearer } from './jwt-bearer.js';
-import { tokenExchange } from './token-exchange.js';
-import { refreshToken } from './refresh-token.js';
-import type { GrantHandler } from './types.js';
+import { authorizationCodeGrant } from './authorization-code.js';
+import { clientCredentialsGrant } from './client-credentials.js';
+import { deviceCodeGrant } from './device-code.js';
+import { jwtBearerGrant } from './jwt-bearer.js';
+import { refreshTokenGrant } from './refresh-token.js';
+import { tokenExchangeGrant } from './token-exchange.js';
+import type { GrantDescriptor } from './types.js';
 
-/** grant_type → handler: the one dispatch table every grant plugs into. */
-export const GRANT_HANDLERS: Partial<Record<GrantType, GrantHandler>> = {
-  authorization_code: authorizationCode,
-  client_credentials: clientCredentials,
-  refresh_token: refreshToken,
-  'urn:ietf:params:oauth:grant-type:device_code': deviceCode,
-  'urn:ietf:params:oauth:grant-type:jwt-bearer': jwtBearer,
-  'urn:ietf:params:oauth:grant-type:token-exchange': tokenExchange,
-};
+/**
+ * The grant registry: grant_type → descriptor, the one table that token-endpoint dispatch,
+ * `grant_types_supported` in discovery, client-metadata validation (`grant_types`) and the
+ * public-client rules read. Adding a grant type is its own module exporting a descriptor
+ * (defineGrant) plus one line here (docs/architecture.md, "How to add a grant").
+ */
+export const GRANTS = {
+  [authorizationCodeGrant.grantType]: authorizationCodeGrant,
+  [clientCredentialsGrant.grantType]: clientCredentialsGrant,
+  [refreshTokenGrant.grantType]: refreshTokenGrant,
+  [deviceCodeGrant.grantType]: deviceCodeGrant,
+  [jwtBearerGrant.grantType]: jwtBearerGrant,
+  [tokenExchangeGrant.grantType]: tokenExchangeGrant,
+} as const;
 
-export const supportedGrantTypes = (): GrantType[] => Object.keys(GRANT_HANDLERS) as GrantType[];
+/** The grant types Latchkey implements: the registry's keys. */
+export type GrantType = keyof typeof GRANTS;
 
-/** Grants we refuse on purpose, with what to use instead (RFC 9700 §2.4, §2.1.2). */
-const REFUSED: Record<string, string> = {
+/** A registry: what the token endpoint, discovery and client metadata are given. */
+export type GrantTable = Readonly<Record<string, GrantDescriptor>>;
+
+/** Every grant type of a registry, in its order (discovery's grant_types_supported). */
+export const grantTypesOf = (grants: GrantTable): string[] => Object.keys(grants);
+
+/**
+ * Grants refused on purpose, with what to use instead (RFC 9700 §2.4, §2.1.2): the token
+ * endpoint's unsupported_grant_type and client registration say the same sentence.
+ */
+export const REFUSED_GRANTS: Readonly<Record<string, string>> = {
   password:
     'the resource owner password credentials grant is not supported (RFC 9700 §2.4 forbids it); use the authorization_code grant with PKCE, or urn:ietf:params:oauth:grant-type:device_code for devices without a browser',
   implicit: 'the implicit grant is not supported (RFC 9700 §2.1.2); use the authorization_code grant with PKCE',
 };
 
+/** A refusal sentence for a grant type deliberately not supported, if it is one. */
+export const refusalOf = (grantType: string): string | undefined =>
+  Object.hasOwn(REFUSED_GRANTS, grantType) ? REFUSED_GRANTS[grantType] : undefined;
+
 /**
- * The handler for `grantType`, or unsupported_grant_type naming what to use instead. Only own
- * keys count: `grant_type=constructor` (or `__proto__`, `toString`…) must not find
- * Object.prototype's members.
+ * The descriptor for `grantType`, or unsupported_grant_type naming what to use instead (RFC 6749
+ * §5.2). Only own keys count: `grant_type=constructor` (or `__proto__`, `toString`…) must not find
+ * Object.prototype's members. The value sent is not repeated back (RFC 6749 §5.2 limits what an
+ * error_description may carry, and reflecting input helps nobody).
  */
-export function grantHandler(grantType: string): GrantHandler {
-  const handler = Object.hasOwn(GRANT_HANDLERS, grantType)
-    ? (GRANT_HANDLERS as Record<string, GrantHandler | undefined>)[grantType]
-    : undefined;
-  if (handler) return handler;
-  const why =
-    (Object.hasOwn(REFUSED, grantType) ? REFUSED[grantType] : undefined) ??
-    `grant_type "${grantType}" is not supported; supported grant types: ${supportedGrantTypes().join(', ')}`;
-  throw new OAuthError('unsupported_grant_type', why);
+export function findGrant(grants: GrantTable, grantType: string): GrantDescriptor {
+  const grant = Object.hasOwn(grants, grantType) ? grants[grantType] : undefined;
+  if (grant) return grant;
+  throw new OAuthError(
+    'unsupported_grant_type',
+    refusalOf(grantType) ?? `the grant_type sent is not supported; supported grant types: ${grantTypesOf(grants).join(', ')}`,
+  );
 }

@@ -1,16 +1,22 @@
 import { z } from 'zod';
 import { epochSeconds } from '../clock.js';
 import { invalidGrant, invalidScope, unauthorizedClient } from '../oauth/errors.js';
-import { parseParams, repeatable, required } from '../oauth/params.js';
+import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
 import { JwtRejected } from '../trust/received-jwt.js';
 import { recordTrustedJwt, verifyTrustedJwt, type TrustedJwt } from '../trust/verify-trusted.js';
-import type { GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type JwtBearerDeps = Pick<
+  GrantDeps,
+  'clock' | 'issuer' | 'trust' | 'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'keystore'
+>;
 
 export const parameters = z.object({
   assertion: required('assertion'),
@@ -69,9 +75,8 @@ export function boundScopes(
  * request refused for its scope or resource does not burn the assertion; recording is one atomic
  * statement, so of concurrent presentations exactly one wins.
  */
-export const jwtBearer: GrantHandler = async ({ client, params }, deps) => {
+export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps> = async ({ client, params: p }, deps) => {
   requireConfidentialClient(client, JWT_BEARER);
-  const p = parseParams(parameters, params);
   const requested = requestedScopes(p.scope);
   const now = deps.clock.now();
   let asserted: TrustedJwt;
@@ -119,3 +124,12 @@ export const jwtBearer: GrantHandler = async ({ client, params }, deps) => {
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
   };
 };
+
+/** The registry entry (grants/registry.ts). */
+export const jwtBearerGrant = defineGrant({
+  grantType: JWT_BEARER,
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential'],
+  handle: jwtBearer,
+});

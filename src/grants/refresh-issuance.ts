@@ -3,6 +3,9 @@ import type { NewRefreshToken } from '../store/repositories/refresh-tokens.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import type { GrantDeps } from './types.js';
 
+/** What starting a refresh-token family needs. */
+export type RefreshIssuanceDeps = Pick<GrantDeps, 'clock' | 'refreshTokens' | 'refreshTokenIdleTtl' | 'refreshTokenAbsoluteTtl'>;
+
 /**
  * Whether a grant gets a refresh token: the client must be allowed the refresh_token grant and,
  * for an OpenID request, the person must have granted offline_access (OIDC Core §11).
@@ -14,7 +17,7 @@ export function refreshTokenAllowed(client: ClientRecord, scopes: readonly strin
 
 /** The row of a new refresh token; its idle expiry never passes the grant's absolute one. */
 export function newRefreshTokenRow(
-  deps: GrantDeps,
+  deps: RefreshIssuanceDeps,
   tokenHash: string,
   base: Omit<NewRefreshToken, 'tokenHash' | 'createdAt' | 'expiresAt'>,
   grantExpiresAt: Date,
@@ -34,7 +37,7 @@ export function newRefreshTokenRow(
  * only as a hash).
  */
 export async function issueRefreshToken(
-  deps: GrantDeps,
+  deps: RefreshIssuanceDeps,
   base: Omit<NewRefreshToken, 'tokenHash' | 'createdAt' | 'expiresAt'>,
 ): Promise<string> {
   const token = newOpaqueToken();

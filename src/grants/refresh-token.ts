@@ -1,12 +1,19 @@
 import { z } from 'zod';
+import type { RefreshIssuanceDeps } from './refresh-issuance.js';
+import type { UserTokenDeps } from './user-tokens.js';
 import { invalidGrant, invalidScope, invalidTarget } from '../oauth/errors.js';
-import { parseParams, repeatable, required } from '../oauth/params.js';
+import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import { newRefreshTokenRow } from './refresh-issuance.js';
-import type { GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
 import type { RefreshToken } from '../store/repositories/refresh-tokens.js';
+
+/** What this grant uses of the token endpoint's dependencies. */
+export type RefreshTokenDeps = UserTokenDeps &
+  RefreshIssuanceDeps &
+  Pick<GrantDeps, 'grants' | 'refreshTokenRotation' | 'refreshTokenGrace'>;
 
 export const parameters = z.object({
   refresh_token: required('refresh_token').max(512, 'refresh_token is too long'),
@@ -42,8 +49,10 @@ const CONCURRENCY_SKEW_MS = 2000;
  * clients' tokens rotate on every use; confidential clients' too unless REFRESH_TOKEN_ROTATION is
  * off. Presenting a rotated token revokes the whole grant: every refresh and access token of it.
  */
-export const refreshToken: GrantHandler = async ({ client, params, receivedAt }, deps) => {
-  const p = parseParams(parameters, params);
+export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshTokenDeps> = async (
+  { client, params: p, receivedAt },
+  deps,
+) => {
   const now = deps.clock.now();
   const rotate = client.metadata.token_endpoint_auth_method === 'none' || deps.refreshTokenRotation;
   const next = newOpaqueToken();
@@ -120,3 +129,12 @@ export const refreshToken: GrantHandler = async ({ client, params, receivedAt },
   if (outcome.kind === 'rotated') response.refresh_token = next;
   return response;
 };
+
+/** The registry entry (grants/registry.ts). */
+export const refreshTokenGrant = defineGrant({
+  grantType: 'refresh_token',
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential', 'public'],
+  handle: refreshToken,
+});

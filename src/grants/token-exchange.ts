@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { epochSeconds } from '../clock.js';
 import type { SigningKey } from '../keys/keystore.js';
 import { invalidRequest, invalidTarget } from '../oauth/errors.js';
-import { parseParams, repeatable, required } from '../oauth/params.js';
+import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
@@ -12,7 +12,7 @@ import { verifyOwnJwt } from '../tokens/verify-own.js';
 import { JwtRejected, MAX_RECEIVED_JWT_LENGTH } from '../trust/received-jwt.js';
 import { recordTrustedJwt, verifyTrustedJwt, type TrustedJwt } from '../trust/verify-trusted.js';
 import { boundScopes, requestedScopes, requireConfidentialClient } from './jwt-bearer.js';
-import type { GrantDeps, GrantHandler } from './types.js';
+import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
@@ -92,9 +92,8 @@ type Role = 'subject' | 'actor';
  * carries the subject token's grant id, so revoking that grant revokes it too. Bad, expired,
  * revoked or unacceptable subject/actor tokens answer invalid_request (§2.2.2).
  */
-export const tokenExchange: GrantHandler = async ({ client, params }, deps) => {
+export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({ client, params: p }, deps) => {
   requireConfidentialClient(client, TOKEN_EXCHANGE);
-  const p = parseParams(parameters, params);
   if (p.actor_token !== undefined && p.actor_token_type === undefined) {
     throw invalidRequest('actor_token_type is required when actor_token is sent (RFC 8693 §2.1)');
   }
@@ -369,3 +368,12 @@ function signJwt(claims: JWTPayload, key: SigningKey): Promise<string> {
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
     .sign(key.privateKey);
 }
+
+/** The registry entry (grants/registry.ts). */
+export const tokenExchangeGrant = defineGrant({
+  grantType: TOKEN_EXCHANGE,
+  parameters,
+  clientAuthentication: 'required',
+  clientTypes: ['confidential'],
+  handle: tokenExchange,
+});

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { KeyStore } from '../keys/keystore.js';
 import type { FormParams } from '../client-auth/types.js';
@@ -41,16 +42,51 @@ export interface GrantDeps {
   trust: TrustDeps;
 }
 
-export interface GrantRequest {
+export interface GrantRequest<P = FormParams> {
   client: ClientRecord;
-  params: FormParams;
+  /** The parameters, parsed by the grant's own schema (its descriptor's `parameters`). */
+  params: P;
   /** When the request reached the endpoint (ms), to tell concurrent requests from replays. */
   receivedAt: number;
 }
 
 /**
- * One interface for every grant type (DESIGN.md): a grant sees parsed parameters, the
- * authenticated client and its dependencies, never Fastify objects; it returns a token response
- * or throws an OAuthError.
+ * One interface for every grant type (docs/architecture.md): a grant sees its parsed parameters,
+ * the authenticated client and the dependencies it declares, never Fastify objects; it returns a
+ * token response or throws an OAuthError.
  */
-export type GrantHandler = (req: GrantRequest, deps: GrantDeps) => Promise<TokenResponse>;
+export type GrantHandler<P = FormParams, D = GrantDeps> = (req: GrantRequest<P>, deps: D) => Promise<TokenResponse>;
+
+/** RFC 6749 §2.1: a public client cannot keep a secret (here: token_endpoint_auth_method "none"). */
+export type ClientType = 'confidential' | 'public';
+
+export const clientTypeOf = (client: Pick<ClientRecord, 'metadata'>): ClientType =>
+  client.metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential';
+
+/**
+ * What a grant type declares to the token endpoint (as fosite's TokenEndpointHandler and
+ * oidc-provider's registerGrantType(name, handler, parameters) do). The registry (registry.ts)
+ * is the one table of these; dispatch, discovery and client metadata all read it.
+ */
+export interface GrantDescriptor<G extends string = string, S extends z.ZodType = z.ZodType, D = GrantDeps> {
+  /** The `grant_type` value (RFC 6749 §4.1.3, §4.4.2, §6; an absolute URI for extensions, §4.5). */
+  readonly grantType: G;
+  /**
+   * The grant's parameters: the dispatcher parses the form with this schema (repeated parameters
+   * refused, RFC 6749 §3.2) and hands the handler only what it declares.
+   */
+  readonly parameters: S;
+  /**
+   * Whether the client must authenticate (RFC 6749 §3.2.1) before the handler runs. "required":
+   * a confidential client authenticates with its registered method, a public one identifies
+   * itself by client_id. No grant here may skip it (fosite's CanSkipClientAuth is always false).
+   */
+  readonly clientAuthentication: 'required';
+  /** Which client types may use it; registration refuses the others, so does the dispatcher. */
+  readonly clientTypes: readonly ClientType[];
+  /** Method syntax on purpose: each grant narrows `deps` to the part it uses. */
+  handle(request: GrantRequest<z.output<S>>, deps: D): Promise<TokenResponse>;
+}
+
+/** Declares a grant with its types inferred (the parameter schema types the handler's params). */
+export const defineGrant = <G extends string, S extends z.ZodType, D>(d: GrantDescriptor<G, S, D>): GrantDescriptor<G, S, D> => d;

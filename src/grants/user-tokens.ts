@@ -4,6 +4,12 @@ import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import type { GrantDeps, TokenResponse } from './types.js';
 
+/** What issuing a person's tokens needs. */
+export type UserTokenDeps = Pick<
+  GrantDeps,
+  'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'clock' | 'keystore' | 'issuer' | 'idTokenTtl' | 'userinfoUrl'
+>;
+
 export interface UserTokens {
   /** The user's id (the OpenID `sub`). */
   subject: string;
@@ -22,7 +28,7 @@ export interface UserTokens {
  * as an audience; its lifetime is the shortest of its resources'. Always signed with the current
  * keys. The caller adds a refresh token when the grant has one.
  */
-export async function userTokenResponse(deps: GrantDeps, client: ClientRecord, t: UserTokens): Promise<TokenResponse> {
+export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecord, t: UserTokens): Promise<TokenResponse> {
   const openid = t.scopes.includes('openid');
   const resources = await deps.registry.resourceMap();
   const ttl = Math.min(deps.accessTokenTtl, ...t.audiences.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));

@@ -2,17 +2,15 @@ import { z } from 'zod';
 import { isScopeToken } from './scopes.js';
 import { redirectUriProblem, resourceIndicatorProblem } from './uris.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
+import { GRANTS, grantTypesOf, refusalOf, type GrantTable, type GrantType } from '../grants/index.js';
+import { jwksSchema, jwksUriSchema } from './jwks-schema.js';
 
-/** Grant types a client may be registered for (CONTRACT.md "Grant types at /token"). */
-export const GRANT_TYPES = [
-  'authorization_code',
-  'refresh_token',
-  'client_credentials',
-  'urn:ietf:params:oauth:grant-type:device_code',
-  'urn:ietf:params:oauth:grant-type:jwt-bearer',
-  'urn:ietf:params:oauth:grant-type:token-exchange',
-] as const;
-export type GrantType = (typeof GRANT_TYPES)[number];
+export { jwksSchema, jwksUriSchema } from './jwks-schema.js';
+export { describeIssues } from './issues.js';
+
+/** Grant types a client may be registered for: the grant registry's (grants/index.ts). */
+export const GRANT_TYPES = grantTypesOf(GRANTS) as GrantType[];
+export type { GrantType };
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 export type AuthMethod = (typeof AUTH_METHODS)[number];
@@ -25,126 +23,99 @@ const uri = (check: (s: string) => string | undefined) =>
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const publicJwk = z
-  .object({ kty: z.enum(['RSA', 'EC', 'OKP'], { error: 'jwks keys must be RSA, EC or OKP public keys' }) })
-  .loose()
-  .superRefine((k, ctx) => {
-    const priv = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'].filter((m) => m in k);
-    if (priv.length) {
-      ctx.addIssue({ code: 'custom', message: `jwks must hold public keys only; found private member(s) ${priv.join(', ')}` });
-    }
-  });
-
-/** Where a party publishes its public keys (fetched by keys/remote-jwks.ts, SSRF-safe). */
-export const jwksUriSchema = z
-  // The message is for a string that is not a URL; anything else keeps zod's "expected string".
-  .url({ error: (issue) => (issue.code === 'invalid_format' ? 'jwks_uri must be an absolute https URL' : undefined) })
-  .refine((u) => u.startsWith('https://') || u.startsWith('http://'), 'jwks_uri must be an http(s) URL');
-
-export const jwksSchema = z.object({ keys: z.array(publicJwk).max(20, 'jwks may hold at most 20 keys') }).strict();
-
 /**
  * RFC 7591 §2 client metadata, as in the bootstrap file (CONTRACT.md). Unknown members are
  * refused rather than ignored: in a file an operator wrote, a misspelt field silently dropped
  * would be a misconfiguration nobody notices.
  */
-export const clientMetadataSchema = z
-  .object({
-    client_id: z
-      .string()
-      .min(1, 'client_id must not be empty')
-      .max(255, 'client_id must be at most 255 characters')
-      .regex(/^[\x21-\x7E]+$/, 'client_id must be printable ASCII without spaces'),
-    client_secret: z
-      .string()
-      .min(
-        MIN_SECRET_LENGTH,
-        `client_secret must be at least ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -base64 32\``,
-      )
-      .max(512, 'client_secret must be at most 512 characters')
-      .optional(),
-    client_name: z.string().min(1).max(200).optional(),
-    redirect_uris: z.array(uri(redirectUriProblem)).max(50).default([]),
-    post_logout_redirect_uris: z.array(uri(redirectUriProblem)).max(50).default([]),
-    grant_types: z
-      .array(
-        z.string().superRefine((g, ctx) => {
-          if (g === 'password') {
-            ctx.addIssue({
-              code: 'custom',
-              message:
-                'grant type "password" is not supported (RFC 9700 §2.4); use authorization_code with PKCE, or the device grant for input-constrained devices',
-            });
-          } else if (g === 'implicit') {
-            ctx.addIssue({
-              code: 'custom',
-              message: 'grant type "implicit" is not supported (RFC 9700 §2.1.2); use authorization_code with PKCE',
-            });
-          } else if (!(GRANT_TYPES as readonly string[]).includes(g)) {
-            ctx.addIssue({ code: 'custom', message: `unknown grant type "${g}"; supported: ${GRANT_TYPES.join(', ')}` });
-          }
-        }),
-      )
-      .min(1, 'grant_types must list at least one grant type')
-      .default(['authorization_code'])
-      .transform((g) => [...new Set(g)] as GrantType[]),
-    response_types: z
-      .array(
-        z.enum(['code', 'code id_token'], {
-          error: 'response_types may contain only "code" and "code id_token" (implicit response types are not supported)',
-        }),
-      )
-      .default(['code']),
-    token_endpoint_auth_method: z
-      .enum(AUTH_METHODS, { error: `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}` })
-      .default('client_secret_basic'),
-    token_endpoint_auth_signing_alg: z
-      .enum(ASYMMETRIC_ALGS, { error: `token_endpoint_auth_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` })
-      .optional(),
-    id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'id_token_signed_response_alg must be RS256 or ES256' }).optional(),
-    jwks: jwksSchema.optional(),
-    jwks_uri: jwksUriSchema.optional(),
-    scope: z
-      .string()
-      .refine((s) => s === '' || s.split(' ').every(isScopeToken), 'scope must be space-separated scope tokens (RFC 6749 §3.3)')
-      .default(''),
-    audiences: z.array(uri(resourceIndicatorProblem)).max(50).default([]),
-    skip_consent: z.boolean().default(false),
-    // RFC 7591 §2 descriptive metadata, stored for display.
-    client_uri: z.url().optional(),
-    logo_uri: z.url().optional(),
-    tos_uri: z.url().optional(),
-    policy_uri: z.url().optional(),
-    contacts: z.array(z.string()).optional(),
-    software_id: z.string().optional(),
-    software_version: z.string().optional(),
-    /** RFC 8693 without an actor_token (impersonation): off unless set (README, token exchange). */
-    token_exchange_impersonation: z.boolean({ error: 'token_exchange_impersonation must be true or false' }).optional(),
-  })
-  .strict()
-  .superRefine((m, ctx) => {
-    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    const secretMethod = m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
-    if (m.jwks && m.jwks_uri) issue('jwks', 'give either jwks or jwks_uri, not both (RFC 7591 §2)');
-    if (m.token_endpoint_auth_method === 'private_key_jwt' && !m.jwks && !m.jwks_uri) {
-      issue('jwks', "private_key_jwt needs the client's public keys in jwks or jwks_uri");
-    }
-    if (m.client_secret && !secretMethod) {
-      issue('client_secret', `a client using ${m.token_endpoint_auth_method} must not have a client_secret`);
-    }
-    if (m.token_endpoint_auth_method === 'none' && m.grant_types.includes('client_credentials')) {
-      issue('grant_types', 'a public client (token_endpoint_auth_method "none") cannot use client_credentials');
-    }
-    if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
-      issue('redirect_uris', 'the authorization_code grant needs at least one redirect_uri');
-    }
-    const onBehalf = m.grant_types.filter(
-      (g) => g === 'urn:ietf:params:oauth:grant-type:jwt-bearer' || g === 'urn:ietf:params:oauth:grant-type:token-exchange',
-    );
-    if (m.token_endpoint_auth_method === 'none' && onBehalf.length) {
-      issue('grant_types', `a public client (token_endpoint_auth_method "none") cannot use ${onBehalf.join(' or ')}`);
-    }
-  });
+export const clientMetadataSchemaFor = (grants: GrantTable) =>
+  z
+    .object({
+      client_id: z
+        .string()
+        .min(1, 'client_id must not be empty')
+        .max(255, 'client_id must be at most 255 characters')
+        .regex(/^[\x21-\x7E]+$/, 'client_id must be printable ASCII without spaces'),
+      client_secret: z
+        .string()
+        .min(
+          MIN_SECRET_LENGTH,
+          `client_secret must be at least ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -base64 32\``,
+        )
+        .max(512, 'client_secret must be at most 512 characters')
+        .optional(),
+      client_name: z.string().min(1).max(200).optional(),
+      redirect_uris: z.array(uri(redirectUriProblem)).max(50).default([]),
+      post_logout_redirect_uris: z.array(uri(redirectUriProblem)).max(50).default([]),
+      grant_types: z
+        .array(
+          z.string().superRefine((g, ctx) => {
+            const refusal = refusalOf(g);
+            if (refusal) ctx.addIssue({ code: 'custom', message: `grant type "${g}": ${refusal}` });
+            else if (!Object.hasOwn(grants, g)) {
+              ctx.addIssue({ code: 'custom', message: `unknown grant type "${g}"; supported: ${grantTypesOf(grants).join(', ')}` });
+            }
+          }),
+        )
+        .min(1, 'grant_types must list at least one grant type')
+        .default(['authorization_code'])
+        .transform((g) => [...new Set(g)] as GrantType[]),
+      response_types: z
+        .array(
+          z.enum(['code', 'code id_token'], {
+            error: 'response_types may contain only "code" and "code id_token" (implicit response types are not supported)',
+          }),
+        )
+        .default(['code']),
+      token_endpoint_auth_method: z
+        .enum(AUTH_METHODS, { error: `token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}` })
+        .default('client_secret_basic'),
+      token_endpoint_auth_signing_alg: z
+        .enum(ASYMMETRIC_ALGS, { error: `token_endpoint_auth_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` })
+        .optional(),
+      id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'id_token_signed_response_alg must be RS256 or ES256' }).optional(),
+      jwks: jwksSchema.optional(),
+      jwks_uri: jwksUriSchema.optional(),
+      scope: z
+        .string()
+        .refine((s) => s === '' || s.split(' ').every(isScopeToken), 'scope must be space-separated scope tokens (RFC 6749 §3.3)')
+        .default(''),
+      audiences: z.array(uri(resourceIndicatorProblem)).max(50).default([]),
+      skip_consent: z.boolean().default(false),
+      // RFC 7591 §2 descriptive metadata, stored for display.
+      client_uri: z.url().optional(),
+      logo_uri: z.url().optional(),
+      tos_uri: z.url().optional(),
+      policy_uri: z.url().optional(),
+      contacts: z.array(z.string()).optional(),
+      software_id: z.string().optional(),
+      software_version: z.string().optional(),
+      /** RFC 8693 without an actor_token (impersonation): off unless set (README, token exchange). */
+      token_exchange_impersonation: z.boolean({ error: 'token_exchange_impersonation must be true or false' }).optional(),
+    })
+    .strict()
+    .superRefine((m, ctx) => {
+      const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      const secretMethod = m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
+      if (m.jwks && m.jwks_uri) issue('jwks', 'give either jwks or jwks_uri, not both (RFC 7591 §2)');
+      if (m.token_endpoint_auth_method === 'private_key_jwt' && !m.jwks && !m.jwks_uri) {
+        issue('jwks', "private_key_jwt needs the client's public keys in jwks or jwks_uri");
+      }
+      if (m.client_secret && !secretMethod) {
+        issue('client_secret', `a client using ${m.token_endpoint_auth_method} must not have a client_secret`);
+      }
+      if (m.grant_types.includes('authorization_code') && m.redirect_uris.length === 0) {
+        issue('redirect_uris', 'the authorization_code grant needs at least one redirect_uri');
+      }
+      // The registry says which client types each grant serves (RFC 6749 §2.1).
+      const confidentialOnly = m.grant_types.filter((g) => grants[g] && !grants[g].clientTypes.includes('public'));
+      if (m.token_endpoint_auth_method === 'none' && confidentialOnly.length) {
+        issue('grant_types', `a public client (token_endpoint_auth_method "none") cannot use ${confidentialOnly.join(' or ')}`);
+      }
+    });
+
+/** Client metadata against the built-in grant registry. */
+export const clientMetadataSchema = clientMetadataSchemaFor(GRANTS);
 
 export type ClientMetadataInput = z.input<typeof clientMetadataSchema>;
 export type ClientMetadata = z.output<typeof clientMetadataSchema>;
@@ -191,17 +162,3 @@ export const resourceSchema = z
   });
 
 export type Resource = z.output<typeof resourceSchema>;
-
-/** "clients[0].redirect_uris[1]: …" lines from a zod error, for operators and the CLI. */
-export function describeIssues(err: z.ZodError, prefix = ''): string {
-  return err.issues
-    .map((i) => {
-      const path = i.path.reduce<string>(
-        (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
-        prefix,
-      );
-      const msg = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
-      return path ? `${path}: ${msg}` : msg;
-    })
-    .join('; ');
-}

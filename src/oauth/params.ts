@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invalidRequest } from './errors.js';
-import { describeIssues } from './client-metadata.js';
+import { describeIssues } from './issues.js';
 import type { FormParams } from '../client-auth/types.js';
 
 /** Parameters that RFC 8707 (`resource`) and RFC 8693 (`audience`) allow to repeat. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { jwksSchema, jwksUriSchema } from '../oauth/client-metadata.js';
+import { jwksSchema, jwksUriSchema } from '../oauth/jwks-schema.js';
 import { isScopeToken } from '../oauth/scopes.js';
 
 /** How long an issuer identifier, a client_id or an asserted subject may be. */

@@ -8,6 +8,7 @@ import type { Clock } from '../../src/clock.js';
 import type { SecurityEvents } from '../../src/observability/security-events.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
+import type { GrantTable } from '../../src/grants/index.js';
 import { freePort } from '../support/ports.js';
 import { freshPgliteDataDir } from './pglite-template.js';
 
@@ -70,6 +71,8 @@ export async function startServer(
     shareDatabaseWith?: TestServer;
     /** Where the server's security events go (e.g. collectSecurityEvents(), to assert on them). */
     events?: SecurityEvents;
+    /** A grant registry other than the built-in one (a test's extra grant). */
+    grants?: GrantTable;
   } = {},
 ): Promise<TestServer> {
   const port = await freePort();
@@ -88,7 +91,7 @@ export async function startServer(
     ...(opts.events ? { events: opts.events } : {}),
   });
   if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
-  const app = await buildServer(ctx, { logger: false });
+  const app = await buildServer(ctx, { logger: false, ...(opts.grants ? { grants: opts.grants } : {}) });
   await app.listen({ port, host: '127.0.0.1' });
   return {
     url: `http://127.0.0.1:${port}`,

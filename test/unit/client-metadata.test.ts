@@ -62,7 +62,7 @@ describe('client metadata (RFC 7591) validation', () => {
   });
 
   it('refuses password and implicit grants, naming what to use', () => {
-    assert.match(problem({ ...web, grant_types: ['password'] }), /not supported.*authorization_code with PKCE/);
+    assert.match(problem({ ...web, grant_types: ['password'] }), /not supported.*authorization_code grant with PKCE/);
     assert.match(problem({ ...web, grant_types: ['implicit'] }), /PKCE/);
     assert.match(problem({ ...web, response_types: ['token'] }), /response_types/);
   });
