@@ -1,6 +1,5 @@
 import type { FastifyPluginCallback } from 'fastify';
 import { z } from 'zod';
-import { isLiveRefreshToken } from '../grants/refresh-policy.js';
 import { ENDPOINT_PATHS } from './paths.js';
 import { invalidClient } from '../oauth/errors.js';
 import { parseParams, required } from '../oauth/params.js';

@@ -38,13 +38,6 @@ export interface RefreshFacts {
   changedSinceArrival: boolean;
 }
 
-/** Whether a refresh token may be used now (and is reported active by introspection). */
-export function isLiveRefreshToken(t: RefreshTokenState, now: number): boolean {
-  return (
-    !t.rotatedAt && !t.replacedAt && !t.revokedAt && !t.grantRevoked && t.expiresAt.getTime() > now && t.grantExpiresAt.getTime() > now
-  );
-}
-
 export function judgeRefresh(f: RefreshFacts): RefreshVerdict {
   const t = f.token;
   if (!t) return { kind: 'refuse', reason: 'not_found' };

@@ -9,7 +9,8 @@ import { newRefreshTokenRow } from './refresh-issuance.js';
 import { defineGrant, type GrantDeps, type GrantHandler, type TokenResponse } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
 import type { RefreshTokenState, RotateResult } from '../store/repositories/refresh-tokens.js';
-import { isLiveRefreshToken, judgeRefresh, type RefreshVerdict } from './refresh-policy.js';
+import { judgeRefresh, type RefreshVerdict } from './refresh-policy.js';
+import { isLiveRefreshToken } from '../tokens/refresh-token-liveness.js';
 
 /** What this grant uses of the token endpoint's dependencies. */
 export type RefreshTokenDeps = UserTokenDeps &

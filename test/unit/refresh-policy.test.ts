@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLiveRefreshToken, judgeRefresh, type RefreshFacts } from '../../src/grants/refresh-policy.js';
+import { judgeRefresh, type RefreshFacts } from '../../src/grants/refresh-policy.js';
+import { isLiveRefreshToken } from '../../src/tokens/refresh-token-liveness.js';
 import type { RefreshTokenState } from '../../src/store/repositories/refresh-tokens.js';
 
 const NOW = Date.UTC(2026, 0, 1);
