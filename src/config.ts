@@ -196,10 +196,19 @@ const settings = z.object({
   PASSWORD_VERIFY_QUEUE: count('PASSWORD_VERIFY_QUEUE', 32, 0, 100000),
   /** Node's libuv thread pool size (read by Node itself at start-up); here only to check the one above. */
   UV_THREADPOOL_SIZE: count('UV_THREADPOOL_SIZE', 4, 1, 1024),
-  /** Wrong user codes allowed per browser and per address (IPv6: per /64) within the window; no global limit. */
+  /** Wrong user codes allowed per browser and per address (IPv6: per /64) within the window. */
   DEVICE_ENTRY_LIMIT_SESSION: count('DEVICE_ENTRY_LIMIT_SESSION', 10, 1, 10000),
   DEVICE_ENTRY_LIMIT_IP: count('DEVICE_ENTRY_LIMIT_IP', 30, 1, 100000),
+  /** Wrong user codes in total past which each address's allowance drops to a tenth (soft: never a lockout for everyone). */
+  DEVICE_ENTRY_LIMIT_GLOBAL: count('DEVICE_ENTRY_LIMIT_GLOBAL', 1000, 1, 1000000),
   DEVICE_ENTRY_WINDOW: seconds('DEVICE_ENTRY_WINDOW', 600, 10, 86400),
+  /**
+   * Pending requests that create a row (a sign-in page at /authorize, a device code at
+   * /device_authorization) per address (IPv6: per /64) and per client within the window.
+   */
+  AUTHORIZATION_REQUEST_LIMIT_IP: count('AUTHORIZATION_REQUEST_LIMIT_IP', 200, 1, 1000000),
+  AUTHORIZATION_REQUEST_LIMIT_CLIENT: count('AUTHORIZATION_REQUEST_LIMIT_CLIENT', 10000, 1, 10000000),
+  AUTHORIZATION_REQUEST_WINDOW: seconds('AUTHORIZATION_REQUEST_WINDOW', 600, 10, 86400),
   /** Failed client authentications allowed per client and IP within the window. */
   AUTH_FAILURE_LIMIT: count('AUTH_FAILURE_LIMIT', 10, 1, 10000),
   AUTH_FAILURE_WINDOW: seconds('AUTH_FAILURE_WINDOW', 300, 1, 86400),

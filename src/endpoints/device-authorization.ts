@@ -12,16 +12,26 @@ import type { Clock } from '../clock.js';
 import type { Authenticator } from '../client-auth/index.js';
 import type { Registry } from '../clients/registry.js';
 import type { Repositories } from '../store/repositories/index.js';
+import { FailureLimiter } from '../limits/failure-limiter.js';
+import { pendingRequestBuckets } from '../limits/pending-requests.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const parameters = z.object({ scope: z.string().optional(), resource: repeatable });
 
 export interface DeviceAuthorizationEndpointOptions {
-  config: Pick<Config, 'issuer' | 'deviceCodeInterval' | 'deviceCodeTtl'>;
+  config: Pick<
+    Config,
+    | 'issuer'
+    | 'deviceCodeInterval'
+    | 'deviceCodeTtl'
+    | 'authorizationRequestLimitIp'
+    | 'authorizationRequestLimitClient'
+    | 'authorizationRequestWindow'
+  >;
   clock: Clock;
   authenticator: Authenticator;
   registry: Pick<Registry, 'resourceMap'>;
-  repos: Pick<Repositories, 'deviceCodes'>;
+  repos: Pick<Repositories, 'deviceCodes' | 'rateLimits'>;
 }
 
 /**
@@ -29,6 +39,7 @@ export interface DeviceAuthorizationEndpointOptions {
  * device code is 256 random bits stored as a hash; the user code is unique among live codes.
  */
 export const deviceAuthorizationEndpoint: FastifyPluginCallback<DeviceAuthorizationEndpointOptions> = (app, ctx, done) => {
+  const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.authorizationRequestWindow);
   app.post(ENDPOINT_PATHS.deviceAuthorization, async (req, reply) => {
     const params = formParams(req);
     const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
@@ -37,6 +48,16 @@ export const deviceAuthorizationEndpoint: FastifyPluginCallback<DeviceAuthorizat
     }
     const p = parseParams(parameters, params);
     const { scopes, audiences } = requestedScopes(client, p.scope, p.resource, await ctx.registry.resourceMap());
+    // Device codes are rows anyone with a public client_id can make us store: bounded per address
+    // and per client; past it, 429 slow_down with Retry-After (RFC 8628 §3.5's word for "too fast").
+    const reservation = await limiter.reserve(pendingRequestBuckets(ctx.config, 'device_authorization', client.clientId, req.ip));
+    if (!reservation.ok) {
+      throw new OAuthError(
+        'slow_down',
+        `too many device authorization requests from this address or for this client; retry after ${reservation.retryAfterSeconds} seconds`,
+        { status: 429, headers: { 'retry-after': String(reservation.retryAfterSeconds) } },
+      );
+    }
     const now = ctx.clock.now();
     const deviceCode = newOpaqueToken();
     let userCode: string;

@@ -23,15 +23,22 @@ export type DeviceEndpointOptions = InteractionDeps;
  * needed, and confirms on a page naming the client. A pre-filled link only fills the box: the
  * person still submits it and confirms, so a phishing link cannot approve anything by itself.
  * Wrong codes are throttled per browser and per address (§5.1: IPv4 address, IPv6 /64), in
- * PostgreSQL. There is no global limit: one that refuses everyone once it is full lets a handful of
- * addresses lock every person out of their devices (1000 wrong codes from 34 addresses did). The
- * user code's ~34.6 bits, the per-address limit and the code's 10-minute life bound guessing.
+ * PostgreSQL. The global count is soft: a hard one refused everyone once full, so a handful of
+ * addresses could lock every person out of their devices (1000 wrong codes from 34 addresses did).
+ * Past DEVICE_ENTRY_LIMIT_GLOBAL wrong codes in the window, each address gets a tenth of its usual
+ * allowance instead: a distributed guesser slows down, a person's first try still goes through.
  */
 export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app, ctx, done) => {
   const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.deviceEntryWindow);
+  const global: Bucket = { key: 'device:global', limit: ctx.config.deviceEntryLimitGlobal };
+  /** Many wrong codes everywhere lately (known from this process's own failures, no read needed). */
+  const underAttack = () => limiter.retryAfter([global]) > 0;
   const buckets = (browser: string, ip: string): Bucket[] => [
     { key: `device:browser:${hashToken(browser)}`, limit: ctx.config.deviceEntryLimitSession },
-    { key: `device:ip:${addressKey(ip)}`, limit: ctx.config.deviceEntryLimitIp },
+    {
+      key: `device:ip:${addressKey(ip)}`,
+      limit: underAttack() ? Math.max(1, Math.floor(ctx.config.deviceEntryLimitIp / 10)) : ctx.config.deviceEntryLimitIp,
+    },
   ];
 
   const page = (reply: FastifyReply, browser: string, opts: { userCode?: string; error?: string; status?: number } = {}) =>
@@ -86,6 +93,8 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
       throw err;
     }
     if (!found) {
+      // Counted, never refused on: it only tightens the per-address allowance (above).
+      await limiter.recordFailure([global]);
       return page(reply, browser, {
         status: 400,
         userCode: typed,

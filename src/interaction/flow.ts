@@ -1,3 +1,5 @@
+import { FailureLimiter } from '../limits/failure-limiter.js';
+import { pendingRequestBuckets } from '../limits/pending-requests.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { InteractionDeps } from './deps.js';
@@ -131,6 +133,17 @@ export async function continueAuthorization(
     return finishAuthorization(ctx, reply, client, request, user, authTime);
   }
 
+  // Rows are bounded per address and per client (issue 11 item 15). client_id and redirect_uri are
+  // known good here, so the refusal goes to the client (RFC 6749 §4.1.2.1), not a page.
+  const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.authorizationRequestWindow);
+  const reservation = await limiter.reserve(pendingRequestBuckets(ctx.config, 'authorize', client.clientId, req.ip));
+  if (!reservation.ok) {
+    throw new AuthorizationRedirectError(
+      'temporarily_unavailable',
+      `too many authorization requests from this address or for this client; retry after ${reservation.retryAfterSeconds} seconds`,
+      target,
+    );
+  }
   const id = newId();
   const browser = browserId(ctx, req, reply);
   await ctx.repos.interactions.create({
