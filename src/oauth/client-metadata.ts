@@ -8,8 +8,7 @@ import { jwksSchema, jwksUriSchema } from './jwks-schema.js';
 export { jwksSchema, jwksUriSchema } from './jwks-schema.js';
 export { describeIssues } from './issues.js';
 
-/** Grant types a client may be registered for: the grant registry's (grants/index.ts). */
-export const GRANT_TYPES = grantTypesOf(GRANTS) as GrantType[];
+/** Grant types a client may be registered for: the grant registry's keys (grants/index.ts). */
 export type { GrantType };
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
