@@ -106,7 +106,16 @@ export async function createAppContext(
       },
       (id) => registry.client(id),
       { limiter, limit: config.authFailureLimit },
-      () => metrics.clientAuthFailures.inc(),
+      (failure) => {
+        metrics.clientAuthFailures.inc();
+        events.emit({
+          type: 'client_auth.failure',
+          // As claimed, so bounded: registered client_ids are at most 255 characters.
+          clientId: failure.clientId.slice(0, 255),
+          ip: failure.ip,
+          details: { method: failure.method, reason: failure.reason },
+        });
+      },
     );
     return { config, clock, db, secrets, keystore, registry, authenticator, metrics, events, repos, remoteJwks, trust };
   } catch (err) {

@@ -4,7 +4,7 @@ import { verifySecret } from './client-secret.js';
 import { parseBasicCredentials } from './client-secret-basic.js';
 import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './private-key-jwt.js';
 import { addressKey, type Bucket, type FailureLimiter } from '../limits/failure-limiter.js';
-import type { AuthenticatedClient, ClientAuthDeps, ClientAuthInput, Credentials, FormParams } from './types.js';
+import type { AuthenticatedClient, ClientAuthDeps, ClientAuthFailure, ClientAuthInput, Credentials, FormParams } from './types.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
 
 function single(params: FormParams, name: string): string | undefined {
@@ -95,7 +95,7 @@ export function createAuthenticator(
   deps: ClientAuthDeps,
   findClient: (clientId: string) => Promise<ClientRecord | undefined>,
   limit: ClientAuthLimit,
-  onFailure: () => void = () => {},
+  onFailure: (failure: ClientAuthFailure) => void = () => {},
 ): Authenticator {
   const buckets = (clientId: string, ip: string): Bucket[] => [{ key: `client_auth:${clientId}:${addressKey(ip)}`, limit: limit.limit }];
   return {
@@ -103,8 +103,10 @@ export function createAuthenticator(
       const creds = readCredentials(input);
       const triedBasic = creds.method === 'client_secret_basic';
       const wait = creds.method === 'none' ? 0 : limit.limiter.retryAfter(buckets(creds.clientId, input.ip));
+      const failed = (reason: ClientAuthFailure['reason']) =>
+        onFailure({ clientId: creds.clientId, ip: input.ip, method: creds.method, reason });
       if (wait > 0) {
-        onFailure();
+        failed('rate_limited');
         throw new OAuthError(
           'invalid_client',
           `too many failed authentication attempts for this client from your address; retry after ${wait} seconds`,
@@ -115,14 +117,18 @@ export function createAuthenticator(
         );
       }
       let guessed = false;
+      // What went wrong, for the security event: the answer itself does not say (issue 12 item 4).
+      let stage: ClientAuthFailure['reason'] = 'unknown_client';
       try {
         const client = await findClient(creds.clientId);
         if (!client) throw invalidClient('client authentication failed: no client is registered with this client_id', triedBasic);
+        stage = 'method_mismatch';
         const registered = client.metadata.token_endpoint_auth_method;
         if (registered !== creds.method) {
           throw invalidClient(`client "${client.clientId}" is registered for ${registered}: ${METHOD_HINT[registered]}`, triedBasic);
         }
         guessed = true;
+        stage = 'invalid_credentials';
         if (creds.method === 'client_secret_basic' || creds.method === 'client_secret_post') {
           verifySecret(deps.secrets, client, creds.secret, triedBasic);
         } else if (creds.method === 'private_key_jwt') {
@@ -131,7 +137,7 @@ export function createAuthenticator(
         return { client, method: creds.method };
       } catch (err) {
         if (err instanceof OAuthError && err.code === 'invalid_client') {
-          onFailure();
+          failed(stage);
           if (guessed && creds.method !== 'none') await limit.limiter.recordFailure(buckets(creds.clientId, input.ip));
         }
         throw err;

@@ -37,3 +37,15 @@ export type Credentials =
   | { method: 'client_secret_post'; clientId: string; secret: string }
   | { method: 'private_key_jwt'; clientId: string; assertion: string }
   | { method: 'none'; clientId: string };
+
+/**
+ * A failed client authentication, for the `client_auth.failure` security event and the metric:
+ * identifiers and a reason code, never the secret or assertion that was sent.
+ */
+export interface ClientAuthFailure {
+  /** The client_id the request claimed (it may name no client). */
+  clientId: string;
+  ip: string;
+  method: Credentials['method'];
+  reason: 'rate_limited' | 'unknown_client' | 'method_mismatch' | 'invalid_credentials';
+}

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { ENDPOINT_PATHS } from './paths.js';
 import { invalidClient } from '../oauth/errors.js';
 import { parseParams, required } from '../oauth/params.js';
+import { mayIntrospectAccessToken } from '../oauth/introspection-access.js';
 import { hashToken } from '../tokens/opaque.js';
-import { verifyOwnJwt } from '../tokens/verify-own.js';
+import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
+import { isLiveRefreshToken } from '../tokens/refresh-token-liveness.js';
 import { clientAuthInput, formParams, NO_STORE } from './form.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
@@ -24,11 +26,13 @@ export interface IntrospectEndpointOptions {
 
 /**
  * RFC 7662. Only authenticated clients may ask (§2.1); anything that is not a live token this
- * server issued — garbage, foreign, expired, revoked — is simply {"active": false} (§2.2).
- * Refresh tokens are reported only to the client they were issued to: they are that client's
- * secret, and no resource server has a reason to see one.
+ * server issued — garbage, foreign, expired, revoked, of a deleted client — is simply
+ * {"active": false} (§2.2), and so is a live token the caller has no business seeing (§4:
+ * oauth/introspection-access.ts). Refresh tokens are reported only to the client they were issued
+ * to: they are that client's secret, and no resource server has a reason to see one.
  */
 export const introspectEndpoint: FastifyPluginCallback<IntrospectEndpointOptions> = (app, ctx, done) => {
+  const accessTokens = { keystore: ctx.keystore, issuer: ctx.config.issuer, statuses: ctx.repos.revocations };
   app.post(ENDPOINT_PATHS.introspection, async (req, reply) => {
     const params = formParams(req);
     const { client, method } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
@@ -41,14 +45,7 @@ export const introspectEndpoint: FastifyPluginCallback<IntrospectEndpointOptions
     if (token.split('.').length !== 3) {
       if (token.length > 512) return { active: false };
       const r = await ctx.repos.refreshTokens.find(hashToken(token));
-      const live =
-        r &&
-        r.clientId === client.clientId &&
-        !r.rotatedAt &&
-        !r.revokedAt &&
-        !r.grantRevoked &&
-        r.expiresAt.getTime() > now &&
-        r.grantExpiresAt.getTime() > now;
+      const live = r && r.clientId === client.clientId && isLiveRefreshToken(r, now);
       if (!live) return { active: false };
       return {
         active: true,
@@ -61,10 +58,10 @@ export const introspectEndpoint: FastifyPluginCallback<IntrospectEndpointOptions
         iss: ctx.config.issuer,
       };
     }
-    const verified = await verifyOwnJwt(token, ctx.keystore, { issuer: ctx.config.issuer, now, typ: 'at+jwt' });
-    if (!verified) return { active: false };
-    const p = verified.payload;
-    if (await ctx.repos.revocations.isRevoked(String(p.jti), typeof p.gid === 'string' ? p.gid : undefined)) return { active: false };
+    const verdict = await verifyOwnAccessToken(token, accessTokens, now);
+    if (!verdict.live) return { active: false };
+    const p = verdict.claims;
+    if (!mayIntrospectAccessToken({ clientId: client.clientId, audiences: client.metadata.audiences }, p)) return { active: false };
     return {
       active: true,
       token_type: 'Bearer',
@@ -76,7 +73,7 @@ export const introspectEndpoint: FastifyPluginCallback<IntrospectEndpointOptions
       jti: p.jti,
       iat: p.iat,
       exp: p.exp,
-      ...(p.auth_time ? { auth_time: p.auth_time } : {}),
+      ...(p.auth_time !== undefined ? { auth_time: p.auth_time } : {}),
     };
   });
   done();

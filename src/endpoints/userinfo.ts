@@ -2,7 +2,7 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { OAuthError } from '../oauth/errors.js';
-import { verifyOwnJwt } from '../tokens/verify-own.js';
+import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
 import { claimsForScopes } from '../users/claims.js';
 import { NO_STORE } from './form.js';
 import type { Config } from '../config.js';
@@ -56,19 +56,25 @@ export interface UserinfoEndpointOptions {
 /** OIDC Core §5.3: the claims the access token's scopes release, for its subject. */
 export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = (app, ctx, done) => {
   const userinfoUrl = `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`;
+  const accessTokens = { keystore: ctx.keystore, issuer: ctx.config.issuer, statuses: ctx.repos.revocations };
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
     const token = bearerToken(req);
-    const v = await verifyOwnJwt(token, ctx.keystore, { issuer: ctx.config.issuer, now: ctx.clock.now(), typ: 'at+jwt' });
-    if (!v) throw bearerError('invalid_token', 'the access token is invalid or expired', 401);
-    const p = v.payload;
-    const aud = Array.isArray(p.aud) ? p.aud : [p.aud];
-    if (!aud.includes(userinfoUrl)) throw bearerError('invalid_token', 'the access token is not meant for the userinfo endpoint', 401);
-    if (await ctx.repos.revocations.isRevoked(String(p.jti), typeof p.gid === 'string' ? p.gid : undefined)) {
-      throw bearerError('invalid_token', 'the access token has been revoked', 401);
+    const verdict = await verifyOwnAccessToken(token, accessTokens, ctx.clock.now());
+    if (!verdict.live) {
+      const why = {
+        invalid: 'the access token is invalid or expired',
+        expired: 'the access token is invalid or expired',
+        revoked: 'the access token has been revoked',
+        client_deleted: 'the client this access token was issued to has been deleted',
+      }[verdict.reason];
+      throw bearerError('invalid_token', why, 401);
     }
+    const p = verdict.claims;
+    const aud = typeof p.aud === 'string' ? [p.aud] : p.aud;
+    if (!aud.includes(userinfoUrl)) throw bearerError('invalid_token', 'the access token is not meant for the userinfo endpoint', 401);
     const scopes = typeof p.scope === 'string' ? p.scope.split(' ') : [];
     if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token was not issued with the openid scope', 403);
-    const user = typeof p.sub === 'string' ? await ctx.repos.users.findById(p.sub) : undefined;
+    const user = await ctx.repos.users.findById(p.sub);
     if (!user) throw bearerError('invalid_token', 'the user of this access token no longer exists', 401);
     return reply.headers(NO_STORE).send({ sub: user.id, ...claimsForScopes(user.claims, scopes) });
   };

@@ -4,7 +4,7 @@ import { clientCredentialsGrant } from './client-credentials.js';
 import { deviceCodeGrant } from './device-code.js';
 import { jwtBearerGrant } from './jwt-bearer.js';
 import { refreshTokenGrant } from './refresh-token.js';
-import { tokenExchangeGrant } from './token-exchange.js';
+import { tokenExchangeGrant } from './token-exchange/handler.js';
 import type { GrantDescriptor } from './types.js';
 
 /**

@@ -59,6 +59,7 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
         authTime: t.authTime,
         ...(t.nonce ? { nonce: t.nonce } : {}),
         accessToken,
+        grantId: t.grantId,
       }),
       deps.keystore.signingKey(client.metadata.id_token_signed_response_alg ?? 'RS256'),
     );

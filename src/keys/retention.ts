@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { ISSUED_JWT_TTL } from '../grants/token-exchange.js';
+import { ISSUED_JWT_TTL } from '../grants/token-exchange/token-types.js';
 
 /** The settings every lifetime of a JWT Latchkey signs derives from. */
 export type LifetimeSettings = Pick<Config, 'accessTokenTtl' | 'idTokenTtl' | 'clockSkew' | 'keyReloadInterval'>;

@@ -92,6 +92,14 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
       software_version: z.string().optional(),
       /** RFC 8693 without an actor_token (impersonation): off unless set (README, token exchange). */
       token_exchange_impersonation: z.boolean({ error: 'token_exchange_impersonation must be true or false' }).optional(),
+      /**
+       * RFC 8693 §2.1 actor_token: besides the client itself, the parties (an access token's `sub`:
+       * another client's id, or a user's id) whose tokens this client may present as the actor.
+       */
+      token_exchange_actors: z
+        .array(z.string().min(1, 'token_exchange_actors must not contain empty names'))
+        .max(50, 'token_exchange_actors may name at most 50 parties')
+        .optional(),
     })
     .strict()
     .superRefine((m, ctx) => {

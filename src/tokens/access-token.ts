@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { CompactSign, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { SigningKey } from '../keys/keystore.js';
+import { signJwt } from './sign.js';
 
 /** RFC 9068 §2.2 claims of a JWT access token. */
 export interface AccessTokenClaims extends JWTPayload {
@@ -70,15 +71,7 @@ export function buildAccessTokenClaims(input: AccessTokenInput, jti: string = ne
   return claims;
 }
 
-const encoder = new TextEncoder();
-
-/**
- * RFC 9068 §2.1: the header says typ "at+jwt" so an access token is never taken for an ID token.
- * The claims are already built and checked by buildAccessTokenClaims, so this signs their JSON
- * with jose's CompactSign directly; SignJWT would clone and re-validate them on every token.
- */
+/** RFC 9068 §2.1: typ "at+jwt", so an access token is never taken for an ID token. */
 export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
-  return new CompactSign(encoder.encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-    .sign(key.privateKey);
+  return signJwt(claims, key, 'at+jwt');
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { CompactSign, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { SigningKey } from '../keys/keystore.js';
+import { signJwt } from './sign.js';
 
 /**
  * OIDC Core §3.1.3.6 / §3.3.2.11: at_hash and c_hash are the base64url of the left half of the
@@ -22,6 +23,11 @@ export interface IdTokenInput {
   accessToken?: string;
   code?: string;
   sessionId?: string;
+  /**
+   * The grant the sign-in created (a private claim `gid`, as access tokens carry): token
+   * exchange accepts an ID token only while that grant is alive (grants/token-exchange/).
+   */
+  grantId?: string;
 }
 
 /** Pure: the claims of an ID token (OIDC Core §2). */
@@ -38,13 +44,11 @@ export function buildIdTokenClaims(i: IdTokenInput): JWTPayload {
     ...(i.accessToken ? { at_hash: halfHash(i.accessToken) } : {}),
     ...(i.code ? { c_hash: halfHash(i.code) } : {}),
     ...(i.sessionId ? { sid: i.sessionId } : {}),
+    ...(i.grantId ? { gid: i.grantId } : {}),
   };
 }
 
-const encoder = new TextEncoder();
-
+/** OIDC Core §2: an ID token, typ "JWT" (never accepted where an access token is expected). */
 export function signIdToken(claims: JWTPayload, key: SigningKey): Promise<string> {
-  return new CompactSign(encoder.encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-    .sign(key.privateKey);
+  return signJwt(claims, key, 'JWT');
 }

@@ -48,9 +48,20 @@ describe('token exchange (RFC 8693) with openid-client', () => {
           {
             client_id: 'gateway',
             ...secret,
-            grant_types: [TOKEN_EXCHANGE],
+            grant_types: [TOKEN_EXCHANGE, 'client_credentials'],
             scope: 'api:read api:write other:read',
             audiences: [API, OTHER_API],
+            // Besides its own tokens, the actors it may present (RFC 8693 §2.1).
+            token_exchange_actors: ['actor-svc', 'impersonator'],
+          },
+          {
+            // Registered for API only: tokens meant for OTHER_API are not its to exchange.
+            client_id: 'api-gateway',
+            ...secret,
+            grant_types: [TOKEN_EXCHANGE],
+            scope: 'api:read other:read',
+            audiences: [API],
+            token_exchange_impersonation: true,
           },
           {
             client_id: 'impersonator',
@@ -425,6 +436,87 @@ describe('token exchange (RFC 8693) with openid-client', () => {
     );
   });
 
+  it('the actor is the calling client or a party its policy names, never the subject (RFC 8693 §2.1)', async () => {
+    const subject = await aliceToken('api:read');
+    // The README's shape: the gateway's own token as the actor.
+    const own = await exchange('gateway', {
+      subject_token: subject,
+      subject_token_type: AT,
+      actor_token: await serviceToken('gateway'),
+      actor_token_type: AT,
+      resource: API,
+    });
+    assert.equal(own.status, 200, JSON.stringify(own.body));
+    assert.deepEqual((await verify(own.body.access_token)).payload.act, { sub: 'gateway' });
+
+    // The attack: the subject token as its own actor turns impersonation into "delegation".
+    expectError(
+      await exchange('gateway', {
+        subject_token: subject,
+        subject_token_type: AT,
+        actor_token: subject,
+        actor_token_type: AT,
+        resource: API,
+      }),
+      'invalid_request',
+      /actor_token is the subject_token itself/,
+    );
+    // Another token of the same user is no better.
+    expectError(
+      await exchange('gateway', {
+        subject_token: subject,
+        subject_token_type: AT,
+        actor_token: await aliceToken('api:read'),
+        actor_token_type: AT,
+        resource: API,
+      }),
+      'invalid_request',
+      new RegExp(`actor_token represents the subject itself \\("${aliceId}"\\)`),
+    );
+    // A trusted issuer's JWT for the same user, as the actor of a client that lists nobody.
+    expectError(
+      await exchange('gateway', {
+        subject_token: subject,
+        subject_token_type: AT,
+        actor_token: await partnerJwt(),
+        actor_token_type: JWT,
+        resource: API,
+      }),
+      'invalid_request',
+      /actor_token represents the subject itself/,
+    );
+    // A third party's token, presented by a client whose policy does not name it.
+    expectError(
+      await exchange('api-gateway', {
+        subject_token: subject,
+        subject_token_type: AT,
+        actor_token: await serviceToken('actor-svc'),
+        actor_token_type: AT,
+        resource: API,
+      }),
+      'invalid_request',
+      /actor_token represents "actor-svc", who is neither the calling client "api-gateway" nor a party its policy names \(it has no token_exchange_actors\)/,
+    );
+  });
+
+  it('a subject token meant for an audience the client is not registered for, and not issued to it, is refused (RFC 8693 §1.1)', async () => {
+    // minter obtains Alice's token for OTHER_API; api-gateway is registered for API only.
+    const res = await postForm(
+      `${server.url}/token`,
+      { grant_type: JWT_BEARER, assertion: await partnerJwt(), scope: 'other:read', resource: OTHER_API },
+      { authorization: basicAuth('minter', SECRET) },
+    );
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    expectError(
+      await exchange('api-gateway', { subject_token: res.body.access_token, subject_token_type: AT, resource: API }),
+      'invalid_request',
+      /subject_token is for "https:\/\/other\.example\.com", none of which client "api-gateway" is registered for, and was not issued to it/,
+    );
+    // The same kind of token for API is its to exchange.
+    const ok = await exchange('api-gateway', { subject_token: await aliceToken('api:read'), subject_token_type: AT, resource: API });
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
   it('a JWT from a trusted issuer as subject_token: sub mapped, scope bounded, used once, only by its clients', async () => {
     const jwt = await partnerJwt({ scope: 'api:read other:read' });
     const tokens = await oidc.genericGrantRequest(await configFor('impersonator'), TOKEN_EXCHANGE, {
@@ -509,16 +601,18 @@ describe('token exchange (RFC 8693) with openid-client', () => {
       accessToken = tokens.access_token;
     });
 
-    it('a client exchanges its own ID token; another client may not', async () => {
+    it('a client exchanges its own ID token, for a token with no scope; another client may not', async () => {
       const tokens = await oidc.genericGrantRequest(await configFor('web'), TOKEN_EXCHANGE, {
         subject_token: idToken,
         subject_token_type: ID,
         resource: API,
-        scope: 'api:read',
       });
       const { payload } = await verify(tokens.access_token);
       assert.equal(payload.sub, aliceId);
       assert.equal(payload.client_id, 'web');
+      assert.equal(payload.scope, undefined, 'an ID token grants no scope');
+      assert.equal(tokens.scope, undefined);
+      assert.equal(payload.gid, decodeJwt(idToken).gid, "the ID token's grant");
       assert.ok(payload.exp! <= decodeJwt(idToken).exp!);
       expectError(
         await exchange('impersonator', { subject_token: idToken, subject_token_type: ID, resource: API }),
@@ -542,6 +636,36 @@ describe('token exchange (RFC 8693) with openid-client', () => {
       );
     });
 
+    it('an ID token grants no API scope: a scope-bearing exchange of one is refused (OIDC Core §2, RFC 8693 §5)', async () => {
+      // Alice consented to "openid profile api:read" for web; her ID token still authorizes nothing.
+      for (const extra of [{}, { requested_token_type: JWT }]) {
+        expectError(
+          await exchange('web', { subject_token: idToken, subject_token_type: ID, resource: API, scope: 'api:read', ...extra }),
+          'invalid_scope',
+          /an ID token grants no scope/,
+        );
+      }
+      expectError(
+        await exchange('web', { subject_token: idToken, subject_token_type: ID, scope: 'openid' }),
+        'invalid_scope',
+        /an ID token grants no scope/,
+      );
+    });
+
+    it('an ID token is no actor', async () => {
+      expectError(
+        await exchange('web', {
+          subject_token: accessToken,
+          subject_token_type: AT,
+          actor_token: idToken,
+          actor_token_type: ID,
+          resource: API,
+        }),
+        'invalid_request',
+        /actor_token_type urn:ietf:params:oauth:token-type:id_token is not accepted/,
+      );
+    });
+
     it('the exchanged token carries the grant id: revoking the grant revokes it too', async () => {
       const res = await exchange('gateway', {
         subject_token: accessToken,
@@ -558,8 +682,17 @@ describe('token exchange (RFC 8693) with openid-client', () => {
       assert.equal(decodeJwt(exchanged).gid, gid);
       const gateway = await configFor('gateway');
       assert.equal((await oidc.tokenIntrospection(gateway, exchanged)).active, true);
+      const fromIdToken = await exchange('web', { subject_token: idToken, subject_token_type: ID, resource: API });
+      assert.equal(fromIdToken.status, 200, JSON.stringify(fromIdToken.body));
+      assert.equal(decodeJwt(fromIdToken.body.access_token).gid, gid);
       await server.ctx.repos.grants.revoke(gid, new Date());
       assert.deepEqual(await oidc.tokenIntrospection(gateway, exchanged), { active: false });
+      assert.deepEqual(await oidc.tokenIntrospection(await configFor('web'), fromIdToken.body.access_token), { active: false });
+      expectError(
+        await exchange('web', { subject_token: idToken, subject_token_type: ID, resource: API }),
+        'invalid_request',
+        /subject_token has been revoked: the grant it was issued under/,
+      );
       expectError(
         await exchange('gateway', {
           subject_token: accessToken,

@@ -77,14 +77,27 @@ export function clientsRepository(db: Queryable) {
       return r.rowCount > 0;
     },
 
-    /** Deletes a client and revokes every grant it held (its refresh and access tokens die too). */
+    /**
+     * Deletes a client and everything a user gave it, in one statement: its grants (with them
+     * their codes and refresh tokens; access tokens carrying their ids stop introspecting),
+     * remembered consents, pending device codes and interactions, and leaves a tombstone
+     * (migration 011) so the stateless access tokens it already holds die too. Registering the
+     * same client_id again starts from nothing: no consent, grant or token comes back.
+     */
     async delete(clientId: string): Promise<boolean> {
-      const r = await db.query(
-        `WITH revoked AS (UPDATE grants SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL)
-         DELETE FROM clients WHERE client_id = $1`,
+      const r = await db.query<{ deleted: boolean }>(
+        `WITH gone AS (DELETE FROM clients WHERE client_id = $1 RETURNING client_id),
+         tombstone AS (
+           INSERT INTO deleted_clients (client_id, deleted_at) SELECT client_id, now() FROM gone
+           ON CONFLICT (client_id) DO UPDATE SET deleted_at = EXCLUDED.deleted_at),
+         consents AS (DELETE FROM consents WHERE client_id IN (SELECT client_id FROM gone)),
+         grants AS (DELETE FROM grants WHERE client_id IN (SELECT client_id FROM gone)),
+         device_codes AS (DELETE FROM device_codes WHERE client_id IN (SELECT client_id FROM gone)),
+         interactions AS (DELETE FROM interactions WHERE client_id IN (SELECT client_id FROM gone))
+         SELECT EXISTS (SELECT 1 FROM gone) AS deleted`,
         [clientId],
       );
-      return r.rowCount > 0;
+      return r.rows[0]?.deleted === true;
     },
   };
 }
