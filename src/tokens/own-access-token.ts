@@ -39,6 +39,7 @@ export interface AccessTokenVerifierDeps {
       jti: string | undefined;
       grantId: string | undefined;
       clientId: string;
+      subject: string;
       issuedAt: number;
     }): Promise<AccessTokenStatus>;
   };
@@ -61,6 +62,7 @@ export async function verifyOwnAccessToken(token: string, deps: AccessTokenVerif
     jti: claims.jti,
     grantId: claims.gid,
     clientId: claims.client_id,
+    subject: claims.sub,
     issuedAt: claims.iat,
   });
   return status === 'live' ? { live: true, claims } : { live: false, reason: status };

@@ -124,9 +124,12 @@ describe('revoking consent and deleting a client end every token they gave (tomb
     const svcToken = await serviceToken();
     const exchanged = await exchange('gateway', { subject_token: tokens.access_token, subject_token_type: AT });
     assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+    // The service impersonated by another client: the token is the gateway's, its subject is svc.
+    const asService = await exchange('gateway', { subject_token: svcToken, subject_token_type: AT });
+    assert.equal(asService.status, 200, JSON.stringify(asService.body));
     const userinfo = () => fetch(`${url()}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal((await userinfo()).status, 200);
-    for (const t of [tokens.access_token, svcToken, exchanged.body.access_token as string]) {
+    for (const t of [tokens.access_token, svcToken, exchanged.body.access_token as string, asService.body.access_token as string]) {
       assert.equal((await introspect('gateway', t)).active, true);
     }
 
@@ -136,7 +139,7 @@ describe('revoking consent and deleting a client end every token they gave (tomb
 
     const dead = async () => {
       // Introspection, by the API's client, which may see every token for API (RFC 7662 §4).
-      for (const t of [tokens.access_token, svcToken, exchanged.body.access_token as string]) {
+      for (const t of [tokens.access_token, svcToken, exchanged.body.access_token as string, asService.body.access_token as string]) {
         assert.deepEqual(await introspect('gateway', t), { active: false });
       }
       const info = await userinfo();

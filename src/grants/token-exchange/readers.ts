@@ -77,6 +77,7 @@ export async function ownIdToken(token: string, client: ClientRecord, deps: Gran
     jti: undefined,
     grantId: p.gid,
     clientId: client.clientId,
+    subject: p.sub,
     issuedAt: p.iat,
   });
   if (status === 'revoked') throw bad("has been revoked: the grant it was issued under (the user's sign-in to this client) was revoked");
