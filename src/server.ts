@@ -24,7 +24,9 @@ import { corsEndpoints } from './endpoints/cors.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
 import { deviceEndpoint } from './endpoints/device.js';
 import { endpointUrl } from './endpoints/paths.js';
+import { RecentRotations } from './grants/recent-rotations.js';
 import type { GrantDeps } from './grants/types.js';
+import { transactionOn } from './store/transaction.js';
 import { GRANTS, type GrantTable } from './grants/index.js';
 import type { InteractionDeps } from './interaction/deps.js';
 
@@ -72,6 +74,9 @@ function grantDeps(ctx: AppContext): GrantDeps {
     refreshTokenRotation: config.refreshTokenRotation,
     refreshTokenGrace: config.refreshTokenGrace,
     deviceCodes: ctx.repos.deviceCodes,
+    transaction: transactionOn(ctx.db),
+    recentRotations: new RecentRotations(),
+    events: ctx.events,
     trust: ctx.trust,
   };
 }

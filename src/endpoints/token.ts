@@ -6,6 +6,7 @@ import { ENDPOINT_PATHS } from './paths.js';
 import { findGrant, type GrantTable } from '../grants/index.js';
 import { clientTypeOf } from '../grants/types.js';
 import { parseParams } from '../oauth/params.js';
+import { arrivalMark } from '../grants/recent-rotations.js';
 import type { GrantDeps } from '../grants/types.js';
 import { invalidRequest, unauthorizedClient } from '../oauth/errors.js';
 import { clientAuthInput, formParams, NO_STORE } from './form.js';
@@ -26,7 +27,9 @@ export interface TokenEndpointOptions {
  */
 export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, ctx, done) => {
   app.post(ENDPOINT_PATHS.token, async (req, reply) => {
-    const receivedAt = ctx.clock.now();
+    // When the server began routing this request (Fastify starts reply.elapsedTime then, before the
+    // body is read), on this process's monotonic clock: the refresh grant orders it against rotations.
+    const arrival = arrivalMark() - reply.elapsedTime;
     const params = formParams(req);
     const grantType = params.grant_type;
     if (Array.isArray(grantType)) throw invalidRequest('the "grant_type" parameter is repeated; send it once');
@@ -42,7 +45,7 @@ export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, 
     if (!grant.clientTypes.includes(clientTypeOf(client))) {
       throw unauthorizedClient(`the ${grantType} grant needs an authenticated client; "${client.clientId}" is a public client`);
     }
-    const response = await grant.handle({ client, params: parseParams(grant.parameters, params), receivedAt }, ctx.grantDeps);
+    const response = await grant.handle({ client, params: parseParams(grant.parameters, params), arrival, ip: req.ip }, ctx.grantDeps);
     ctx.metrics.tokensIssued.inc({ grant_type: grantType });
     return reply.headers(NO_STORE).send(response);
   });

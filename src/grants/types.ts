@@ -9,6 +9,9 @@ import type { GrantsRepository } from '../store/repositories/grants.js';
 import type { TrustDeps } from '../trust/types.js';
 import type { RefreshTokensRepository } from '../store/repositories/refresh-tokens.js';
 import type { DeviceCodesRepository } from '../store/repositories/device-codes.js';
+import type { SecurityEvents } from '../observability/security-events.js';
+import type { Transaction } from '../store/transaction.js';
+import type { ArrivalMark, RecentRotations } from './recent-rotations.js';
 
 /** RFC 6749 §5.1 successful token response (plus the members later grants add). */
 export interface TokenResponse {
@@ -38,6 +41,12 @@ export interface GrantDeps {
   refreshTokenRotation: boolean;
   refreshTokenGrace: number;
   deviceCodes: DeviceCodesRepository;
+  /** Runs writes that must happen together in one transaction (src/store/transaction.ts). */
+  transaction: Transaction;
+  /** The refresh rotations this process committed, to tell concurrent requests from replays. */
+  recentRotations: RecentRotations;
+  /** Security events (refresh token reuse, code replay): one log line each. */
+  events: SecurityEvents;
   /** JWT-bearer and token exchange: trusted issuers, replay, revocations, users. */
   trust: TrustDeps;
 }
@@ -46,8 +55,10 @@ export interface GrantRequest<P = FormParams> {
   client: ClientRecord;
   /** The parameters, parsed by the grant's own schema (its descriptor's `parameters`). */
   params: P;
-  /** When the request reached the endpoint (ms), to tell concurrent requests from replays. */
-  receivedAt: number;
+  /** When the request reached the endpoint, on this process's monotonic clock (recent-rotations.ts). */
+  arrival: ArrivalMark;
+  /** The caller's address as the server sees it (after TRUST_PROXY), for security events. */
+  ip?: string;
 }
 
 /**

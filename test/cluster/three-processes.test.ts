@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
+import pg from 'pg';
 import { SignJWT, decodeProtectedHeader } from 'jose';
 import { clientKeyPair, type ClientKeys } from '../helpers/fixtures.js';
 import { startProcess, stopProcess, type LatchkeyProcess } from '../helpers/process.js';
@@ -20,6 +21,7 @@ import { keysRepository } from '../../src/store/repositories/keys.js';
 import { rotateSigningKeys } from '../../src/keys/keystore.js';
 import { deriveSecrets } from '../../src/keys/secret.js';
 import { systemClock } from '../../src/clock.js';
+import { hashToken } from '../../src/tokens/opaque.js';
 
 const API = 'https://api.example.com';
 const CB = 'http://127.0.0.1:8080/cb';
@@ -143,27 +145,68 @@ describe(
       assert.equal(results.filter((r) => r.status === 200).length, 1);
     });
 
-    it('N concurrent refreshes of one token across processes mint one successor', async () => {
+    async function refreshTokenVia(via: number): Promise<string> {
       const { code: c, verifier } = await code();
       const t = await postForm(
-        `${urls[1]}/token`,
+        `${urls[via]}/token`,
         { grant_type: 'authorization_code', code: c, redirect_uri: CB, code_verifier: verifier },
         { authorization: basicAuth('web', SECRET) },
       );
-      const rt = t.body.refresh_token as string;
-      const results = await Promise.all(
-        Array.from({ length: 21 }, (_, i) =>
-          postForm(`${urls[i % 3]}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basicAuth('web', SECRET) }),
-        ),
-      );
+      return t.body.refresh_token as string;
+    }
+    const refreshAt = (via: number, rt: string) =>
+      postForm(`${urls[via]}/token`, { grant_type: 'refresh_token', refresh_token: rt }, { authorization: basicAuth('web', SECRET) });
+
+    it('N refreshes of one token that all reach the database before the rotation commits, across processes: one successor, nothing revoked', async () => {
+      const rt = await refreshTokenVia(1);
+      // Hold the token's row, as a rotation in flight does, until every request is waiting for it:
+      // then all of them provably arrived before the rotation that wins commits.
+      const holder = new pg.Client({ connectionString: db.env.DATABASE_URL });
+      // Watched from another session: inside a transaction pg_stat_activity is a snapshot.
+      const watcher = new pg.Client({ connectionString: db.env.DATABASE_URL });
+      await holder.connect();
+      await watcher.connect();
+      let results: Awaited<ReturnType<typeof refreshAt>>[];
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(rt)]);
+        const sent = Promise.all(Array.from({ length: 21 }, (_, i) => refreshAt(i % 3, rt)));
+        await waitUntil('21 refreshes wait for the row', async () => {
+          const r = await watcher.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%refresh_tokens%'",
+          );
+          return Number(r.rows[0]!.n) >= 21;
+        });
+        await holder.query('ROLLBACK');
+        results = await sent;
+      } finally {
+        await holder.end();
+        await watcher.end();
+      }
       const ok = results.filter((r) => r.status === 200);
-      assert.equal(ok.length, 1);
-      const next = await postForm(
-        `${urls[2]}/token`,
-        { grant_type: 'refresh_token', refresh_token: ok[0]!.body.refresh_token },
-        { authorization: basicAuth('web', SECRET) },
-      );
+      assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.body.error_description ?? 'ok')));
+      for (const r of results.filter((x) => x.status !== 200)) assert.match(r.body.error_description, /concurrent request/);
+      const next = await refreshAt(2, ok[0]!.body.refresh_token);
       assert.equal(next.status, 200, 'nothing was revoked by the race');
+    });
+
+    it('a replay at another process after the rotation committed revokes the grant, and is logged (issue 11 items 6, 34)', async () => {
+      const rt = await refreshTokenVia(0);
+      const rotated = await refreshAt(0, rt);
+      assert.equal(rotated.status, 200);
+      const replay = await refreshAt(1, rt);
+      assert.match(replay.body.error_description, /already used.*every token of this grant is now revoked/);
+      assert.equal((await refreshAt(2, rotated.body.refresh_token)).body.error, 'invalid_grant', 'the successor died with the grant');
+      await procs[1]!.waitFor(/"event":"refresh_token\.reuse"/);
+      const line = procs[1]!
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"event":"refresh_token.reuse"'))!;
+      const event = JSON.parse(line) as Record<string, unknown>;
+      assert.equal(event.client_id, 'web');
+      assert.equal(typeof event.grant_id, 'string');
+      assert.equal(typeof event.user_id, 'string');
+      assert.ok(!line.includes(rt) && !line.includes(rotated.body.refresh_token as string), 'no token in the log');
     });
 
     it('a replayed client assertion jti is refused by every process', async () => {
@@ -221,6 +264,43 @@ describe(
       assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
       await new Promise((res) => setTimeout(res, 6500));
       assert.equal((await poll(1)).body.error, 'invalid_grant', 'used once, in total');
+    });
+
+    it('a device poller that restarts at the first interval after a slow_down gets its tokens, polling any process (issue 11 item 5)', async () => {
+      const start = await postForm(`${urls[0]}/device_authorization`, { client_id: 'tv', scope: 'openid' });
+      const poll = (i: number) =>
+        postForm(`${urls[i % 3]}/token`, { grant_type: DEVICE_GRANT, device_code: start.body.device_code, client_id: 'tv' });
+      assert.equal((await poll(0)).body.error, 'authorization_pending');
+      assert.equal((await poll(1)).body.error, 'slow_down');
+      const ua = new UserAgent();
+      let html = await (await ua.get(`${urls[2]}/device`)).text();
+      let r = await ua.follow(
+        await ua.post(formAction(html, urls[2]!), { user_code: start.body.user_code, csrf: hiddenField(html, 'csrf') }),
+        issuer,
+      );
+      html = await r.text();
+      if (html.includes('name="password"')) {
+        r = await ua.follow(
+          await ua.post(formAction(html, urls[2]!), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') }),
+          issuer,
+        );
+        html = await r.text();
+      }
+      r = await ua.post(formAction(html, urls[2]!), { decision: 'allow', csrf: hiddenField(html, 'csrf') });
+      assert.match(await r.text(), /Device connected/);
+      // The poller restarted and keeps the interval of the device authorization response (1 s
+      // here): pacing is the poller's own, so it waits in real time, as a device does.
+      const answers: string[] = [];
+      for (let i = 0; i < 15 && !answers.includes('tokens'); i++) {
+        await new Promise((res) => setTimeout(res, (start.body.interval as number) * 1000));
+        const p = await poll(i);
+        answers.push(p.status === 200 ? 'tokens' : p.body.error);
+      }
+      assert.ok(answers.includes('tokens'), answers.join(', '));
+      assert.deepEqual(
+        answers.filter((a) => a !== 'slow_down' && a !== 'tokens'),
+        [],
+      );
     });
 
     it('the sign-in throttle holds in total, not per process', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt } from 'jose';
 import { ManualClock } from '../../src/clock.js';
+import { collectSecurityEvents } from '../../src/observability/security-events.js';
 import { postForm, startServer, type TestServer } from '../helpers/server.js';
 import { basicAuth } from '../support/basic-auth.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -22,10 +23,12 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
   let web: oidc.Configuration;
   let spa: oidc.Configuration;
   const clock = new ManualClock();
+  const events = collectSecurityEvents();
 
   before(async () => {
     server = await startServer({
       clock,
+      events,
       env: { LOGIN_FAILURE_LIMIT_ACCOUNT: '3' },
       bootstrap: {
         resources: [{ identifier: API, scopes: ['api:read', 'api:write'] }],
@@ -298,6 +301,39 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     assert.equal(replay.body.error, 'invalid_grant');
     assert.match(replay.body.error_description, /already been used/);
     assert.equal((await oidc.tokenIntrospection(web, tokens.access_token)).active, false);
+    // Item 34: the replay is a security event, with identifiers only.
+    const grantId = decodeJwt(tokens.access_token).gid;
+    const event = events.events.find((e) => e.type === 'authorization_code.replay' && e.details?.grant_id === grantId);
+    assert.ok(event, `an authorization_code.replay event for the grant: ${JSON.stringify(events.events)}`);
+    assert.equal(event.clientId, 'web');
+    assert.equal(event.details?.grant_revoked, true);
+    assert.doesNotMatch(JSON.stringify(event), new RegExp(cb.searchParams.get('code')!), 'never the code itself');
+  });
+
+  it('a code whose exchange was refused says so on retry, not that tokens were revoked (issue 11 item 29)', async () => {
+    for (const [first, because] of [
+      [{ redirect_uri: 'http://127.0.0.1:8080/elsewhere' }, /redirect_uri did not match/],
+      [{ redirect_uri: CB, code_verifier: 'x'.repeat(43) }, /code_verifier/],
+    ] as const) {
+      const a = await authUrl(web);
+      const code = new URL(await signIn(new UserAgent(), a.url)).searchParams.get('code')!;
+      const send = (extra: Record<string, string>) =>
+        postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, ...extra }, { authorization: basicAuth('web', SECRET) });
+      const refused = await send({ code_verifier: a.verifier, ...first });
+      assert.equal(refused.body.error, 'invalid_grant');
+      const before = events.events.length;
+      const retry = await send({ redirect_uri: CB, code_verifier: a.verifier });
+      assert.equal(retry.status, 400);
+      assert.equal(retry.body.error, 'invalid_grant');
+      assert.match(retry.body.error_description, /already been used by a token request that was refused/);
+      assert.match(retry.body.error_description, because);
+      assert.match(retry.body.error_description, /no token was issued from it/);
+      assert.doesNotMatch(retry.body.error_description, /revoked/);
+      assert.match(retry.body.error_description, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, 'RFC 6749 §5.2 characters only');
+      const replay = events.events.slice(before).find((e) => e.type === 'authorization_code.replay');
+      assert.equal(replay?.details?.first_exchange, 'refused');
+      assert.equal(replay.details.grant_revoked, false);
+    }
   });
 
   it('two concurrent redemptions: exactly one succeeds', async () => {

@@ -122,6 +122,45 @@ describe('device authorization grant (RFC 8628)', () => {
     assert.equal((await poll(body.device_code)).body.error, 'authorization_pending');
   });
 
+  it('a poller that restarts with the interval of the device authorization response after one slow_down still gets its tokens (issue 11 item 5)', async () => {
+    const da = await start();
+    const interval = da.body.interval as number;
+    assert.equal((await poll(da.body.device_code)).body.error, 'authorization_pending');
+    clock.advance(1);
+    assert.equal((await poll(da.body.device_code)).body.error, 'slow_down');
+    await approve(da.body.user_code);
+    // It restarts, and keeps polling every `interval` seconds as the response first said.
+    const answers: string[] = [];
+    for (let i = 0; i < 12 && !answers.includes('tokens'); i++) {
+      clock.advance(interval);
+      const r = await poll(da.body.device_code);
+      answers.push(r.status === 200 ? 'tokens' : r.body.error);
+      if (r.status === 200) assert.ok(r.body.access_token && r.body.refresh_token);
+    }
+    assert.ok(answers.includes('tokens'), `the approved code reached the poller: ${answers.join(', ')}`);
+    assert.deepEqual(
+      answers.filter((a) => a !== 'slow_down' && a !== 'tokens'),
+      [],
+    );
+  });
+
+  it('a client that waits the interval it was last told is answered normally, however many fast polls it sent', async () => {
+    const { body } = await start();
+    assert.equal((await poll(body.device_code)).body.error, 'authorization_pending');
+    let told = body.interval as number;
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      const fast = await poll(body.device_code);
+      assert.equal(fast.body.error, 'slow_down');
+      told = Number(/wait at least (\d+) seconds/.exec(fast.body.error_description)![1]);
+    }
+    assert.equal(told, 10, 'the interval rose by 5 s once, not once per fast poll');
+    clock.advance(told);
+    assert.equal((await poll(body.device_code)).body.error, 'authorization_pending');
+    clock.advance(told);
+    assert.equal((await poll(body.device_code)).body.error, 'authorization_pending', 'and keeps being answered at that interval');
+  });
+
   it('deny: access_denied', async () => {
     const { body } = await start();
     const done = await approve(body.user_code, 'deny');

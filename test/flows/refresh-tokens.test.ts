@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ManualClock } from '../../src/clock.js';
+import { collectSecurityEvents } from '../../src/observability/security-events.js';
+import { hashToken } from '../../src/tokens/opaque.js';
+import { waitUntil } from '../helpers/wait.js';
 import { rotateSigningKeys } from '../../src/keys/keystore.js';
 import { purgeExpired } from '../../src/store/cleanup.js';
 import { pkceAuthorizationUrl } from '../helpers/oidc.js';
@@ -81,13 +84,51 @@ const refresh = (server: TestServer, token: string, extra: Record<string, string
     { authorization: basicAuth(client, SECRET) },
   );
 
+/**
+ * Makes `n` refreshes of one token truly concurrent: the token's row is held (FOR UPDATE, as a
+ * rotation in flight holds it) until all `n` requests have reached the server, then let go. On
+ * PGlite the held transaction makes every statement wait; on PostgreSQL the rotating statements
+ * wait for the row.
+ */
+async function concurrently<T>(server: TestServer, refreshToken: string, n: number, send: (i: number) => Promise<T>): Promise<T[]> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const held = server.ctx.db.transaction(async (tx) => {
+    await tx.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(refreshToken)]);
+    locked();
+    await released;
+  });
+  await isLocked;
+  let arrived = 0;
+  const onRequest = () => arrived++;
+  server.app.server.on('request', onRequest);
+  try {
+    const results = Promise.all(Array.from({ length: n }, (_, i) => send(i)));
+    await waitUntil(`${n} requests reached the server`, () => arrived >= n);
+    release();
+    await held;
+    return await results;
+  } finally {
+    release();
+    server.app.server.off('request', onRequest);
+  }
+}
+
 describe('refresh tokens', () => {
   const clock = new ManualClock();
+  const events = collectSecurityEvents();
   let server: TestServer;
   let web: oidc.Configuration;
 
   before(async () => {
-    server = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '7200' } });
+    server = await startServer({
+      clock,
+      events,
+      bootstrap,
+      env: { REFRESH_TOKEN_IDLE_TTL: '3600', REFRESH_TOKEN_ABSOLUTE_TTL: '7200' },
+    });
     web = await oidc.discovery(new URL(server.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
   });
   after(() => server.close());
@@ -123,13 +164,46 @@ describe('refresh tokens', () => {
     assert.equal((await oidc.tokenIntrospection(web, t.access_token)).active, false);
   });
 
-  it('20 concurrent refreshes of one token mint exactly one successor and revoke nothing', async () => {
+  it('20 refreshes of one token that all arrive before the rotation commits: one successor, the rest refused, nothing revoked', async () => {
     const t = await tokensFor(server, web);
-    const results = await Promise.all(Array.from({ length: 20 }, () => refresh(server, t.refresh_token!)));
+    const results = await concurrently(server, t.refresh_token!, 20, () => refresh(server, t.refresh_token!));
     const ok = results.filter((r) => r.status === 200);
-    assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.body.error ?? 'ok')));
-    for (const r of results.filter((x) => x.status !== 200)) assert.equal(r.body.error, 'invalid_grant');
+    assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.body.error_description ?? 'ok')));
+    for (const r of results.filter((x) => x.status !== 200)) {
+      assert.equal(r.body.error, 'invalid_grant');
+      assert.match(r.body.error_description, /concurrent request/);
+    }
+    const grantId = decodeJwt(ok[0]!.body.access_token).gid;
+    assert.equal(events.events.filter((e) => e.details?.grant_id === grantId).length, 0, 'no reuse was reported');
     assert.equal((await refresh(server, ok[0]!.body.refresh_token)).status, 200, 'the family is healthy');
+  });
+
+  it('a replay 100 ms after the rotation committed is reuse: the family is revoked, with no time tolerance (issue 11 item 6)', async () => {
+    const t = await tokensFor(server, web);
+    const rotated = await refresh(server, t.refresh_token!);
+    assert.equal(rotated.status, 200);
+    clock.advance(0.1);
+    const replay = await refresh(server, t.refresh_token!);
+    assert.equal(replay.body.error, 'invalid_grant');
+    assert.match(replay.body.error_description, /already used.*every token of this grant is now revoked/);
+    assert.equal((await refresh(server, rotated.body.refresh_token)).body.error, 'invalid_grant', 'the successor died with the family');
+    assert.equal((await oidc.tokenIntrospection(web, rotated.body.access_token)).active, false);
+    // Item 34: one security event, identifiers only.
+    const grantId = decodeJwt(rotated.body.access_token).gid;
+    const reuse = events.events.filter((e) => e.type === 'refresh_token.reuse' && e.details?.grant_id === grantId);
+    assert.equal(reuse.length, 1);
+    assert.equal(reuse[0]!.clientId, 'web');
+    assert.equal(reuse[0]!.userId, t.claims()!.sub);
+    assert.doesNotMatch(JSON.stringify(reuse[0]), new RegExp(`${t.refresh_token!}|${rotated.body.refresh_token}`), 'never a token');
+  });
+
+  it('the same replay sent without waiting, right after the response, is reuse too', async () => {
+    const t = await tokensFor(server, web);
+    const rotated = await refresh(server, t.refresh_token!);
+    assert.equal(rotated.status, 200);
+    const replay = await refresh(server, t.refresh_token!);
+    assert.match(replay.body.error_description, /already used/);
+    assert.equal((await refresh(server, rotated.body.refresh_token)).body.error, 'invalid_grant');
   });
 
   it('scope and resource may only narrow', async () => {
@@ -258,6 +332,7 @@ describe('refresh tokens', () => {
 
 describe('refresh tokens: confidential clients without rotation, and the grace window', () => {
   const clock = new ManualClock();
+  const events = collectSecurityEvents();
   let noRotation: TestServer;
   let grace: TestServer;
   let webNo: oidc.Configuration;
@@ -265,7 +340,7 @@ describe('refresh tokens: confidential clients without rotation, and the grace w
 
   before(async () => {
     noRotation = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_ROTATION: 'false' } });
-    grace = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_GRACE: '30' } });
+    grace = await startServer({ clock, events, bootstrap, env: { REFRESH_TOKEN_GRACE: '30' } });
     webNo = await oidc.discovery(new URL(noRotation.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
     webGrace = await oidc.discovery(new URL(grace.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
   });
@@ -288,13 +363,57 @@ describe('refresh tokens: confidential clients without rotation, and the grace w
     clock.advance(5);
     const retry = await refresh(grace, t.refresh_token!);
     assert.equal(retry.status, 200, JSON.stringify(retry.body));
-    assert.equal((await refresh(grace, lost.body.refresh_token)).body.error, 'invalid_grant', 'the lost successor was replaced');
+    assert.equal((await oidc.tokenIntrospection(webGrace, lost.body.refresh_token)).active, false, 'the lost successor was replaced');
     const next = await refresh(grace, retry.body.refresh_token);
-    assert.equal(next.status, 200);
+    assert.equal(next.status, 200, JSON.stringify(next.body));
     clock.advance(60);
     const late = await refresh(grace, t.refresh_token!);
     assert.match(late.body.error_description, /already used/);
     assert.equal((await refresh(grace, next.body.refresh_token)).body.error, 'invalid_grant', 'family revoked');
+  });
+
+  it('grace on: a retry after the successor was used is reuse, even inside the window', async () => {
+    const t = await tokensFor(grace, webGrace);
+    const t2 = await refresh(grace, t.refresh_token!);
+    const t3 = await refresh(grace, t2.body.refresh_token);
+    assert.equal(t3.status, 200);
+    clock.advance(1);
+    assert.match((await refresh(grace, t.refresh_token!)).body.error_description, /already used/);
+    assert.equal((await refresh(grace, t3.body.refresh_token)).body.error, 'invalid_grant', 'family revoked');
+  });
+
+  it('grace does not hand the family over: the victim presenting its replaced successor revokes the whole grant (issue 11 item 7)', async () => {
+    const stolen = await tokensFor(grace, webGrace);
+    // The victim refreshes and keeps its successor.
+    const victim = await refresh(grace, stolen.refresh_token!);
+    assert.equal(victim.status, 200);
+    // The attacker replays the stolen token inside the window: the unused successor is re-issued to it.
+    clock.advance(5);
+    const attacker = await refresh(grace, stolen.refresh_token!);
+    assert.equal(attacker.status, 200, JSON.stringify(attacker.body));
+    // The victim then uses its copy: the family moved away from it, so the whole grant dies.
+    clock.advance(5);
+    const victimNext = await refresh(grace, victim.body.refresh_token);
+    assert.equal(victimNext.body.error, 'invalid_grant');
+    assert.match(victimNext.body.error_description, /already used.*every token of this grant is now revoked/);
+    const dead = await refresh(grace, attacker.body.refresh_token);
+    assert.equal(dead.body.error, 'invalid_grant', "the attacker's token is dead");
+    assert.match(dead.body.error_description, /revoked/);
+    assert.equal((await oidc.tokenIntrospection(webGrace, attacker.body.access_token)).active, false);
+    const grantId = decodeJwt(attacker.body.access_token).gid;
+    const reuse = events.events.find((e) => e.type === 'refresh_token.reuse' && e.details?.grant_id === grantId);
+    assert.equal(reuse?.details?.token, 'replaced');
+  });
+
+  it('grace on: retries that arrive before the re-issue commits get one new successor between them', async () => {
+    const t = await tokensFor(grace, webGrace);
+    await refresh(grace, t.refresh_token!); // lost
+    clock.advance(2);
+    const results = await concurrently(grace, t.refresh_token!, 6, () => refresh(grace, t.refresh_token!));
+    const ok = results.filter((r) => r.status === 200);
+    assert.equal(ok.length, 1, JSON.stringify(results.map((r) => r.body.error_description ?? 'ok')));
+    for (const r of results.filter((x) => x.status !== 200)) assert.match(r.body.error_description, /concurrent request/);
+    assert.equal((await refresh(grace, ok[0]!.body.refresh_token)).status, 200, 'the family is healthy');
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../db.js';
+import type { Queryable } from '../db.js';
 
 export interface RefreshToken {
   tokenHash: string;
@@ -11,9 +11,66 @@ export interface RefreshToken {
   nonce: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** Set, once, by the refresh that rotated this token out; `successorHash` is what replaced it. */
   rotatedAt: Date | null;
   successorHash: string | null;
   revokedAt: Date | null;
+  /** Set when a retry of its predecessor inside REFRESH_TOKEN_GRACE replaced it before it was used. */
+  replacedAt: Date | null;
+}
+
+/** A refresh token with the state of its grant (the family): what the refresh policy decides from. */
+export interface RefreshTokenState extends RefreshToken {
+  grantRevoked: boolean;
+  grantExpiresAt: Date;
+}
+
+export type NewRefreshToken = Omit<RefreshToken, 'rotatedAt' | 'successorHash' | 'revokedAt' | 'replacedAt'>;
+
+/** What `rotate` did: rotated the token, or (having changed nothing) what it found. */
+export type RotateResult =
+  | { rotated: true; token: RefreshTokenState }
+  | {
+      rotated: false;
+      /**
+       * The token as the statement found it when it began, before waiting for any concurrent
+       * writer of the row: the committed state as of this request's arrival at the store.
+       */
+      atArrival: RefreshTokenState | undefined;
+    };
+
+/**
+ * Refresh tokens (RFC 6749 §6): one row per token, stored only as a hash, a family per grant.
+ *
+ * Contract (as fosite's storage interfaces state theirs):
+ * - The repository stores and fetches; it decides nothing about reuse, grace or concurrency
+ *   (src/grants/refresh-policy.ts does).
+ * - Every write that depends on a token's state is a compare-and-set in ONE statement: it changes
+ *   the row only if the row is still as the caller expects, and says whether it did. Of any
+ *   number of concurrent callers, in any number of processes, at most one succeeds.
+ * - A token is live when it is not rotated, replaced or revoked, not expired, and its grant is
+ *   neither revoked nor expired (`LIVE` below): `rotate` and `keep` write only live tokens.
+ * - `rotate` marks a live token rotated and writes its successor in the same statement: there is
+ *   never a rotated token without its successor.
+ * - Bound to a transaction (src/store/transaction.ts), each method takes part in it.
+ */
+export interface RefreshTokensRepository {
+  /** A new family: extends the grant to its absolute lifetime and writes the first token. */
+  startFamily(t: Omit<NewRefreshToken, 'expiresAt'>, grantExpiresAt: Date, idleSeconds: number): Promise<void>;
+  create(t: NewRefreshToken): Promise<void>;
+  /** The token with its grant's state, as committed when the statement began. */
+  find(tokenHash: string): Promise<RefreshTokenState | undefined>;
+  /**
+   * If the token is live and belongs to `clientId`: marks it rotated and writes its successor
+   * (same grant, scopes and resources; idle expiry `now + idleSeconds`, never past the grant's).
+   */
+  rotate(tokenHash: string, clientId: string, now: Date, successorHash: string, idleSeconds: number): Promise<RotateResult>;
+  /** If the token is live: restarts its idle expiry (rotation off). False if it was not live. */
+  keep(tokenHash: string, now: Date, idleSeconds: number): Promise<boolean>;
+  /** Points a rotated token at a new successor, if its successor is still `expectedSuccessorHash`. */
+  repointSuccessor(tokenHash: string, expectedSuccessorHash: string, successorHash: string): Promise<boolean>;
+  /** Marks a token replaced, if it has not been used (rotated), replaced or revoked. */
+  replaceIfUnused(tokenHash: string, now: Date): Promise<boolean>;
 }
 
 interface Row {
@@ -30,7 +87,9 @@ interface Row {
   rotated_at: Date | null;
   successor_hash: string | null;
   revoked_at: Date | null;
+  replaced_at: Date | null;
 }
+type StateRow = Row & { grant_revoked: boolean; grant_expires_at: Date };
 
 /** The columns of Row, spelled out for prepared statements (which must not use `*`). */
 const COLUMNS = [
@@ -47,10 +106,16 @@ const COLUMNS = [
   'rotated_at',
   'successor_hash',
   'revoked_at',
+  'replaced_at',
 ] as const;
 const columnsOf = (alias: string) => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
-const toToken = (r: Row): RefreshToken => ({
+/** A live token `t` of a live grant `g` at time $now (the parameter named). */
+const LIVE = (now: string) =>
+  `t.rotated_at IS NULL AND t.replaced_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > ${now}
+   AND g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > ${now}`;
+
+const toState = (r: StateRow): RefreshTokenState => ({
   tokenHash: r.token_hash,
   grantId: r.grant_id,
   clientId: r.client_id,
@@ -64,50 +129,34 @@ const toToken = (r: Row): RefreshToken => ({
   rotatedAt: r.rotated_at,
   successorHash: r.successor_hash,
   revokedAt: r.revoked_at,
+  replacedAt: r.replaced_at,
+  grantRevoked: r.grant_revoked,
+  grantExpiresAt: r.grant_expires_at,
 });
 
-export type NewRefreshToken = Omit<RefreshToken, 'rotatedAt' | 'successorHash' | 'revokedAt'>;
-
-/** What a refresh attempt found, decided under a row lock. */
-export type RefreshOutcome =
-  | { kind: 'rotated'; token: RefreshToken; successor: NewRefreshToken }
-  | { kind: 'reused'; token: RefreshToken; grantLive: boolean }
-  | { kind: 'kept'; token: RefreshToken }
-  | { kind: 'not_found' }
-  | { kind: 'other_client' }
-  | { kind: 'revoked' }
-  | { kind: 'expired' }
-  | { kind: 'concurrent' }
-  | { kind: 'family_revoked' };
-
-function insert(tx: Queryable, t: NewRefreshToken) {
-  return tx.query(
-    `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [
-      t.tokenHash,
-      t.grantId,
-      t.clientId,
-      t.userId,
-      JSON.stringify(t.scopes),
-      JSON.stringify(t.resources),
-      t.authTime,
-      t.nonce,
-      t.createdAt,
-      t.expiresAt,
-    ],
-  );
-}
-
-export function refreshTokensRepository(db: Db) {
+export function refreshTokensRepository(db: Queryable): RefreshTokensRepository {
   return {
-    create: (t: NewRefreshToken) => insert(db, t).then(() => undefined),
+    async create(t) {
+      await db.query(
+        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [
+          t.tokenHash,
+          t.grantId,
+          t.clientId,
+          t.userId,
+          JSON.stringify(t.scopes),
+          JSON.stringify(t.resources),
+          t.authTime,
+          t.nonce,
+          t.createdAt,
+          t.expiresAt,
+        ],
+      );
+    },
 
-    /**
-     * Starts a family: extends the grant to its absolute lifetime and writes the first token, in
-     * one statement (one round trip, atomic on its own).
-     */
-    async startFamily(t: Omit<NewRefreshToken, 'expiresAt'>, grantExpiresAt: Date, idleSeconds: number): Promise<void> {
+    // One statement (one round trip, atomic on its own).
+    async startFamily(t, grantExpiresAt, idleSeconds) {
       await db.query(
         `WITH g AS (
            UPDATE grants SET expires_at = GREATEST(expires_at, $11) WHERE id = $2 RETURNING expires_at
@@ -131,26 +180,34 @@ export function refreshTokensRepository(db: Db) {
       );
     },
 
-    /**
-     * The common case of a refresh in one statement: a live token of a live grant is marked
-     * rotated and its successor written, atomically (data-modifying CTEs run as one statement; a
-     * concurrent rotation of the same row makes this one match nothing). Undefined when the
-     * token is not plainly live — the caller then takes the locked path, which says why.
+    async find(tokenHash) {
+      const r = await db.query<StateRow>(
+        `SELECT ${columnsOf('t')}, g.revoked_at IS NOT NULL AS grant_revoked, g.expires_at AS grant_expires_at
+           FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1`,
+        [tokenHash],
+        { name: 'refresh_tokens.find' },
+      );
+      return r.rows[0] ? toState(r.rows[0]) : undefined;
+    },
+
+    /*
+     * The hot path in one statement. All parts of a statement share one snapshot, taken when it
+     * begins: `arrival` reads the row as committed then. The UPDATE, if another transaction holds
+     * the row, waits for it and re-checks its WHERE against the row as that one committed it
+     * (PostgreSQL's READ COMMITTED rule), so a rotation that committed while this statement
+     * waited makes it match nothing, while `arrival` still shows the token live: the caller
+     * learns, exactly, that the token changed after it arrived.
      */
-    async rotateLive(
-      tokenHash: string,
-      clientId: string,
-      now: Date,
-      successorHash: string,
-      idleSeconds: number,
-    ): Promise<RefreshToken | undefined> {
-      const r = await db.query<Row>(
-        `WITH old AS (
+    async rotate(tokenHash, clientId, now, successorHash, idleSeconds) {
+      const r = await db.query<StateRow & { rotated: boolean }>(
+        `WITH arrival AS (
+           SELECT ${columnsOf('t')}, g.revoked_at IS NOT NULL AS grant_revoked, g.expires_at AS grant_expires_at
+             FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1
+         ), old AS (
            UPDATE refresh_tokens t SET rotated_at = $3, successor_hash = $4
              FROM grants g
-            WHERE t.token_hash = $1 AND t.client_id = $2 AND t.rotated_at IS NULL AND t.revoked_at IS NULL
-              AND t.expires_at > $3 AND g.id = t.grant_id AND g.revoked_at IS NULL AND g.expires_at > $3
-           RETURNING ${columnsOf('t')}, g.expires_at AS grant_expires_at
+            WHERE t.token_hash = $1 AND t.client_id = $2 AND ${LIVE('$3')}
+           RETURNING t.grant_id, t.client_id, t.user_id, t.scopes, t.resources, t.auth_time, t.nonce, g.expires_at AS grant_expires_at
          ), successor AS (
            INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
            SELECT $4, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, $3,
@@ -158,104 +215,44 @@ export function refreshTokensRepository(db: Db) {
              FROM old
            RETURNING 1
          )
-         SELECT ${columnsOf('old')} FROM old`,
+         SELECT ${columnsOf('arrival')}, arrival.grant_revoked, arrival.grant_expires_at,
+                EXISTS (SELECT 1 FROM successor) AS rotated
+           FROM arrival`,
         [tokenHash, clientId, now, successorHash, idleSeconds],
-        { name: 'refresh_tokens.rotate_live' },
-      );
-      return r.rows[0] ? toToken(r.rows[0]) : undefined;
-    },
-
-    async find(tokenHash: string): Promise<(RefreshToken & { grantRevoked: boolean; grantExpiresAt: Date }) | undefined> {
-      const r = await db.query<Row & { grant_revoked: boolean; grant_expires_at: Date }>(
-        `SELECT t.*, g.revoked_at IS NOT NULL AS grant_revoked, g.expires_at AS grant_expires_at
-           FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.token_hash = $1`,
-        [tokenHash],
+        { name: 'refresh_tokens.rotate' },
       );
       const row = r.rows[0];
-      return row ? { ...toToken(row), grantRevoked: row.grant_revoked, grantExpiresAt: row.grant_expires_at } : undefined;
+      if (row?.rotated) return { rotated: true, token: toState(row) };
+      return { rotated: false, atArrival: row ? toState(row) : undefined };
     },
 
-    /**
-     * One refresh, decided in one transaction holding the token's row lock (SECURITY.md item
-     * 15): of N concurrent refreshes of one token exactly one rotates it, wherever they run.
-     * - live token → rotated (or kept, when rotation is off), successor written in the same
-     *   transaction: never a rotated token without its successor;
-     * - rotated already, and the request arrived before the rotation (within `concurrencySkewMs`)
-     *   → `concurrent`: refused, nothing revoked — a race is not a theft;
-     * - rotated within the grace window → the unused successor is replaced by a new one, so a
-     *   client that lost a response can retry, and still only one token of the chain is live;
-     * - rotated otherwise → `reused`: the caller revokes the family.
-     */
-    async refresh(opts: {
-      tokenHash: string;
-      clientId: string;
-      now: Date;
-      arrivedAt: Date;
-      rotate: boolean;
-      graceMs: number;
-      concurrencySkewMs: number;
-      successor: (current: RefreshToken, grantExpiresAt: Date) => NewRefreshToken;
-      /** Checks the request against the token before anything changes; a throw rolls back. */
-      validate: (current: RefreshToken) => void;
-      idleExpiry: (grantExpiresAt: Date) => Date;
-    }): Promise<RefreshOutcome> {
-      return db.transaction(async (tx) => {
-        const r = await tx.query<Row & { grant_revoked: boolean; grant_expires_at: Date }>(
-          `SELECT t.*, g.revoked_at IS NOT NULL AS grant_revoked, g.expires_at AS grant_expires_at
-             FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id
-            WHERE t.token_hash = $1 FOR UPDATE OF t`,
-          [opts.tokenHash],
-        );
-        const row = r.rows[0];
-        if (!row) return { kind: 'not_found' };
-        const token = toToken(row);
-        if (token.clientId !== opts.clientId) return { kind: 'other_client' };
-        if (row.grant_revoked) return { kind: 'family_revoked' };
-        if (token.revokedAt) return { kind: 'revoked' };
-        const now = opts.now.getTime();
-        if (row.grant_expires_at.getTime() <= now) return { kind: 'expired' };
-        if (!token.rotatedAt && token.expiresAt.getTime() <= now) return { kind: 'expired' };
-        // A bad request (e.g. a wider scope) must not burn a good token.
-        if (!token.rotatedAt) opts.validate(token);
+    async keep(tokenHash, now, idleSeconds) {
+      const r = await db.query(
+        `UPDATE refresh_tokens t SET expires_at = LEAST($2::timestamptz + make_interval(secs => $3::double precision), g.expires_at)
+           FROM grants g
+          WHERE t.token_hash = $1 AND ${LIVE('$2')}
+         RETURNING 1`,
+        [tokenHash, now, idleSeconds],
+      );
+      return r.rowCount > 0;
+    },
 
-        if (token.rotatedAt) {
-          const since = opts.arrivedAt.getTime() - token.rotatedAt.getTime();
-          if (since <= opts.concurrencySkewMs && opts.graceMs === 0) return { kind: 'concurrent' };
-          if (opts.graceMs > 0 && now - token.rotatedAt.getTime() <= opts.graceMs && token.successorHash) {
-            // Replace the successor only if nobody has used it: otherwise this is a real reuse.
-            const s = await tx.query(
-              'UPDATE refresh_tokens SET revoked_at = $2 WHERE token_hash = $1 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING 1',
-              [token.successorHash, opts.now],
-            );
-            if (s.rowCount > 0) {
-              opts.validate(token);
-              const successor = opts.successor(token, row.grant_expires_at);
-              await insert(tx, successor);
-              await tx.query('UPDATE refresh_tokens SET successor_hash = $2 WHERE token_hash = $1', [token.tokenHash, successor.tokenHash]);
-              return { kind: 'rotated', token, successor };
-            }
-          }
-          if (since <= opts.concurrencySkewMs) return { kind: 'concurrent' };
-          return { kind: 'reused', token, grantLive: true };
-        }
-        if (!opts.rotate) {
-          await tx.query('UPDATE refresh_tokens SET expires_at = $2 WHERE token_hash = $1', [
-            token.tokenHash,
-            opts.idleExpiry(row.grant_expires_at),
-          ]);
-          return { kind: 'kept', token };
-        }
-        const successor = opts.successor(token, row.grant_expires_at);
-        await tx.query('UPDATE refresh_tokens SET rotated_at = $2, successor_hash = $3 WHERE token_hash = $1', [
-          token.tokenHash,
-          opts.now,
-          successor.tokenHash,
-        ]);
-        await insert(tx, successor);
-        return { kind: 'rotated', token, successor };
-      });
+    async repointSuccessor(tokenHash, expectedSuccessorHash, successorHash) {
+      const r = await db.query(
+        'UPDATE refresh_tokens SET successor_hash = $3 WHERE token_hash = $1 AND successor_hash = $2 AND rotated_at IS NOT NULL RETURNING 1',
+        [tokenHash, expectedSuccessorHash, successorHash],
+      );
+      return r.rowCount > 0;
+    },
+
+    async replaceIfUnused(tokenHash, now) {
+      const r = await db.query(
+        `UPDATE refresh_tokens SET replaced_at = $2
+          WHERE token_hash = $1 AND rotated_at IS NULL AND replaced_at IS NULL AND revoked_at IS NULL
+         RETURNING 1`,
+        [tokenHash, now],
+      );
+      return r.rowCount > 0;
     },
   };
 }
-
-export type RefreshTokensRepository = ReturnType<typeof refreshTokensRepository>;
