@@ -34,6 +34,7 @@ import { deviceEndpoint } from './endpoints/device.js';
 import { endpointUrl } from './endpoints/paths.js';
 import { RecentRotations } from './grants/recent-rotations.js';
 import type { GrantDeps } from './grants/types.js';
+import { JtiPool } from './tokens/access-token.js';
 import { transactionOn } from './store/transaction.js';
 import { GRANTS, type GrantTable } from './grants/index.js';
 import type { InteractionDeps } from './interaction/deps.js';
@@ -67,6 +68,7 @@ function grantDeps(ctx: AppContext): GrantDeps {
   const { config } = ctx;
   return {
     clock: ctx.clock,
+    jtis: new JtiPool(),
     issuer: config.issuer,
     keystore: ctx.keystore,
     registry: ctx.registry,

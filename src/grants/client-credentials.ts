@@ -10,7 +10,7 @@ import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 /** What this grant uses of the token endpoint's dependencies. */
 export type ClientCredentialsDeps = Pick<
   GrantDeps,
-  'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'clock' | 'keystore' | 'issuer'
+  'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'clock' | 'keystore' | 'issuer' | 'jtis'
 >;
 
 export const parameters = z.object({
@@ -40,15 +40,18 @@ export const clientCredentials: GrantHandler<z.output<typeof parameters>, Client
     defaultTtl: deps.accessTokenTtl,
   });
   const iat = epochSeconds(deps.clock);
-  const claims = buildAccessTokenClaims({
-    issuer: deps.issuer,
-    subject: client.clientId,
-    audiences: target.audiences,
-    clientId: client.clientId,
-    scopes: target.scopes,
-    issuedAt: iat,
-    ttl: target.ttl,
-  });
+  const claims = buildAccessTokenClaims(
+    {
+      issuer: deps.issuer,
+      subject: client.clientId,
+      audiences: target.audiences,
+      clientId: client.clientId,
+      scopes: target.scopes,
+      issuedAt: iat,
+      ttl: target.ttl,
+    },
+    deps.jtis.next(),
+  );
   const accessToken = await signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg));
   return {
     access_token: accessToken,

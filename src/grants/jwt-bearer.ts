@@ -15,7 +15,7 @@ export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** What this grant uses of the token endpoint's dependencies. */
 export type JwtBearerDeps = Pick<
   GrantDeps,
-  'clock' | 'issuer' | 'trust' | 'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'keystore'
+  'clock' | 'issuer' | 'trust' | 'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'keystore' | 'jtis'
 >;
 
 export const parameters = z.object({
@@ -108,15 +108,18 @@ export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps>
   if (!(await recordTrustedJwt(deps.trust, asserted, now))) {
     throw invalidGrant('assertion rejected: its "jti" has been used before; every assertion must be new (RFC 7523 §3)');
   }
-  const claims = buildAccessTokenClaims({
-    issuer: deps.issuer,
-    subject: asserted.subject,
-    audiences: target.audiences,
-    clientId: client.clientId,
-    scopes: target.scopes,
-    issuedAt: epochSeconds(deps.clock),
-    ttl: target.ttl,
-  });
+  const claims = buildAccessTokenClaims(
+    {
+      issuer: deps.issuer,
+      subject: asserted.subject,
+      audiences: target.audiences,
+      clientId: client.clientId,
+      scopes: target.scopes,
+      issuedAt: epochSeconds(deps.clock),
+      ttl: target.ttl,
+    },
+    deps.jtis.next(),
+  );
   return {
     access_token: await signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg)),
     token_type: 'Bearer',

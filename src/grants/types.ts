@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
+import type { JtiPool } from '../tokens/access-token.js';
 import type { KeyStore } from '../keys/keystore.js';
 import type { FormParams } from '../client-auth/types.js';
 import type { ClientRecord } from '../store/repositories/clients.js';
@@ -26,6 +27,8 @@ export interface TokenResponse {
 
 export interface GrantDeps {
   clock: Clock;
+  /** Access tokens' jti values (one pool per server). */
+  jtis: Pick<JtiPool, 'next'>;
   issuer: string;
   keystore: KeyStore;
   registry: Registry;

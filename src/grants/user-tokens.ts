@@ -7,7 +7,7 @@ import type { GrantDeps, TokenResponse } from './types.js';
 /** What issuing a person's tokens needs. */
 export type UserTokenDeps = Pick<
   GrantDeps,
-  'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'clock' | 'keystore' | 'issuer' | 'idTokenTtl' | 'userinfoUrl'
+  'registry' | 'accessTokenTtl' | 'accessTokenSigningAlg' | 'clock' | 'keystore' | 'issuer' | 'idTokenTtl' | 'userinfoUrl' | 'jtis'
 >;
 
 export interface UserTokens {
@@ -34,17 +34,20 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
   const ttl = Math.min(deps.accessTokenTtl, ...t.audiences.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));
   const iat = epochSeconds(deps.clock);
   const accessToken = await signAccessToken(
-    buildAccessTokenClaims({
-      issuer: deps.issuer,
-      subject: t.subject,
-      audiences: openid || t.audiences.length === 0 ? [...t.audiences, deps.userinfoUrl] : t.audiences,
-      clientId: client.clientId,
-      scopes: t.scopes,
-      issuedAt: iat,
-      ttl,
-      grantId: t.grantId,
-      extra: { auth_time: t.authTime },
-    }),
+    buildAccessTokenClaims(
+      {
+        issuer: deps.issuer,
+        subject: t.subject,
+        audiences: openid || t.audiences.length === 0 ? [...t.audiences, deps.userinfoUrl] : t.audiences,
+        clientId: client.clientId,
+        scopes: t.scopes,
+        issuedAt: iat,
+        ttl,
+        grantId: t.grantId,
+        extra: { auth_time: t.authTime },
+      },
+      deps.jtis.next(),
+    ),
     deps.keystore.signingKey(deps.accessTokenSigningAlg),
   );
   const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: t.scopes.join(' ') };

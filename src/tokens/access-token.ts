@@ -29,22 +29,30 @@ export interface AccessTokenInput {
   extra?: Record<string, unknown>;
 }
 
-/**
- * A jti with 128 bits of randomness: unique without coordination between processes. Drawn from
- * a pool refilled 4 KiB at a time, because a system call per token showed in the token
- * endpoint's profile.
- */
-const POOL_SIZE = 4096;
-let pool = randomBytes(POOL_SIZE);
-let offset = 0;
+/** A jti with 128 bits of randomness: unique without coordination between processes. */
 export function newJti(): string {
-  if (offset + 16 > POOL_SIZE) {
-    pool = randomBytes(POOL_SIZE);
-    offset = 0;
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * The token path's jti source: the same 128 random bits, drawn from a pool refilled 4 KiB at a
+ * time, because a system call per token showed in the token endpoint's profile. One per server,
+ * built by the composition root (no module-level state).
+ */
+export class JtiPool {
+  static readonly SIZE = 4096;
+  #pool = randomBytes(JtiPool.SIZE);
+  #offset = 0;
+
+  next(): string {
+    if (this.#offset + 16 > JtiPool.SIZE) {
+      this.#pool = randomBytes(JtiPool.SIZE);
+      this.#offset = 0;
+    }
+    const jti = this.#pool.toString('base64url', this.#offset, this.#offset + 16);
+    this.#offset += 16;
+    return jti;
   }
-  const jti = pool.toString('base64url', offset, offset + 16);
-  offset += 16;
-  return jti;
 }
 
 /** The "aud" claim: a single audience is a string, several an array. */

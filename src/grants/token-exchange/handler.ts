@@ -132,17 +132,20 @@ export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({
 
   const act = issuedAct(actor, subject.act);
   const key = deps.keystore.signingKey(deps.accessTokenSigningAlg);
-  const claims = buildAccessTokenClaims({
-    issuer: deps.issuer,
-    subject: subject.sub,
-    audiences: target.audiences,
-    clientId: client.clientId,
-    scopes: target.scopes,
-    issuedAt: iat,
-    ttl,
-    ...(subject.grantId ? { grantId: subject.grantId } : {}),
-    extra: { ...(subject.authTime !== undefined ? { auth_time: subject.authTime } : {}), ...(act ? { act } : {}) },
-  });
+  const claims = buildAccessTokenClaims(
+    {
+      issuer: deps.issuer,
+      subject: subject.sub,
+      audiences: target.audiences,
+      clientId: client.clientId,
+      scopes: target.scopes,
+      issuedAt: iat,
+      ttl,
+      ...(subject.grantId ? { grantId: subject.grantId } : {}),
+      extra: { ...(subject.authTime !== undefined ? { auth_time: subject.authTime } : {}), ...(act ? { act } : {}) },
+    },
+    deps.jtis.next(),
+  );
   const token =
     issuedType === TOKEN_TYPE.access_token
       ? await signAccessToken(claims, key)
