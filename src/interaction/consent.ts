@@ -1,5 +1,5 @@
 /**
- * Consent is per (resource, scope) (issue 11 item 8): "read" at one API is not "read" at another,
+ * Consent is per (resource, scope): "read" at one API is not "read" at another,
  * so what a person grants is remembered per resource server, and the consent page names each
  * one. OpenID scopes (OIDC Core §5.4, offline_access §11) concern the person rather than an API;
  * they are kept under NO_RESOURCE. Pure functions: the repository stores, these decide.

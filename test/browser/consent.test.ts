@@ -1,6 +1,6 @@
 /**
  * The consent page in a real browser (headless Chromium via playwright-core): each resource is
- * shown by its name, with its scopes in the words the resource gave them (issue 11 item 8), and
+ * shown by its name, with its scopes in the words the resource gave them, and
  * allowing there is remembered for that resource only.
  */
 import assert from 'node:assert/strict';

@@ -9,7 +9,7 @@ import { freshDatabaseEnv, type JsonBody } from '../helpers/server.js';
 
 /**
  * `latchkey resources create|update|list` and resources' `name` / `scope_descriptions` in the
- * bootstrap file (issue 11 item 8: the consent page names each API and says what its scopes
+ * bootstrap file (the consent page names each API and says what its scopes
  * allow), run in this process through `main(argv, io)`.
  */
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { loadConfig } from '../../src/config.js';
+import { NO_RESOURCE } from '../../src/interaction/consent.js';
 import { collectSecurityEvents } from '../../src/observability/security-events.js';
 import type { Db } from '../../src/store/db.js';
 import { loadMigrations, migrate } from '../../src/store/migrate.js';
@@ -18,7 +19,7 @@ const SECRET = 'web-secret-web-secret-web-secret-0123';
 const PASSWORD = 'correct horse battery staple';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
-describe('consent is per resource (issue 11 item 8)', () => {
+describe('consent is per resource and scope', () => {
   let server: TestServer;
   let web: oidc.Configuration;
   const events = collectSecurityEvents();
@@ -147,6 +148,24 @@ describe('consent is per resource (issue 11 item 8)', () => {
       assert.equal(e.ip, '127.0.0.1');
       assert.ok(!JSON.stringify(e).includes(cb.searchParams.get('code')!), 'no code in the event');
     }
+  });
+
+  it('consent given at once from several places is all remembered: one statement, no lost update', async () => {
+    const bob = (await server.ctx.repos.users.findByUsername('bob'))!;
+    const grants = ['read', 'write', 'read', 'write', 'read', 'write', 'read', 'write'].map((scope, n) =>
+      server.ctx.repos.consents.grant(
+        bob.id,
+        'race',
+        new Map([
+          [NO_RESOURCE, [`s${n}`]],
+          [ORDERS, [scope]],
+        ]),
+      ),
+    );
+    await Promise.all(grants);
+    const granted = await server.ctx.repos.consents.granted(bob.id, 'race');
+    assert.deepEqual([...granted.get(ORDERS)!].sort(), ['read', 'write']);
+    assert.deepEqual([...granted.get(NO_RESOURCE)!].sort(), ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7']);
   });
 
   it('a device approval is consent at the device code resources', async () => {

@@ -1,5 +1,5 @@
 /**
- * One CSRF scheme for every form (issue 12 item 6; interaction/csrf.ts): each form page's POST is
+ * One CSRF scheme for every form (interaction/csrf.ts): each form page's POST is
  * refused with a readable 403 page when its token is missing or is not this form's token in this
  * browser — and the refused POST changes nothing. The attacker's POST is sent with the victim's
  * cookies (what a browser ignoring SameSite, or a same-site attacker, would send): the token is

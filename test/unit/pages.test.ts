@@ -38,6 +38,23 @@ before(async () => {
       csrf: `k${ATTR}`,
     }),
   );
+  app.get('/t/consent-resources', (_req, reply) =>
+    renderPage(reply, 'consent', {
+      clientName: 'Web App',
+      userName: 'alice',
+      scopes: describeScopes(['openid']),
+      resources: [
+        {
+          name: `Orders API ${XSS}`,
+          identifier: `https://orders.example/${ATTR}`,
+          scopes: describeScopes(['read', 'write'], new Map([['read', `See your orders ${XSS}`]])),
+        },
+        { name: 'https://billing.example', identifier: 'https://billing.example', scopes: describeScopes(['read']) },
+      ],
+      action: '/consent',
+      csrf: 'k',
+    }),
+  );
   app.get('/t/error', (_req, reply) =>
     renderErrorPage(reply, 400, `Unknown client ${XSS}`, `The client ${ATTR} is not registered.`, `req-${XSS}`),
   );
@@ -83,6 +100,7 @@ const PAGES = [
   '/t/login',
   '/t/login-error',
   '/t/consent',
+  '/t/consent-resources',
   '/t/error',
   '/t/info',
   '/t/end-session',
@@ -161,6 +179,11 @@ describe('pages: markup', () => {
           {
             '/t/form-post': ['https://client.example/cb', 'https://issuer.example'],
             '/t/consent': ['https://api.example/orders.read'],
+            '/t/consent-resources': [
+              'https://orders.example/&quot;onmouseover=alert(1',
+              'https://billing.example',
+              'https://billing.example',
+            ],
           } as Record<string, string[]>
         )[url] ?? [];
       assert.ok(
@@ -234,6 +257,27 @@ describe('pages: markup', () => {
     assert.match(body, /<button type="submit" name="decision" value="allow"[^>]*>Allow<\/button>/);
     assert.match(body, /<button type="submit" name="decision" value="deny"[^>]*>Deny<\/button>/);
     assert.equal(count(body, /<button\b/), 2);
+  });
+
+  it('consent with resources: each API by name (its identifier beside it when they differ), its scopes in its own words, escaped', async () => {
+    const { body } = await get('/t/consent-resources');
+    const sections = [...body.matchAll(/<section class="resource"[^>]*>([\s\S]*?)<\/section>/g)].map((m) => m[1]!);
+    assert.equal(sections.length, 2);
+    assert.match(
+      sections[0]!,
+      /<h3 id="resource-0">In <span class="resource-name">Orders API &lt;script&gt;alert\(1\)&lt;\/script&gt;<\/span> <code class="resource-identifier">https:\/\/orders\.example\/&quot;onmouseover=alert\(1\) x=&quot;<\/code><\/h3>/,
+    );
+    assert.match(
+      sections[0]!,
+      /<span class="scope-description">See your orders &lt;script&gt;alert\(1\)&lt;\/script&gt;<\/span> <code class="scope-name">read<\/code>/,
+    );
+    assert.match(sections[0]!, /<span class="scope-description">write<\/span><\/li>/, 'no description: the readable name');
+    assert.match(
+      sections[1]!,
+      /<span class="resource-name">https:\/\/billing\.example<\/span><\/h3>/,
+      'a name equal to the identifier is shown once',
+    );
+    assert.match(body, /<span class="scope-description">Confirm your identity<\/span> <code class="scope-name">openid<\/code>/);
   });
 
   it('error page: title, message and request id, escaped', async () => {
