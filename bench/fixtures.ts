@@ -29,7 +29,7 @@ export interface BenchUser {
   password: string;
 }
 
-/** CONTRACT.md `trusted_issuers` (Latchkey only: oidc-provider has no JWT-bearer grant). */
+/** docs/contract.md `trusted_issuers` (Latchkey only: oidc-provider has no JWT-bearer grant). */
 export interface BenchTrustedIssuer {
   issuer: string;
   jwks: { keys: Record<string, unknown>[] };
@@ -75,7 +75,7 @@ export function mergeFixtures(list: Fixtures[]): Fixtures {
   };
 }
 
-/** Latchkey's bootstrap file (CONTRACT.md "Bootstrap file"). */
+/** Latchkey's bootstrap file (docs/contract.md "Bootstrap file"). */
 export function toLatchkeyBootstrap(f: Fixtures): unknown {
   return {
     clients: f.clients.map((c) => ({

@@ -11,15 +11,14 @@ import { usersRepository } from './store/repositories/users.js';
 import { bootstrapUserSchema } from './users/schema.js';
 import { hashPassword, verifyPassword } from './users/password.js';
 
-/** CONTRACT.md "Bootstrap file". Unknown top-level members are refused (a typo is a mistake). */
+/** docs/contract.md "Bootstrap file". Unknown top-level members are refused (a typo is a mistake). */
 export const bootstrapSchema = z
-  .object({
+  .strictObject({
     clients: z.array(clientMetadataSchema).default([]),
     resources: z.array(resourceSchema).default([]),
     users: z.array(bootstrapUserSchema).default([]),
     trusted_issuers: z.array(trustedIssuerSchema).default([]),
   })
-  .strict()
   .superRefine((b, ctx) => {
     b.clients.forEach((c, i) => {
       const m = c.token_endpoint_auth_method;
@@ -64,6 +63,8 @@ export type Bootstrap = z.output<typeof bootstrapSchema>;
 
 export class BootstrapError extends Error {
   override name = 'BootstrapError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'bootstrap_invalid';
 }
 
 /**

@@ -1,4 +1,4 @@
-/** One injectable clock (DESIGN.md): tests move time, production reads Date.now(). */
+/** One injectable clock (docs/architecture.md): tests move time, production reads Date.now(). */
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;

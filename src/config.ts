@@ -323,6 +323,8 @@ export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'config_invalid';
 }
 
 /** Reads the environment into a frozen Config, or throws ConfigError naming every bad variable (one line). */

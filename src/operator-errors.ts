@@ -12,6 +12,8 @@ import { DatabaseBusyError, isDatabaseUnavailable } from './store/db.js';
 /** A start-up failure whose message is already the one line to print. */
 export class StartupError extends Error {
   override name = 'StartupError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'startup_failed';
 }
 
 /** The `name` of errors whose message is already written for an operator (classes of modules loaded lazily). */

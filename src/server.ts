@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import formbody from '@fastify/formbody';
 import type { AppContext } from './app.js';
 import { OAuthError } from './oauth/errors.js';
-import { FormTooLargeError, NulCharacterError, parseForm } from './oauth/form.js';
-import { isDatabaseUnavailable } from './store/db.js';
+import { requestInputs } from './oauth/error-description.js';
+import { classifyError } from './endpoints/error-classifier.js';
+import { NulCharacterError, parseForm } from './oauth/form.js';
 import { connectionLimits, nodeServerLimits } from './http-options.js';
 import { loggerOptions } from './observability/logger.js';
 import { requestLoggerFactory } from './observability/request-logger.js';
@@ -81,12 +89,17 @@ function grantDeps(ctx: AppContext): GrantDeps {
   };
 }
 
-function sendError(reply: FastifyReply, err: OAuthError, metrics: AppContext['metrics']): FastifyReply {
+/**
+ * The one place API errors are written: the description made safe and free of the request's own
+ * values (RFC 6749 §5.2, oauth/error-description.ts); the private detail goes to the log only.
+ */
+function sendError(reply: FastifyReply, err: OAuthError, metrics: AppContext['metrics'], req?: FastifyRequest): FastifyReply {
   metrics.errors.inc({ error: err.code });
+  if (err.detail !== undefined) req?.log.info({ error: err.code, detail: err.detail }, 'request refused');
   return reply
     .code(err.status)
     .headers({ 'cache-control': 'no-store', ...err.headers })
-    .send(err.toJSON());
+    .send(err.toJSON(req ? requestInputs(req.body, req.query) : []));
 }
 
 /** Registers plugins and endpoints on a new Fastify instance. No module-level state. */
@@ -107,7 +120,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     // readable error rather than the router's own.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 8192 },
     // A path that cannot be percent-decoded answers like any other bad input.
-    frameworkErrors: (error: Error, req: { url: string }, reply: FastifyReply) => {
+    frameworkErrors: (_error: Error, req: { url: string }, reply: FastifyReply) => {
       const browser = BROWSER_PATH.test(req.url);
       reply.code(400).header('cache-control', 'no-store');
       if (browser) {
@@ -120,7 +133,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       metrics.errors.inc({ error: 'invalid_request' });
       void reply.send({
         error: 'invalid_request',
-        error_description: `the request path is not valid percent-encoding (${error.message})`,
+        error_description: 'the request path is not valid percent-encoding',
       });
     },
     // Requests Node's HTTP parser refuses (oversized headers, bad bytes) still get an RFC-style
@@ -180,7 +193,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     done(/%00/i.test(req.url) ? new NulCharacterError() : undefined);
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
-    // API responses: nothing to frame, nothing to load, nothing to sniff (SECURITY.md item 10).
+    // API responses: nothing to frame, nothing to load, nothing to sniff (docs/security.md item 10).
     reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('content-security-policy')) {
       reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
@@ -209,53 +222,9 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
 
   app.setErrorHandler((error: FastifyError | OAuthError | Error, req, reply) => {
-    if (error instanceof OAuthError) return sendError(reply, error, metrics);
-    if (error instanceof FormTooLargeError)
-      return sendError(reply, new OAuthError('invalid_request', error.message, { status: 413 }), metrics);
-    if (error instanceof NulCharacterError) return sendError(reply, new OAuthError('invalid_request', error.message), metrics);
-    const fe = error as FastifyError;
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(
-        reply,
-        new OAuthError('invalid_request', `the request body is larger than ${config.bodyLimit} bytes`, { status: 413 }),
-        metrics,
-      );
-    }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return sendError(
-        reply,
-        new OAuthError(
-          'invalid_request',
-          `content type ${req.headers['content-type'] ?? '(none)'} is not accepted; send application/x-www-form-urlencoded`,
-          { status: 415 },
-        ),
-        metrics,
-      );
-    }
-    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return sendError(
-        reply,
-        new OAuthError('invalid_request', `the request could not be read: ${fe.message}`, { status: fe.statusCode }),
-        metrics,
-      );
-    }
-    if (isDatabaseUnavailable(error)) {
-      req.log.error({ err: error }, 'database unavailable');
-      return sendError(
-        reply,
-        new OAuthError('temporarily_unavailable', 'the server cannot reach its database right now; retry shortly', {
-          status: 503,
-          headers: { 'retry-after': '5' },
-        }),
-        metrics,
-      );
-    }
-    req.log.error({ err: error }, 'unexpected error');
-    return sendError(
-      reply,
-      new OAuthError('server_error', `an unexpected error occurred; quote request id ${req.id} to the operator`),
-      metrics,
-    );
+    const c = classifyError(error, { bodyLimit: config.bodyLimit, requestId: req.id });
+    if (c.log === 'error') req.log.error({ err: error }, c.logMessage ?? 'unexpected error');
+    return sendError(reply, c.oauth, metrics, req);
   });
 
   // Every route's path as a pattern, to tell "wrong method" (405) from "no such path" (404).
@@ -273,7 +242,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     if (allowed) {
       return sendError(
         reply,
-        new OAuthError('invalid_request', `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, {
+        new OAuthError('invalid_request', `this method is not allowed on this path; use ${allowed.join(' or ')}`, {
           status: 405,
           headers: { allow: allowed.join(', ') },
         }),
@@ -284,7 +253,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       reply,
       new OAuthError(
         'invalid_request',
-        `there is no endpoint at ${path}; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`,
+        `there is no endpoint at this path; the endpoints are listed at ${config.issuer}/.well-known/openid-configuration`,
         { status: 404 },
       ),
       metrics,

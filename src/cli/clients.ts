@@ -25,7 +25,7 @@ interface ClientType {
   confidential: boolean;
 }
 
-/** RFC 9700 / RFC 8252 / RFC 8628 guidance per kind of application (CONTRACT.md CLI). */
+/** RFC 9700 / RFC 8252 / RFC 8628 guidance per kind of application (docs/contract.md CLI). */
 const CLIENT_TYPES: Record<string, ClientType> = {
   web: {
     grantTypes: ['authorization_code', 'refresh_token'],
@@ -273,9 +273,11 @@ export const clientCommands: Command[] = [
   },
   {
     path: ['clients', 'delete'],
-    summary: 'delete a client',
+    summary: 'delete a client with its grants, consents and tokens',
     usage: 'ID',
     args: ['ID'],
+    notes:
+      'Its grants (refresh tokens, codes), remembered consents, pending device codes and sign-ins go with it, and a tombstone makes the access tokens it already holds introspect as inactive. Registering the same ID again starts from nothing.',
     async run(s, _values, arg) {
       const id = arg('ID');
       if (!(await clientsRepository(await s.db()).delete(id))) throw new CliError(`no client with client_id "${id}"`);
@@ -283,7 +285,7 @@ export const clientCommands: Command[] = [
         s.printJson({ client_id: id, deleted: true });
         return;
       }
-      s.print(`Deleted client "${id}"; ${cacheNote(s)}`);
+      s.print(`Deleted client "${id}" with its grants, consents and tokens; ${cacheNote(s)}`);
     },
   },
   {

@@ -7,6 +7,8 @@ import type { Db } from '../store/db.js';
 /** An expected failure: main prints `latchkey: <message>` (one line) and exits with `exitCode`. */
 export class CliError extends Error {
   override name = 'CliError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'cli_failed';
   constructor(
     message: string,
     readonly exitCode = 1,

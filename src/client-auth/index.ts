@@ -1,4 +1,4 @@
-import { invalidClient, invalidRequest, OAuthError } from '../oauth/errors.js';
+import { CLIENT_AUTHENTICATION_FAILED, invalidClient, invalidRequest, OAuthError } from '../oauth/errors.js';
 import type { AuthMethod } from '../oauth/client-metadata.js';
 import { verifySecret } from './client-secret.js';
 import { parseBasicCredentials } from './client-secret-basic.js';
@@ -139,6 +139,10 @@ export function createAuthenticator(
         if (err instanceof OAuthError && err.code === 'invalid_client') {
           failed(stage);
           if (guessed && creds.method !== 'none') await limit.limiter.recordFailure(buckets(creds.clientId, input.ip));
+          // Once the client_id has been looked up, every failure reads the same (RFC 6749 §5.2):
+          // the reason — no such client, another method, a wrong secret, a rejected assertion —
+          // is the error's detail, for the log only.
+          throw invalidClient(CLIENT_AUTHENTICATION_FAILED, triedBasic, err.detail ?? err.description);
         }
         throw err;
       }

@@ -37,7 +37,7 @@ export function clientAssertionAudienceProblem(aud: unknown, issuer: string, tok
 }
 
 /**
- * RFC 7523 §2.2 and §3, SECURITY.md items 22–23: an allow-list of asymmetric algorithms, keys
+ * RFC 7523 §2.2 and §3, docs/security.md items 22–23: an allow-list of asymmetric algorithms, keys
  * only from the client's registered jwks or jwks_uri (never the jwk/jku/x5u headers), iss = sub =
  * client_id, aud naming this server (clientAssertionAudienceProblem), a bounded exp, nbf/iat
  * honoured, and jti used once. The checks themselves are shared with the JWT-bearer grant and

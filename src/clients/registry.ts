@@ -4,7 +4,7 @@ import type { Resource } from '../oauth/client-metadata.js';
 import type { ResourcesRepository } from '../store/repositories/resources.js';
 
 /**
- * Client and resource records cached in memory for a short TTL (DESIGN.md: caches only for what
+ * Client and resource records cached in memory for a short TTL (docs/architecture.md: caches only for what
  * can be re-read). The token endpoint's hot path reads no table: a change made through another
  * process is seen within CLIENT_CACHE_TTL seconds.
  */

@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
+import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, checkClientAndRedirect, validateAuthorizationRequest } from '../interaction/authorization-request.js';
@@ -10,7 +11,7 @@ import type { InteractionDeps } from '../interaction/deps.js';
 function authorizationParams(req: FastifyRequest): FormParams {
   if (req.method === 'GET' || req.method === 'HEAD') return (req.query as FormParams | undefined) ?? {};
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+  if (!isFormUrlEncoded(type)) {
     throw new AuthorizationPageError(
       'Invalid request',
       'The authorization request must be sent as a form (application/x-www-form-urlencoded).',

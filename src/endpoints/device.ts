@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { isFormUrlEncoded } from './content-type.js';
 import { z } from 'zod';
 import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
@@ -62,7 +63,7 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
   });
 
   app.post(ENDPOINT_PATHS.device, async (req, reply) => {
-    if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+    if (!isFormUrlEncoded(req.headers['content-type'])) {
       throw new AuthorizationPageError('Invalid request', 'The code must be sent from the form on this page.', 415);
     }
     const body = (req.body as FormParams | undefined) ?? {};

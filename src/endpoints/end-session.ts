@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
@@ -25,7 +26,7 @@ function readParams(req: FastifyRequest): Partial<Record<(typeof PARAMS)[number]
   let raw: FormParams;
   if (req.method === 'GET' || req.method === 'HEAD') raw = (req.query as FormParams | undefined) ?? {};
   else {
-    if (!/^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+    if (!isFormUrlEncoded(req.headers['content-type'])) {
       throw new AuthorizationPageError('Invalid request', 'The sign-out request must be sent as a form.', 415);
     }
     raw = (req.body as FormParams | undefined) ?? {};

@@ -1,18 +1,19 @@
 import type { FastifyRequest } from 'fastify';
+import { isFormUrlEncoded } from './content-type.js';
 import type { FormParams } from '../client-auth/types.js';
 import { OAuthError } from '../oauth/errors.js';
 
 /**
  * The form body of an API POST (RFC 6749 §3.2, RFC 7662 §2.1, RFC 7009 §2.1 all require
  * application/x-www-form-urlencoded). Parameters in the query string are not read: credentials
- * and tokens never travel in a URL (SECURITY.md item 21).
+ * and tokens never travel in a URL (docs/security.md item 21).
  */
 export function formParams(req: FastifyRequest): FormParams {
   const type = req.headers['content-type'];
-  if (!type || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+  if (!isFormUrlEncoded(type)) {
     throw new OAuthError(
       'invalid_request',
-      `send the parameters as application/x-www-form-urlencoded (got ${type ? `"${type.slice(0, 80)}"` : 'no Content-Type'})`,
+      `send the parameters as application/x-www-form-urlencoded (got ${type ? 'another Content-Type' : 'no Content-Type'})`,
       { status: type ? 415 : 400 },
     );
   }

@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { isFormUrlEncoded } from './content-type.js';
 import { z } from 'zod';
 import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
@@ -32,7 +33,7 @@ const consentForm = z.object({ csrf: z.string().max(200).optional(), decision: z
 
 function form<S extends z.ZodType>(schema: S, req: FastifyRequest): z.output<S> {
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) throw EXPIRED;
+  if (!isFormUrlEncoded(type)) throw EXPIRED;
   const body = (req.body as FormParams | undefined) ?? {};
   const flat = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
   const r = schema.safeParse(flat);

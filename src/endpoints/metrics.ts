@@ -28,7 +28,7 @@ export function metricsHandler(ctx: MetricsEndpointOptions, ownListener: boolean
     if (access === 'hidden') {
       throw new OAuthError(
         'invalid_request',
-        `there is no endpoint at /metrics; the endpoints are listed at ${ctx.config.issuer}/.well-known/openid-configuration`,
+        `there is no endpoint at this path; the endpoints are listed at ${ctx.config.issuer}/.well-known/openid-configuration`,
         { status: 404 },
       );
     }

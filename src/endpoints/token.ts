@@ -23,7 +23,7 @@ export interface TokenEndpointOptions {
 
 /**
  * RFC 6749 §3.2. Data flows one way: find the grant in the registry → authenticate the client →
- * check the client may use it → parse the grant's parameters with its schema → its handler → respond. Token responses are never cached (RFC 6749 §5.1, SECURITY.md item 17).
+ * check the client may use it → parse the grant's parameters with its schema → its handler → respond. Token responses are never cached (RFC 6749 §5.1, docs/security.md item 17).
  */
 export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, ctx, done) => {
   app.post(ENDPOINT_PATHS.token, async (req, reply) => {

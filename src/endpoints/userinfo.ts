@@ -1,4 +1,5 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
 import type { FormParams } from '../client-auth/types.js';
 import { OAuthError } from '../oauth/errors.js';
@@ -22,7 +23,7 @@ function bearerError(
   return new OAuthError(code ?? 'invalid_token', description, { status, headers: { 'www-authenticate': challenge } });
 }
 
-/** The bearer token from the header or (POST) the form body — never the query (RFC 6750 §2.3, SECURITY.md item 21). */
+/** The bearer token from the header or (POST) the form body — never the query (RFC 6750 §2.3, docs/security.md item 21). */
 function bearerToken(req: FastifyRequest): string {
   const query = req.query as Record<string, unknown> | undefined;
   if (query && 'access_token' in query) {
@@ -30,7 +31,7 @@ function bearerToken(req: FastifyRequest): string {
   }
   const header = req.headers.authorization;
   let fromBody: string | undefined;
-  if (req.method === 'POST' && /^application\/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+  if (req.method === 'POST' && isFormUrlEncoded(req.headers['content-type'])) {
     const v = (req.body as FormParams | undefined)?.access_token;
     if (Array.isArray(v)) throw bearerError('invalid_request', 'access_token is repeated', 400);
     fromBody = v;

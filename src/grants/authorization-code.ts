@@ -24,7 +24,7 @@ export const parameters = z.object({
 /**
  * RFC 6749 §4.1.3 with RFC 7636 and OIDC Core §3.1.3. The code is consumed in one atomic
  * statement before anything else is checked, so of concurrent redemptions exactly one wins and a
- * code can never be tried twice (SECURITY.md item 13).
+ * code can never be tried twice (docs/security.md item 13).
  */
 export const authorizationCode: GrantHandler<z.output<typeof parameters>, AuthorizationCodeDeps> = async (
   { client, params: p, ip },

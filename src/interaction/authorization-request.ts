@@ -44,6 +44,8 @@ export interface RedirectTarget {
  */
 export class AuthorizationPageError extends Error {
   override name = 'AuthorizationPageError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'authorization_page';
   constructor(
     readonly title: string,
     message: string,

@@ -133,8 +133,9 @@ export async function continueAuthorization(
     return finishAuthorization(ctx, reply, client, request, user, authTime);
   }
 
-  // Rows are bounded per address and per client (issue 11 item 15). client_id and redirect_uri are
-  // known good here, so the refusal goes to the client (RFC 6749 §4.1.2.1), not a page.
+  // Interaction rows are bounded per address and per client (AUTHORIZATION_REQUEST_LIMIT_*).
+  // client_id and redirect_uri are known good here, so the refusal goes to the client
+  // (RFC 6749 §4.1.2.1), not a page.
   const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.authorizationRequestWindow);
   const reservation = await limiter.reserve(pendingRequestBuckets(ctx.config, 'authorize', client.clientId, req.ip));
   if (!reservation.ok) {
@@ -165,7 +166,7 @@ export async function continueAuthorization(
 /**
  * Issues the code (and, for `code id_token`, the ID token) and sends the response. The code is
  * 256 random bits stored as a hash, bound to client, redirect URI and PKCE challenge, and lives
- * AUTHORIZATION_CODE_TTL seconds (SECURITY.md items 14, 16).
+ * AUTHORIZATION_CODE_TTL seconds (docs/security.md items 14, 16).
  */
 export async function finishAuthorization(
   ctx: InteractionDeps,

@@ -1,6 +1,6 @@
 /**
  * Browser-facing pages: Eta templates in views/, one stylesheet at /assets/latchkey.css, and the
- * headers every page carries (SECURITY.md item 10).
+ * headers every page carries (docs/security.md item 10).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -6,7 +6,7 @@ import type { Session } from '../store/repositories/sessions.js';
 import { parseCookies, serializeCookie } from './cookies.js';
 
 /**
- * Browser state (SECURITY.md item 12): a session cookie (HttpOnly, SameSite=Lax, Secure and
+ * Browser state (docs/security.md item 12): a session cookie (HttpOnly, SameSite=Lax, Secure and
  * __Host- prefixed on an https issuer) whose value is 256 random bits, stored only as a hash,
  * and a browser cookie that binds pending interactions to the browser that started them.
  */

@@ -14,6 +14,8 @@ export function encryptPrivateKey(kek: Buffer, kid: string, plaintext: string): 
 
 export class KeyDecryptionError extends Error {
   override name = 'KeyDecryptionError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'key_decryption_failed';
 }
 
 export function decryptPrivateKey(kek: Buffer, kid: string, sealed: string): string {

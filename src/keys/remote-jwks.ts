@@ -16,6 +16,8 @@ export { isPrivateAddress } from './private-address.js';
 
 export class JwksFetchError extends Error {
   override name = 'JwksFetchError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'jwks_fetch_failed';
 }
 
 const MAX_BYTES = 256 * 1024;

@@ -6,7 +6,7 @@ export type PendingRequestKind = 'authorize' | 'device_authorization';
 
 /**
  * The buckets bounding how many pending-request rows anonymous callers can make the server store
- * (issue 11 item 15: 5000 anonymous requests made 38 MB): per address (IPv6 per /64) and per
+ * (5000 anonymous /authorize requests once made 38 MB of them): per address (IPv6 per /64) and per
  * client, each endpoint on its own. Reserved (the limiter's `reserve`) before the row is written
  * and never given back: what they bound is rows created, whatever becomes of them.
  */

@@ -8,8 +8,7 @@ import { jwksSchema, jwksUriSchema } from './jwks-schema.js';
 export { jwksSchema, jwksUriSchema } from './jwks-schema.js';
 export { describeIssues } from './issues.js';
 
-/** Grant types a client may be registered for: the grant registry's (grants/index.ts). */
-export const GRANT_TYPES = grantTypesOf(GRANTS) as GrantType[];
+/** Grant types a client may be registered for: the grant registry's keys (grants/index.ts). */
 export type { GrantType };
 
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
@@ -24,13 +23,13 @@ const uri = (check: (s: string) => string | undefined) =>
   });
 
 /**
- * RFC 7591 §2 client metadata, as in the bootstrap file (CONTRACT.md). Unknown members are
+ * RFC 7591 §2 client metadata, as in the bootstrap file (docs/contract.md). Unknown members are
  * refused rather than ignored: in a file an operator wrote, a misspelt field silently dropped
  * would be a misconfiguration nobody notices.
  */
 export const clientMetadataSchemaFor = (grants: GrantTable) =>
   z
-    .object({
+    .strictObject({
       client_id: z
         .string()
         .min(1, 'client_id must not be empty')
@@ -101,7 +100,6 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
         .max(50, 'token_exchange_actors may name at most 50 parties')
         .optional(),
     })
-    .strict()
     .superRefine((m, ctx) => {
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
       const secretMethod = m.token_endpoint_auth_method === 'client_secret_basic' || m.token_endpoint_auth_method === 'client_secret_post';
@@ -144,7 +142,7 @@ const scopeDescription = z
  * the consent page shows, so a person sees which API each scope is for and what it allows.
  */
 export const resourceSchema = z
-  .object({
+  .strictObject({
     identifier: uri(resourceIndicatorProblem),
     name: z.string().trim().min(1, 'name must not be empty').max(200, 'name must be at most 200 characters').optional(),
     scopes: z.array(z.string().refine(isScopeToken, 'each scope must be a scope token (RFC 6749 §3.3)')).default([]),
@@ -156,7 +154,6 @@ export const resourceSchema = z
       .max(86400, 'access_token_ttl must be at most 86400 seconds')
       .optional(),
   })
-  .strict()
   .superRefine((r, ctx) => {
     for (const scope of Object.keys(r.scope_descriptions ?? {})) {
       if (!r.scopes.includes(scope)) {

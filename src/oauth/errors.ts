@@ -1,3 +1,5 @@
+import { publicErrorDescription } from './error-description.js';
+
 /**
  * The closed set of error codes Latchkey answers with, from the RFCs that define them:
  * RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5, RFC 8707 §2,
@@ -41,23 +43,42 @@ const DEFAULT_STATUS: Partial<Record<OAuthErrorCode, number>> = {
   temporarily_unavailable: 503,
 };
 
+export interface OAuthErrorOptions {
+  status?: number;
+  headers?: Record<string, string>;
+  /**
+   * What only the log sees (oidc-provider's `error_detail`): the precise reason when the public
+   * description is deliberately vaguer, e.g. invalid_client, which must not tell a stranger
+   * whether a client exists or how it authenticates.
+   */
+  detail?: string;
+}
+
+/**
+ * An error answered to the client: `error` (its code, RFC 6749 §5.2), a public `description` and
+ * an optional private `detail`. Serialized only through toJSON, which makes the description safe
+ * (oauth/error-description.ts).
+ */
 export class OAuthError extends Error {
   override name = 'OAuthError';
   readonly status: number;
   readonly headers: Record<string, string>;
+  readonly detail: string | undefined;
 
   constructor(
     readonly code: OAuthErrorCode,
     readonly description: string,
-    options: { status?: number; headers?: Record<string, string> } = {},
+    options: OAuthErrorOptions = {},
   ) {
     super(`${code}: ${description}`);
     this.status = options.status ?? DEFAULT_STATUS[code] ?? 400;
     this.headers = options.headers ?? {};
+    this.detail = options.detail;
   }
 
-  toJSON(): { error: OAuthErrorCode; error_description: string } {
-    return { error: this.code, error_description: this.description };
+  /** The response body; `rawInputs` are the request's values, never repeated back. */
+  toJSON(rawInputs: Iterable<string> = []): { error: OAuthErrorCode; error_description: string } {
+    return { error: this.code, error_description: publicErrorDescription(this.description, rawInputs) };
   }
 }
 
@@ -71,8 +92,18 @@ export const unauthorizedClient = (d: string) => new OAuthError('unauthorized_cl
  * RFC 6749 §5.2: invalid_client answers 401, and when the client tried HTTP Basic the response
  * carries a matching WWW-Authenticate challenge.
  */
-export const invalidClient = (d: string, triedBasic = false) =>
+export const invalidClient = (d: string, triedBasic = false, detail?: string) =>
   new OAuthError('invalid_client', d, {
     status: 401,
     headers: triedBasic ? { 'www-authenticate': 'Basic realm="latchkey", charset="UTF-8"' } : {},
+    ...(detail !== undefined ? { detail } : {}),
   });
+
+/**
+ * The one public description of a failed client authentication once the client_id has been
+ * looked up: the same for an unknown client, a wrong secret, a method other than the registered
+ * one and a rejected assertion, so the answer does not reveal whether a client exists or how it
+ * authenticates (RFC 6749 §5.2; the reason is the error's `detail`, for the log).
+ */
+export const CLIENT_AUTHENTICATION_FAILED =
+  'client authentication failed: check the client_id, its credentials and the authentication method it is registered for';

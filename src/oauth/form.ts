@@ -3,13 +3,19 @@ import type { FormParams } from '../client-auth/types.js';
 /** Most parameters any endpoint takes; more is not a real client. */
 const MAX_PARAMS = 200;
 
-export class FormTooLargeError extends Error {}
+export class FormTooLargeError extends Error {
+  override name = 'FormTooLargeError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'form_too_large';
+}
 
 /**
  * Input no protocol needs and PostgreSQL cannot store: a NUL character in a parameter (text and
  * jsonb columns refuse U+0000). Refused at the edge with invalid_request instead.
  */
 export class NulCharacterError extends Error {
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'nul_character';
   constructor() {
     super('parameters must not contain NUL characters (%00)');
   }

@@ -16,4 +16,4 @@ export const jwksUriSchema = z
   .url({ error: (issue) => (issue.code === 'invalid_format' ? 'jwks_uri must be an absolute https URL' : undefined) })
   .refine((u) => u.startsWith('https://') || u.startsWith('http://'), 'jwks_uri must be an http(s) URL');
 
-export const jwksSchema = z.object({ keys: z.array(publicJwk).max(20, 'jwks may hold at most 20 keys') }).strict();
+export const jwksSchema = z.strictObject({ keys: z.array(publicJwk).max(20, 'jwks may hold at most 20 keys') });

@@ -8,12 +8,15 @@ const REPEATABLE = new Set(['resource', 'audience']);
 
 /**
  * Validates form parameters with a zod schema. A repeated parameter is an error (RFC 6749 §3.1,
- * §3.2) except the repeatable ones, which arrive as arrays; unknown parameters are ignored.
+ * §3.2) except the repeatable ones, which arrive as arrays; unknown parameters are ignored (and, being
+ * request input, never repeated back in an error_description: RFC 6749 §5.2).
  */
 export function parseParams<S extends z.ZodType>(schema: S, params: FormParams): z.output<S> {
   const flat: Record<string, string | string[]> = {};
+  // Parameters the schema does not declare are ignored, repeated or not, and never named back.
+  const known = schema instanceof z.ZodObject ? (schema.shape as Record<string, unknown>) : undefined;
   for (const [k, v] of Object.entries(params)) {
-    if (v === undefined) continue;
+    if (v === undefined || (known && !Object.hasOwn(known, k))) continue;
     if (Array.isArray(v) && !REPEATABLE.has(k)) throw invalidRequest(`the "${k}" parameter is repeated; send it once`);
     flat[k] = REPEATABLE.has(k) && !Array.isArray(v) ? [v] : v;
   }

@@ -1,5 +1,5 @@
 /**
- * Redirect URI matching (SECURITY.md item 1, RFC 9700 §2.1, §4.1.3): exact string comparison,
+ * Redirect URI matching (docs/security.md item 1, RFC 9700 §2.1, §4.1.3): exact string comparison,
  * with one exception — a native app's loopback redirect may use any port (RFC 8252 §7.3), and
  * only on the IP literals 127.0.0.1 and [::1]. No normalisation of any kind: a changed case,
  * trailing slash, added query, dot segment or encoding difference is a different URI.

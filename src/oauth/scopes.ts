@@ -12,7 +12,3 @@ export function parseScope(raw: string): string[] | undefined {
   if (parts.some((p) => !isScopeToken(p))) return undefined;
   return [...new Set(parts)];
 }
-
-export function formatScope(scopes: readonly string[]): string {
-  return scopes.join(' ');
-}

@@ -1,4 +1,4 @@
-/** URI rules shared by registration and request validation (SECURITY.md items 1 and 3). */
+/** URI rules shared by registration and request validation (docs/security.md items 1 and 3). */
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'vbscript:', 'file:', 'blob:', 'about:']);

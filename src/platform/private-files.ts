@@ -10,6 +10,8 @@ import { join } from 'node:path';
 /** DATA_DIR cannot be made private: start-up stops with this one-line reason. */
 export class DataDirError extends Error {
   override name = 'DataDirError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'data_dir_unsafe';
 }
 
 const STICKY = 0o1000;

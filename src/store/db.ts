@@ -42,6 +42,8 @@ export interface Db extends Queryable {
 /** Thrown when the embedded database directory is held by another running process. */
 export class DatabaseBusyError extends Error {
   override name = 'DatabaseBusyError';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'database_busy';
 }
 
 /**

@@ -18,7 +18,7 @@ function pidAlive(pid: number): boolean {
 /**
  * PGlite is one Postgres backend inside this process: a second process opening the same
  * directory would corrupt it. A pid lock file makes the second opener fail at once with a clear
- * message instead of hanging or corrupting (CONTRACT.md CLI).
+ * message instead of hanging or corrupting (docs/contract.md CLI).
  */
 function acquireLock(dir: string): () => void {
   const path = join(dir, LOCK_FILE);

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * Opaque credentials (authorization codes, session ids, later refresh tokens and device codes):
- * 256 bits of randomness (SECURITY.md item 16), stored only as a SHA-256 hash — a fast hash is
- * right for high-entropy server-made secrets (DESIGN.md).
+ * 256 bits of randomness (docs/security.md item 16), stored only as a SHA-256 hash — a fast hash is
+ * right for high-entropy server-made secrets (docs/architecture.md).
  */
 export function newOpaqueToken(): string {
   return randomBytes(32).toString('base64url');

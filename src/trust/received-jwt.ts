@@ -12,12 +12,14 @@ import {
 /**
  * Verification of JWTs Latchkey receives from others, shared by client assertions
  * (RFC 7523 §2.2), JWT-bearer grants (RFC 7523 §2.1) and trusted-issuer tokens in token exchange
- * (RFC 8693): SECURITY.md items 22–23. Every failure is a JwtRejected whose reason names the
+ * (RFC 8693): docs/security.md items 22–23. Every failure is a JwtRejected whose reason names the
  * check that failed; each caller wraps it in its own OAuth error (invalid_client, invalid_grant,
  * invalid_request).
  */
 export class JwtRejected extends Error {
   override name = 'JwtRejected';
+  /** Stable, for logs and callers (the message may change). */
+  readonly code = 'jwt_rejected';
   constructor(readonly reason: string) {
     super(reason);
   }
@@ -110,7 +112,7 @@ export function checkHeader(header: ProtectedHeaderParameters, algorithms: reado
 }
 
 /**
- * Every check of SECURITY.md items 22–23 except `jti` replay, which the caller records (with
+ * Every check of docs/security.md items 22–23 except `jti` replay, which the caller records (with
  * firstUse) once it has decided to accept the JWT, so that a request refused for another reason
  * does not burn the assertion. In order: header (embedded keys, alg), keys, signature, `iss`,
  * `sub`, `exp`, `nbf`, required claims, `aud`, maximum lifetime, `iat`, `jti` format.

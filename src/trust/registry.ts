@@ -4,7 +4,7 @@ import type { TrustedIssuer } from './schema.js';
 import type { TrustedIssuerLookup } from './types.js';
 
 /**
- * Trusted issuers cached in memory for a short TTL (DESIGN.md: caches only for what can be
+ * Trusted issuers cached in memory for a short TTL (docs/architecture.md: caches only for what can be
  * re-read), like client records: a change made through another process (`latchkey trust …`) is
  * seen within CLIENT_CACHE_TTL seconds. Unknown issuers are cached too, in a bounded map, so a
  * flood of made-up `iss` values does not reach the database.

@@ -13,12 +13,12 @@ const identifier = (what: string) =>
     .regex(/^[\x21-\x7E]+$/, `${what} must be printable ASCII without spaces`);
 
 /**
- * A trusted issuer (CONTRACT.md `trusted_issuers`): who may sign JWT-bearer assertions
+ * A trusted issuer (docs/contract.md `trusted_issuers`): who may sign JWT-bearer assertions
  * (RFC 7523 §2.1) and token-exchange subject/actor tokens of type jwt (RFC 8693), for which
  * subjects and scopes, presented by which clients. Unknown members are refused, as for clients.
  */
 export const trustedIssuerSchema = z
-  .object({
+  .strictObject({
     /** The `iss` value of its JWTs, compared exactly (RFC 7519 §4.1.1: case-sensitive). */
     issuer: identifier('issuer'),
     jwks: jwksSchema.optional(),
@@ -38,7 +38,6 @@ export const trustedIssuerSchema = z
       .max(100, 'client_ids may hold at most 100 clients')
       .transform((ids) => [...new Set(ids)]),
   })
-  .strict()
   .superRefine((t, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (t.jwks && t.jwks_uri) issue('jwks', 'give either jwks or jwks_uri, not both');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** OIDC Core §5.1 standard claims a user may carry (`sub` is assigned by Latchkey, never given). */
 const address = z
-  .object({
+  .strictObject({
     formatted: z.string(),
     street_address: z.string(),
     locality: z.string(),
@@ -10,11 +10,10 @@ const address = z
     postal_code: z.string(),
     country: z.string(),
   })
-  .partial()
-  .strict();
+  .partial();
 
 export const userClaimsSchema = z
-  .object({
+  .strictObject({
     name: z.string(),
     given_name: z.string(),
     family_name: z.string(),
@@ -35,8 +34,7 @@ export const userClaimsSchema = z
     address,
     updated_at: z.number().int(),
   })
-  .partial()
-  .strict();
+  .partial();
 
 export type UserClaims = z.output<typeof userClaimsSchema>;
 

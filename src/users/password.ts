@@ -1,7 +1,7 @@
 import argon2 from 'argon2';
 
 /**
- * User passwords: argon2id (SECURITY.md item 27) with the library's defaults (m = 64 MiB, t = 3,
+ * User passwords: argon2id (docs/security.md item 27) with the library's defaults (m = 64 MiB, t = 3,
  * p = 4), which cost about 200 ms — fine for a login, never on the machine-to-machine path.
  */
 export function hashPassword(password: string): Promise<string> {

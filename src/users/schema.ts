@@ -13,13 +13,11 @@ export const passwordSchema = z
   .min(MIN_PASSWORD_LENGTH, `password must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(MAX_PASSWORD_LENGTH, `password must be at most ${MAX_PASSWORD_LENGTH} characters`);
 
-/** A user in the bootstrap file (CONTRACT.md). */
-export const bootstrapUserSchema = z
-  .object({
-    username: usernameSchema,
-    password: passwordSchema,
-    claims: userClaimsSchema.default({}),
-  })
-  .strict();
+/** A user in the bootstrap file (docs/contract.md). */
+export const bootstrapUserSchema = z.strictObject({
+  username: usernameSchema,
+  password: passwordSchema,
+  claims: userClaimsSchema.default({}),
+});
 
 export type BootstrapUser = z.output<typeof bootstrapUserSchema>;

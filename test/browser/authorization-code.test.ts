@@ -115,7 +115,7 @@ describe('real browser (headless Chromium): authorization code + PKCE + OpenID C
   }
 
   /**
-   * SECURITY.md item 10: nothing loaded from anywhere but the server (and the intercepted
+   * docs/security.md item 10: nothing loaded from anywhere but the server (and the intercepted
    * callback); no console errors, no uncaught script errors.
    */
   function assertCleanPages(rec: PageRecorder, trap: CallbackTrap, allowConsole: RegExp[] = []) {

@@ -18,7 +18,7 @@ const PASSWORD = 'correct horse battery staple';
 const insecure = { execute: [oidc.allowInsecureRequests] };
 
 /**
- * The sign-in throttle under concurrency across processes (issue 11 item 2): simultaneous wrong
+ * The sign-in throttle under concurrency across processes: simultaneous wrong
  * passwords for one account, spread over three processes on one PostgreSQL, get no more password
  * checks in total than the account's limit, because each attempt is reserved in PostgreSQL before
  * its password is checked. The processes' security-event log lines count the checks.

@@ -72,7 +72,7 @@ describe('grant registry: a grant registered in a test is dispatched, advertised
     const res = await postForm(`${server.url}/token`, { grant_type: TOY }, { authorization: basicAuth('toy-client', SECRET) });
     assert.equal(res.status, 400);
     assert.equal(res.body.error, 'invalid_request');
-    assert.match(res.body.error_description, /"wish" parameter is required/);
+    assert.match(res.body.error_description, /'wish' parameter is required/);
     assert.deepEqual(seen, []);
   });
 

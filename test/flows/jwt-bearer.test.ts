@@ -8,6 +8,7 @@ import { API, OTHER_API, SECRET, clientKeyPair, type ClientKeys } from '../helpe
 import { createAppContext } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
+import { asSent } from '../helpers/error-description.js';
 import { postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
 import { basicAuth } from '../support/basic-auth.js';
 import { freePort } from '../support/ports.js';
@@ -127,7 +128,7 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
   const expectError = (res: { status: number; body: JsonBody; headers: Headers }, error: string, description: RegExp) => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error, error);
-    assert.match(res.body.error_description, description);
+    assert.match(res.body.error_description, asSent(description));
     assert.equal(res.headers.get('cache-control'), 'no-store');
   };
   const refused = async (a: string | Promise<string>, description: RegExp, extra: Record<string, string> = {}) =>
@@ -222,7 +223,7 @@ describe('JWT-bearer grant (RFC 7523) with openid-client', () => {
     assert.equal((await grant(a, { scope: 'api:read' })).status, 200);
   });
 
-  // One adversarial test per rule (SECURITY.md items 22–23): every failure is invalid_grant naming the check.
+  // One adversarial test per rule (docs/security.md items 22–23): every failure is invalid_grant naming the check.
 
   it('alg none is refused', async () => {
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');

@@ -6,6 +6,7 @@ import { SignJWT, createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerif
 import { buildAccessTokenClaims, signAccessToken } from '../../src/tokens/access-token.js';
 import { API, OTHER_API, SECRET, clientKeyPair, type ClientKeys } from '../helpers/fixtures.js';
 import { pkceAuthorizationUrl } from '../helpers/oidc.js';
+import { asSent } from '../helpers/error-description.js';
 import { postForm, startServer, type JsonBody, type TestServer } from '../helpers/server.js';
 import { basicAuth } from '../support/basic-auth.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -137,7 +138,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
   const expectError = (res: { status: number; body: JsonBody; headers: Headers }, error: string, description: RegExp) => {
     assert.equal(res.status, 400, JSON.stringify(res.body));
     assert.equal(res.body.error, error);
-    assert.match(res.body.error_description, description);
+    assert.match(res.body.error_description, asSent(description));
     assert.equal(res.headers.get('cache-control'), 'no-store');
   };
 
@@ -250,12 +251,12 @@ describe('token exchange (RFC 8693) with openid-client', () => {
         requested_token_type: 'urn:ietf:params:oauth:token-type:refresh_token',
       }),
       'invalid_request',
-      /requested_token_type "urn:ietf:params:oauth:token-type:refresh_token" is not supported/,
+      /requested_token_type \(the value sent\) is not supported/,
     );
     expectError(
       await exchange('impersonator', { subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:saml2' }),
       'invalid_request',
-      /subject_token_type "urn:ietf:params:oauth:token-type:saml2" is not supported/,
+      /subject_token_type \(the value sent\) is not supported/,
     );
     expectError(
       await exchange('impersonator', { subject_token: subject }),
@@ -270,7 +271,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
     expectError(
       await exchange('impersonator', { subject_token: subject, subject_token_type: AT, audience: 'https://evil.example' }),
       'invalid_target',
-      /may not obtain tokens for audience "https:\/\/evil\.example"/,
+      /may not obtain tokens for audience \(the value sent\)/,
     );
     expectError(
       await exchange('impersonator', { subject_token: subject, subject_token_type: AT, resource: THIRD }),
@@ -280,7 +281,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
     expectError(
       await exchange('impersonator', { subject_token: subject, subject_token_type: AT, audience: 'logical-name' }),
       'invalid_target',
-      /audience "logical-name"/,
+      /audience \(the value sent\)/,
     );
   });
 
@@ -296,7 +297,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
         scope: 'api:write',
       }),
       'invalid_scope',
-      /scope may only narrow: "api:write" is not in the subject_token's scope \(api:read\)/,
+      /scope may only narrow: \(the value sent\) is not in the subject_token's scope \(api:read\)/,
     );
   });
 
@@ -542,7 +543,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
         scope: 'api:write',
       }),
       'invalid_scope',
-      /may only narrow: "api:write" is not in the subject_token's scope \(api:read\)/,
+      /may only narrow: \(the value sent\) is not in the subject_token's scope \(api:read\)/,
     );
     expectError(
       await exchange('web', { subject_token: await partnerJwt(), subject_token_type: JWT, resource: API }),

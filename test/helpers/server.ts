@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { createAppContext, type AppContext } from '../../src/app.js';
 import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
 import type { Clock } from '../../src/clock.js';
@@ -73,6 +74,8 @@ export async function startServer(
     events?: SecurityEvents;
     /** A grant registry other than the built-in one (a test's extra grant). */
     grants?: GrantTable;
+    /** A logger to read the server's log lines (e.g. an error's private detail); none by default. */
+    logger?: FastifyBaseLogger;
   } = {},
 ): Promise<TestServer> {
   const port = await freePort();
@@ -91,7 +94,7 @@ export async function startServer(
     ...(opts.events ? { events: opts.events } : {}),
   });
   if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
-  const app = await buildServer(ctx, { logger: false, ...(opts.grants ? { grants: opts.grants } : {}) });
+  const app = await buildServer(ctx, { logger: opts.logger ?? false, ...(opts.grants ? { grants: opts.grants } : {}) });
   await app.listen({ port, host: '127.0.0.1' });
   return {
     url: `http://127.0.0.1:${port}`,
@@ -140,4 +143,20 @@ export async function postForm(
     /* not JSON */
   }
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/**
+ * A logger whose JSON lines a test can read: `detail(requestId)` is the private detail the server
+ * logged for a refused request (an invalid_client's reason, which its response does not say).
+ */
+export function capturingLogger(): { logger: FastifyBaseLogger; detail(requestId: string | null): string | undefined } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return {
+    logger,
+    detail: (requestId) => {
+      const line = lines.find((l) => l.reqId === requestId && typeof l.detail === 'string');
+      return line?.detail as string | undefined;
+    },
+  };
 }

@@ -6,7 +6,7 @@ const CB = 'https://app.example.com/cb';
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /**
- * Anonymous requests must not make the server store rows without limit (issue 11 item 15):
+ * Anonymous requests must not make the server store rows without limit:
  * sign-in interactions made at /authorize and device codes made at /device_authorization are
  * bounded per address and per client. Behind TRUST_PROXY=1 the test picks each request's address.
  */

@@ -21,7 +21,7 @@ describe('client metadata (RFC 7591) validation', () => {
     assert.equal(m.skip_consent, false);
   });
 
-  it('accepts the CONTRACT.md example client', () => {
+  it('accepts the docs/contract.md example client', () => {
     const r = clientMetadataSchema.safeParse({
       client_id: 'web-app',
       client_secret: SECRET,

@@ -121,7 +121,7 @@ function assertEscaped(body: string) {
   assert.equal(count(body, /<script\b/i), body.includes('id="form-post-response"') ? 1 : 0);
 }
 
-describe('pages: headers (SECURITY.md item 10)', () => {
+describe('pages: headers (docs/security.md item 10)', () => {
   for (const url of PAGES) {
     it(`${url} sends the page headers`, async () => {
       const res = await get(url);

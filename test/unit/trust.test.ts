@@ -26,7 +26,7 @@ const problems = (input: unknown) => {
 };
 
 describe('trusted issuer schema', () => {
-  it('accepts the CONTRACT.md shape and fills defaults', () => {
+  it('accepts the docs/contract.md shape and fills defaults', () => {
     const t = trustedIssuerSchema.parse({
       issuer: 'https://idp.partner.example',
       jwks: { keys: [] },
