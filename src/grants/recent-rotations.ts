@@ -29,25 +29,26 @@ const RETENTION_MS = 120_000;
  */
 export class RecentRotations {
   private readonly committed = new Map<string, ArrivalMark>();
-  private readonly inFlight = new Map<string, number>();
+  /** Per token, the marks at which this process's attempts to change it began, while in flight. */
+  private readonly inFlight = new Map<string, ArrivalMark[]>();
 
   constructor(private readonly now: () => ArrivalMark = arrivalMark) {}
 
   /**
    * Call before a statement that may change the token (rotate it, give it a new successor); call
    * the function it returns once the statement has finished, saying whether it changed the token.
-   * While one is in flight, a request of this process that finds the token changed cannot tell
-   * whether that commit came before its own arrival, and the successor has not been handed to
-   * anyone yet: it is counted as concurrent.
    */
   begin(tokenHash: string): (changed: boolean) => void {
-    this.inFlight.set(tokenHash, (this.inFlight.get(tokenHash) ?? 0) + 1);
+    const began = this.now();
+    this.inFlight.set(tokenHash, [...(this.inFlight.get(tokenHash) ?? []), began]);
     let ended = false;
     return (changed) => {
       if (ended) return;
       ended = true;
-      const n = (this.inFlight.get(tokenHash) ?? 1) - 1;
-      if (n > 0) this.inFlight.set(tokenHash, n);
+      const list = this.inFlight.get(tokenHash) ?? [];
+      const i = list.indexOf(began);
+      const rest = i < 0 ? list : [...list.slice(0, i), ...list.slice(i + 1)];
+      if (rest.length) this.inFlight.set(tokenHash, rest);
       else this.inFlight.delete(tokenHash);
       if (changed) this.record(tokenHash);
     };
@@ -65,11 +66,15 @@ export class RecentRotations {
   }
 
   /**
-   * True if this process committed a change to the token after `arrival`, or has one in flight.
-   * (The caller has ended its own attempt first.)
+   * True if this process committed a change to the token after `arrival`, or began one before
+   * `arrival` that is still in flight (its commit, if it makes one, cannot precede a request that
+   * arrived while it ran, and its successor has not been handed to anyone). An attempt that began
+   * after the request arrived does not count: of replays overlapping each other, the first to
+   * arrive is never excused by the others, so sending many at once cannot hide a reuse. (The
+   * caller has ended its own attempt first.)
    */
   changedAfter(tokenHash: string, arrival: ArrivalMark): boolean {
-    if (this.inFlight.has(tokenHash)) return true;
+    if (this.inFlight.get(tokenHash)?.some((began) => began < arrival)) return true;
     const at = this.committed.get(tokenHash);
     return at !== undefined && at > arrival;
   }

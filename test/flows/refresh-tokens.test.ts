@@ -469,3 +469,81 @@ describe(
     });
   },
 );
+
+describe(
+  'refresh tokens with a grace window across two processes on one PostgreSQL',
+  { skip: !process.env.DATABASE_URL && 'needs DATABASE_URL: the embedded database serves one process' },
+  () => {
+    const clock = new ManualClock();
+    let a: TestServer;
+    let b: TestServer;
+    before(async () => {
+      a = await startServer({ clock, bootstrap, env: { REFRESH_TOKEN_GRACE: '30' } });
+      b = await startServer({ clock, shareDatabaseWith: a, env: { REFRESH_TOKEN_GRACE: '30' } });
+    });
+    after(async () => {
+      await b.close();
+      await a.close();
+    });
+
+    it("an attacker's replay in the window at one process, then the victim's successor at the other: the whole grant is revoked", async () => {
+      const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+      const stolen = await tokensFor(a, web);
+      const victim = await refresh(a, stolen.refresh_token!);
+      assert.equal(victim.status, 200);
+      clock.advance(5);
+      const attacker = await refresh(b, stolen.refresh_token!);
+      assert.equal(attacker.status, 200, JSON.stringify(attacker.body));
+      clock.advance(5);
+      const victimNext = await refresh(a, victim.body.refresh_token);
+      assert.match(victimNext.body.error_description, /already used.*every token of this grant is now revoked/);
+      assert.equal((await refresh(b, attacker.body.refresh_token)).body.error, 'invalid_grant', "the attacker's token is dead");
+    });
+
+    it('retries in the window that all reach the row before the re-issue commits, spread over both: one new successor', async () => {
+      const web = await oidc.discovery(new URL(a.issuer), 'web', undefined, oidc.ClientSecretBasic(SECRET), insecure);
+      const t = await tokensFor(a, web);
+      await refresh(a, t.refresh_token!); // lost
+      clock.advance(2);
+      // Hold the old token's row until each of the six retries has either been answered (a retry
+      // that finds another retry's re-issue in flight in its own process is refused at once) or
+      // is waiting for the row (seen from another session).
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const held = a.ctx.db.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE', [hashToken(t.refresh_token!)]);
+        locked();
+        await released;
+      });
+      await isLocked;
+      let answered = 0;
+      const sent = Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          refresh(i % 2 ? a : b, t.refresh_token!).then((r) => {
+            answered++;
+            return r;
+          }),
+        ),
+      );
+      try {
+        await waitUntil('every retry answered or waiting for the row', async () => {
+          const r = await b.ctx.db.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%refresh_tokens%'",
+          );
+          const waiting = Number(r.rows[0]!.n);
+          return waiting > 0 && waiting + answered >= 6;
+        });
+      } finally {
+        release();
+        await held;
+      }
+      const all = await sent;
+      const ok = all.filter((r) => r.status === 200);
+      assert.equal(ok.length, 1, JSON.stringify(all.map((r) => r.body.error_description ?? 'ok')));
+      for (const r of all.filter((x) => x.status !== 200)) assert.match(r.body.error_description, /concurrent request/);
+      assert.equal((await refresh(b, ok[0]!.body.refresh_token)).status, 200, 'the family is healthy');
+    });
+  },
+);
