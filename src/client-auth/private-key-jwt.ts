@@ -53,16 +53,17 @@ export async function verifyClientAssertion(deps: ClientAuthDeps, client: Client
   try {
     verified = await verifyReceivedJwt(assertion, {
       algorithms: allowed,
-      async keys(header) {
-        if (client.metadata.jwks) return client.metadata.jwks;
+      keys() {
+        if (client.metadata.jwks) return Promise.resolve(client.metadata.jwks);
         if (client.metadata.jwks_uri) {
-          try {
-            return await deps.remoteJwks.get(client.metadata.jwks_uri, header.kid);
-          } catch (err) {
-            throw new JwtRejected(`the client's jwks_uri could not be read (${(err as Error).message})`);
-          }
+          return Promise.resolve(
+            deps.remoteJwks.keys(
+              client.metadata.jwks_uri,
+              (err) => new JwtRejected(`the client's jwks_uri could not be read (${err.message})`),
+            ),
+          );
         }
-        throw new JwtRejected('the client has no registered keys (jwks or jwks_uri)');
+        return Promise.reject(new JwtRejected('the client has no registered keys (jwks or jwks_uri)'));
       },
       issuer: client.clientId,
       subject: client.clientId,

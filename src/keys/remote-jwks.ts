@@ -3,12 +3,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { isPrivateAddress } from './private-address.js';
-import type { JSONWebKeySet } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from '../clock.js';
 import { TtlCache } from '../platform/ttl-cache.js';
 
 /**
- * Fetches and caches a JWKS from a jwks_uri (client keys for private_key_jwt). Bounded in time
+ * Fetches a JWKS from a jwks_uri (client keys for private_key_jwt). Bounded in time
  * and size, and by default refuses private, loopback and link-local addresses — checked on the
  * address actually connected to, so DNS rebinding cannot slip past — so that registering a
  * jwks_uri is no SSRF lever (JWKS_URI_ALLOW_PRIVATE lifts that for development).
@@ -91,25 +91,62 @@ export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKe
   });
 }
 
-/** Caches each jwks_uri for `ttl`; a kid miss refetches at most once per `cooldown`. */
+/**
+ * A jose remote key set per jwks_uri (jose's createRemoteJWKSet, RFC 7517 §5), kept in the TTL
+ * cache. jose does the caching and the kid-miss refetch: `cacheMaxAge` 5 minutes,
+ * `cooldownDuration` 30 s, `timeoutDuration` 5 s. The fetch itself is ours (`[customFetch]`), because
+ * jose's default fetch would follow a jwks_uri to any address: fetchJwks checks the address actually
+ * connected to and caps the body at 256 KiB, which jose has no option for. jose's cache runs on the
+ * system clock (Date.now), not the injected Clock.
+ */
 export class RemoteJwksCache {
-  private readonly entries: TtlCache<string, JSONWebKeySet>;
+  private readonly sets: TtlCache<string, JWTVerifyGetKey>;
 
   constructor(
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly allowPrivate: boolean,
-    ttlMs = 5 * 60_000,
+    private readonly ttlMs = 5 * 60_000,
     private readonly cooldownMs = 30_000,
   ) {
-    this.entries = new TtlCache(clock, { ttlMs, maxEntries: 10_000 });
+    // The entry only bounds memory (jose's set keeps its keys fresh itself); an idle uri's set is
+    // dropped after an hour and a new one fetches again when next used.
+    this.sets = new TtlCache(clock, { ttlMs: 60 * 60_000, maxEntries: 10_000 });
   }
 
-  get(uri: string, wantKid?: string): Promise<JSONWebKeySet> {
-    return this.entries.getOrLoad(
-      uri,
-      () => fetchJwks(uri, this.allowPrivate),
-      (hit) =>
-        wantKid !== undefined && !hit.value.keys.some((k) => k.kid === wantKid) && this.clock.now() - hit.storedAt >= this.cooldownMs,
-    );
+  /**
+   * The key resolver for `uri`, for jwtVerify. A failure to read the JWKS rejects with
+   * `unreadable(error)`; jose's key-selection errors (no or several matching keys) pass through.
+   */
+  keys(uri: string, unreadable: (err: Error) => Error): JWTVerifyGetKey {
+    let set = this.sets.entry(uri)?.value;
+    if (!set) {
+      set = createRemoteJWKSet(new URL(uri), {
+        cacheMaxAge: this.ttlMs,
+        cooldownDuration: this.cooldownMs,
+        timeoutDuration: TIMEOUT_MS,
+        [customFetch]: (url: string) => jwksResponse(url, this.allowPrivate),
+      });
+      this.sets.set(uri, set);
+    }
+    const remote = set;
+    return async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        if (
+          err instanceof errors.JWKSNoMatchingKey ||
+          err instanceof errors.JWKSMultipleMatchingKeys ||
+          err instanceof errors.JOSENotSupported
+        )
+          throw err;
+        throw unreadable(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
   }
+}
+
+/** fetchJwks as the Response jose's customFetch expects; its errors (SSRF refusal, size, timeout) propagate as they are. */
+async function jwksResponse(url: string, allowPrivate: boolean): Promise<Response> {
+  const jwks = await fetchJwks(url, allowPrivate);
+  return new Response(JSON.stringify(jwks), { status: 200, headers: { 'content-type': 'application/json' } });
 }

@@ -5,6 +5,7 @@ import {
   errors as joseErrors,
   jwtVerify,
   type JSONWebKeySet,
+  type JWTVerifyGetKey,
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose';
@@ -38,7 +39,7 @@ export interface ReceivedJwtPolicy {
    * The registered keys this JWT must verify with, chosen from the (unverified) header and
    * payload — e.g. the trusted issuer named by `iss`. Throws JwtRejected when there are none.
    */
-  keys(header: ProtectedHeaderParameters, unverified: JWTPayload): Promise<JSONWebKeySet>;
+  keys(header: ProtectedHeaderParameters, unverified: JWTPayload): Promise<JSONWebKeySet | JWTVerifyGetKey>;
   /** Required `iss` / `sub` values, when known in advance. */
   issuer?: string;
   subject?: string;
@@ -124,7 +125,7 @@ export async function verifyReceivedJwt(jwt: string, policy: ReceivedJwtPolicy):
 
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(jwt, keySetOf(jwks), {
+    ({ payload } = await jwtVerify(jwt, typeof jwks === 'function' ? jwks : keySetOf(jwks), {
       algorithms: [...policy.algorithms],
       ...(policy.issuer !== undefined ? { issuer: policy.issuer } : {}),
       ...(policy.subject !== undefined ? { subject: policy.subject } : {}),

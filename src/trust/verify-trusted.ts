@@ -43,7 +43,7 @@ export async function verifyTrustedJwt(
   let trusted: TrustedIssuer | undefined;
   const verified = await verifyReceivedJwt(jwt, {
     algorithms: ASYMMETRIC_ALGS,
-    async keys(header, unverified) {
+    async keys(_header, unverified) {
       const iss = unverified.iss;
       if (typeof iss !== 'string' || !iss) throw new JwtRejected('the "iss" claim is required');
       trusted = await trust.issuers.get(iss);
@@ -58,11 +58,7 @@ export async function verifyTrustedJwt(
       const uri = trusted.jwks_uri;
       // The schema requires jwks or jwks_uri.
       if (!uri) throw new JwtRejected(`trusted issuer "${iss}" has no registered keys`);
-      try {
-        return await trust.remoteJwks.get(uri, header.kid);
-      } catch (err) {
-        throw new JwtRejected(`the trusted issuer's jwks_uri could not be read (${(err as Error).message})`);
-      }
+      return trust.remoteJwks.keys(uri, (err) => new JwtRejected(`the trusted issuer's jwks_uri could not be read (${err.message})`));
     },
     audience: singleAudience([deps.issuer], `this server's issuer (${deps.issuer})`),
     now: deps.now,
