@@ -48,30 +48,14 @@ export interface RenderOptions {
 
 const NONCE = /^[A-Za-z0-9+/_=-]{16,128}$/;
 
-/**
- * The Content-Security-Policy directives of a page. No form-action: Chrome applies it to the
- * redirect that follows a form POST. Only the form_post page runs a script, the one carrying its nonce.
- */
-export function pageCspDirectives(scriptNonce?: string): Record<string, string[]> {
-  const directives: Record<string, string[]> = {
-    'default-src': ["'none'"],
-    'style-src': ["'self'"],
-    'img-src': ["'self'"],
-    'frame-ancestors': ["'none'"],
-    'base-uri': ["'none'"],
-  };
+/** The Content-Security-Policy of a page. No form-action: Chrome applies it to the redirect that follows a form POST. */
+export function pageCsp(scriptNonce?: string): string {
+  const csp = ["default-src 'none'", "style-src 'self'", "img-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"];
   if (scriptNonce !== undefined) {
     if (!NONCE.test(scriptNonce)) throw new Error('script nonce must be 16-128 base64 characters');
-    directives['script-src'] = [`'nonce-${scriptNonce}'`];
+    csp.push(`script-src 'nonce-${scriptNonce}'`);
   }
-  return directives;
-}
-
-/** The same policy as one readable line (what README.md shows). */
-export function pageCsp(scriptNonce?: string): string {
-  return Object.entries(pageCspDirectives(scriptNonce))
-    .map(([name, values]) => `${name} ${values.join(' ')}`)
-    .join('; ');
+  return csp.join('; ');
 }
 
 /** Registers @fastify/view (Eta, views/) and the stylesheet route. Call once per app, before routes that render. */
@@ -107,13 +91,19 @@ export function registerFavicon(app: FastifyInstance): void {
 }
 
 /**
- * Page headers: @fastify/helmet already set the global ones on this reply (X-Frame-Options DENY,
- * nosniff, Referrer-Policy no-referrer, see src/endpoints/security-headers.ts); a page re-applies
- * them with its own CSP (stylesheet, images, the form_post nonce) in place of the API one.
+ * Page headers. The global ones also come from @fastify/helmet (src/endpoints/security-headers.ts);
+ * a page states them all itself so that it is right wherever it is rendered (also in an app without
+ * helmet, as in test/unit/pages.test.ts), and its CSP replaces the API one.
  */
 function setPageHeaders(reply: FastifyReply, scriptNonce?: string): void {
-  reply.helmet({ contentSecurityPolicy: { useDefaults: false, directives: pageCspDirectives(scriptNonce) } });
-  reply.headers({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  reply.headers({
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': pageCsp(scriptNonce),
+    'x-frame-options': 'DENY',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  });
 }
 
 /** Last-resort page when a template itself fails: no data, nothing to escape. */
