@@ -25,10 +25,14 @@ export interface AuthorizationRequest {
   codeChallenge?: string;
   prompt: string[];
   maxAge?: number;
+  /** The id_token_hint as sent; verified at /authorize, then stored only as `idTokenHintSub`. */
   idTokenHint?: string;
+  /**
+   * The `sub` of the verified id_token_hint. A pending sign-in keeps this instead of the hint
+   * itself (up to 8 KB): interaction rows stay small (issue 11 item 15).
+   */
+  idTokenHintSub?: string;
   loginHint?: string;
-  uiLocales?: string;
-  acrValues?: string;
 }
 
 /** Where an error may be sent once client_id and redirect_uri are known good (RFC 9700 §4.11). */
@@ -250,11 +254,12 @@ export function validateAuthorizationRequest(
   if (nonce) req.nonce = nonce;
   if (challenge) req.codeChallenge = challenge;
   if (maxAge !== undefined) req.maxAge = maxAge;
+  // ui_locales and acr_values are validated (length, repetition) above but not kept: nothing
+  // after validation reads them (the pages have one language; no ACR is asserted), and a pending
+  // sign-in stores only what the flow uses.
   for (const [key, name] of [
     ['idTokenHint', 'id_token_hint'],
     ['loginHint', 'login_hint'],
-    ['uiLocales', 'ui_locales'],
-    ['acrValues', 'acr_values'],
   ] as const) {
     const v = optional(name);
     if (v) req[key] = v;

@@ -64,6 +64,7 @@ export function signInTooOld(maxAge: number, authTime: number, nowSec: number): 
  * verifies names nobody, so it matches nobody.
  */
 export async function signedInUserContradictsHint(ctx: InteractionDeps, request: AuthorizationRequest, userId: string): Promise<boolean> {
+  if (request.idTokenHintSub !== undefined) return request.idTokenHintSub !== userId;
   if (!request.idTokenHint) return false;
   return (await idTokenHintSubject(ctx, request.idTokenHint)) !== userId;
 }
@@ -147,11 +148,13 @@ export async function continueAuthorization(
   }
   const id = newId();
   const browser = browserId(ctx, req, reply);
+  // The pending sign-in keeps the hint's verified subject, not the hint (up to 8 KB).
+  const { idTokenHint: _hint, ...pending } = request;
   await ctx.repos.interactions.create({
     id,
     browserHash: hashToken(browser),
     clientId: client.clientId,
-    request,
+    request: hintSub === undefined ? pending : { ...pending, idTokenHintSub: hintSub },
     expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),
   });
   // Signed in (no login needed) means there is a current session.

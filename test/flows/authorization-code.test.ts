@@ -254,6 +254,23 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.equal(e.state, a.state);
     });
 
+    it('a pending sign-in stores the hint as its verified subject, not the hint itself; ui_locales and acr_values are not kept', async () => {
+      const hint = await aliceIdToken();
+      const alice = decodeJwt(hint).sub!;
+      const a = await authUrl(web, { id_token_hint: hint, ui_locales: 'de fr', acr_values: 'urn:example:loa:2' });
+      const r = await new UserAgent().get(a.url.toString());
+      assert.equal(r.status, 303);
+      const id = /\/interaction\/([^/?]+)/.exec(r.headers.get('location') ?? '')?.[1];
+      assert.ok(id, `a sign-in page, not ${r.headers.get('location') ?? r.status}`);
+      const row = (await server.ctx.db.query<{ request: string }>('SELECT request::text AS request FROM interactions WHERE id = $1', [id]))
+        .rows[0];
+      assert.ok(row);
+      assert.ok(!row.request.includes(hint), 'the ID token is not stored');
+      assert.ok(!row.request.includes('urn:example:loa:2') && !row.request.includes('de fr'));
+      assert.equal((JSON.parse(row.request) as { idTokenHintSub?: string }).idTokenHintSub, alice);
+      assert.ok(row.request.length < hint.length, `${row.request.length} bytes stored for a ${hint.length}-byte hint`);
+    });
+
     it('Bob signs in on the login page of a request hinting Alice: login_required, no code and no session; Alice gets her code', async () => {
       const hint = await aliceIdToken();
       for (const signedInAsBob of [false, true]) {

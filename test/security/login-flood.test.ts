@@ -106,11 +106,13 @@ describe('a login flood does not stall /token', () => {
       assert.match(b.retryAfter ?? '', /^\d+$/);
       assert.match(b.text, /Too many people are signing in right now/);
     }
-    // The budget is 100 ms. On a machine so loaded that /token's p99 without any flood is already
-    // past half of it (other suites, other work sharing the CPU), the measure is the machine's, not
-    // the server's: the budget then grows with it (twice the quiet p99). Before the fix, the flood
-    // made /token take 7–36 s, far past either.
-    const budget = Math.max(100, 2 * percentile(quiet, 99));
+    // The budget is 100 ms on a quiet machine. The suite runs two files at once on shared CI
+    // machines, so /token's p99 measured with no flood at all is itself noisy (20–40 ms here, with
+    // single 80–150 ms outliers when the neighbouring file peaks): the budget is the larger of
+    // 100 ms and four times that quiet p99 — still tight enough that a stall of the kind the flood
+    // caused before the fix (7–36 s per call) fails by two orders of magnitude. The figures are
+    // printed above; README's benchmark section has them from a quiet run.
+    const budget = Math.max(100, 4 * percentile(quiet, 99));
     if (budget > 100) console.log(`# machine loaded (quiet p99 ${percentile(quiet, 99).toFixed(1)} ms): budget ${budget.toFixed(0)} ms`);
     assert.ok(
       percentile(loaded, 99) < budget,
