@@ -1,8 +1,8 @@
+import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { z } from 'zod';
 import { ENDPOINT_PATHS } from './paths.js';
-import type { FormParams } from '../client-auth/types.js';
 import { formatUserCode, normalizeUserCode } from '../device/user-code.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { interactionPath } from '../interaction/flow.js';

@@ -1,7 +1,7 @@
+import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { z } from 'zod';
-import type { FormParams } from '../client-auth/types.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
 import { finishAuthorization, interactionPath, needsConsent, signedInUserContradictsHint, targetOf } from '../interaction/flow.js';
 import { FailureLimiter, filledBy, minutes } from '../limits/failure-limiter.js';

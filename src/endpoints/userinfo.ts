@@ -1,7 +1,7 @@
+import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
-import type { FormParams } from '../client-auth/types.js';
 import { OAuthError } from '../oauth/errors.js';
 import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
 import { claimsForScopes } from '../users/claims.js';
