@@ -2,14 +2,15 @@ import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
+import type { FormRoute } from './form.js';
 import { AuthorizationPageError, checkClientAndRedirect, validateAuthorizationRequest } from '../interaction/authorization-request.js';
 import { continueAuthorization } from '../interaction/flow.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 
 /** GET parameters come from the query; POST from a form body (OIDC Core §3.1.2.1). */
-function authorizationParams(req: FastifyRequest): FormParams {
-  if (req.method === 'GET' || req.method === 'HEAD') return (req.query as FormParams | undefined) ?? {};
+function authorizationParams(req: FastifyRequest<FormRoute>): FormParams {
+  if (req.method === 'GET' || req.method === 'HEAD') return req.query ?? {};
   const type = req.headers['content-type'] ?? '';
   if (!isFormUrlEncoded(type)) {
     throw new AuthorizationPageError(
@@ -18,7 +19,7 @@ function authorizationParams(req: FastifyRequest): FormParams {
       415,
     );
   }
-  return (req.body as FormParams | undefined) ?? {};
+  return req.body ?? {};
 }
 
 export type AuthorizeEndpointOptions = InteractionDeps;
@@ -30,7 +31,7 @@ export type AuthorizeEndpointOptions = InteractionDeps;
  */
 export const authorizeEndpoint: FastifyPluginCallback<AuthorizeEndpointOptions> = (app, ctx, done) => {
   browserErrorHandler(app, ctx);
-  const handler = async (req: FastifyRequest, reply: Parameters<typeof continueAuthorization>[2]) => {
+  const handler = async (req: FastifyRequest<FormRoute>, reply: Parameters<typeof continueAuthorization>[2]) => {
     const params = authorizationParams(req);
     const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
     const found = clientId && clientId.length <= 255 ? await ctx.registry.client(clientId) : undefined;
@@ -38,7 +39,7 @@ export const authorizeEndpoint: FastifyPluginCallback<AuthorizeEndpointOptions> 
     const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap(), ctx.config.pkceRequired);
     return continueAuthorization(ctx, req, reply, client, request);
   };
-  app.get(ENDPOINT_PATHS.authorization, handler);
-  app.post(ENDPOINT_PATHS.authorization, handler);
+  app.get<FormRoute>(ENDPOINT_PATHS.authorization, handler);
+  app.post<FormRoute>(ENDPOINT_PATHS.authorization, handler);
   done();
 };

@@ -6,7 +6,7 @@ import { OAuthError, unauthorizedClient } from '../oauth/errors.js';
 import { parseParams, repeatable } from '../oauth/params.js';
 import { requestedScopes } from '../oauth/requested-scopes.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
-import { clientAuthInput, formParams, NO_STORE } from './form.js';
+import { clientAuthInput, formParams, NO_STORE, type FormRoute } from './form.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { Authenticator } from '../client-auth/index.js';
@@ -40,7 +40,7 @@ export interface DeviceAuthorizationEndpointOptions {
  */
 export const deviceAuthorizationEndpoint: FastifyPluginCallback<DeviceAuthorizationEndpointOptions> = (app, ctx, done) => {
   const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.authorizationRequestWindow);
-  app.post(ENDPOINT_PATHS.deviceAuthorization, async (req, reply) => {
+  app.post<FormRoute>(ENDPOINT_PATHS.deviceAuthorization, async (req, reply) => {
     const params = formParams(req);
     const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
     if (!client.metadata.grant_types.includes(DEVICE_GRANT)) {

@@ -1,8 +1,8 @@
-import type { FormParams } from '../domain/form.js';
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { z } from 'zod';
 import { ENDPOINT_PATHS } from './paths.js';
+import type { FormRoute } from './form.js';
 import { formatUserCode, normalizeUserCode } from '../device/user-code.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { interactionPath } from '../interaction/flow.js';
@@ -56,17 +56,17 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
 
   browserErrorHandler(app, ctx);
 
-  app.get(ENDPOINT_PATHS.device, async (req: FastifyRequest, reply) => {
-    const q = (req.query as FormParams | undefined) ?? {};
+  app.get<FormRoute>(ENDPOINT_PATHS.device, async (req, reply) => {
+    const q = req.query ?? {};
     const prefill = typeof q.user_code === 'string' ? normalizeUserCode(q.user_code) : undefined;
     return page(reply, browserId(ctx, req, reply), prefill ? { userCode: formatUserCode(prefill) } : {});
   });
 
-  app.post(ENDPOINT_PATHS.device, async (req, reply) => {
+  app.post<FormRoute>(ENDPOINT_PATHS.device, async (req, reply) => {
     if (!isFormUrlEncoded(req.headers['content-type'])) {
       throw new AuthorizationPageError('Invalid request', 'The code must be sent from the form on this page.', 415);
     }
-    const body = (req.body as FormParams | undefined) ?? {};
+    const body = req.body ?? {};
     const parsed = entryForm.safeParse(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v])));
     if (!parsed.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.');
     checkCsrf(ctx, req, parsed.data.csrf, 'device');

@@ -3,6 +3,7 @@ import type { ClientRecord } from '../domain/client.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
+import type { FormRoute } from './form.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { idTokenHintSubjectAndClient } from '../interaction/flow.js';
 import { renderErrorPage, renderPage } from '../interaction/pages.js';
@@ -22,14 +23,14 @@ const PARAMS = [
   'decision',
 ] as const;
 
-function readParams(req: FastifyRequest): Partial<Record<(typeof PARAMS)[number], string>> {
+function readParams(req: FastifyRequest<FormRoute>): Partial<Record<(typeof PARAMS)[number], string>> {
   let raw: FormParams;
-  if (req.method === 'GET' || req.method === 'HEAD') raw = (req.query as FormParams | undefined) ?? {};
+  if (req.method === 'GET' || req.method === 'HEAD') raw = req.query ?? {};
   else {
     if (!isFormUrlEncoded(req.headers['content-type'])) {
       throw new AuthorizationPageError('Invalid request', 'The sign-out request must be sent as a form.', 415);
     }
-    raw = (req.body as FormParams | undefined) ?? {};
+    raw = req.body ?? {};
   }
   const out: Partial<Record<(typeof PARAMS)[number], string>> = {};
   for (const name of PARAMS) {
@@ -50,7 +51,7 @@ export type EndSessionEndpointOptions = InteractionDeps;
  * must match one the client registered, exactly.
  */
 export const endSessionEndpoint: FastifyPluginCallback<EndSessionEndpointOptions> = (app, ctx, done) => {
-  async function handler(req: FastifyRequest, reply: FastifyReply) {
+  async function handler(req: FastifyRequest<FormRoute>, reply: FastifyReply<FormRoute>) {
     const p = readParams(req);
     let hint: { sub: string; clientId: string } | undefined;
     if (p.id_token_hint) {
@@ -115,7 +116,7 @@ export const endSessionEndpoint: FastifyPluginCallback<EndSessionEndpointOptions
   }
 
   browserErrorHandler(app, ctx);
-  app.get(ENDPOINT_PATHS.endSession, handler);
-  app.post(ENDPOINT_PATHS.endSession, handler);
+  app.get<FormRoute>(ENDPOINT_PATHS.endSession, handler);
+  app.post<FormRoute>(ENDPOINT_PATHS.endSession, handler);
   done();
 };

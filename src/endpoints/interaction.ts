@@ -1,7 +1,7 @@
-import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { z } from 'zod';
+import type { FormRoute } from './form.js';
 import { AuthorizationPageError, AuthorizationRedirectError } from '../interaction/authorization-request.js';
 import { finishAuthorization, interactionPath, needsConsent, signedInUserContradictsHint, targetOf } from '../interaction/flow.js';
 import { FailureLimiter, filledBy, minutes } from '../limits/failure-limiter.js';
@@ -29,12 +29,17 @@ const loginForm = z.object({
   username: z.string().max(200).default(''),
   password: z.string().max(1024).default(''),
 });
+/** The interaction pages: the :id path parameter and a form body (FormRoute). */
+interface InteractionRoute extends FormRoute {
+  Params: { id: string };
+}
+
 const consentForm = z.object({ csrf: z.string().max(200).optional(), decision: z.enum(['allow', 'deny']).optional() });
 
-function form<S extends z.ZodType>(schema: S, req: FastifyRequest): z.output<S> {
+function form<S extends z.ZodType>(schema: S, req: FastifyRequest<InteractionRoute>): z.output<S> {
   const type = req.headers['content-type'] ?? '';
   if (!isFormUrlEncoded(type)) throw EXPIRED;
-  const body = (req.body as FormParams | undefined) ?? {};
+  const body = req.body ?? {};
   const flat = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
   const r = schema.safeParse(flat);
   if (!r.success) throw new AuthorizationPageError('Invalid form', 'The form was not filled in as expected. Go back and try again.', 400);
@@ -58,8 +63,8 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   });
 
   /** The interaction, with the browser cookie it is bound to (its forms' CSRF tokens derive from it). */
-  async function load(req: FastifyRequest): Promise<Loaded> {
-    const { id } = req.params as { id: string };
+  async function load(req: FastifyRequest<InteractionRoute>): Promise<Loaded> {
+    const { id } = req.params;
     if (!/^[\w-]{1,64}$/.test(id)) throw EXPIRED;
     const interaction = await ctx.repos.interactions.find(id, new Date(ctx.clock.now()));
     const browser = readBrowserId(ctx, req);
@@ -165,7 +170,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
 
   browserErrorHandler(app, ctx);
 
-  app.get('/interaction/:id', async (req, reply) => {
+  app.get<InteractionRoute>('/interaction/:id', async (req, reply) => {
     const i = await load(req);
     if (!i.userId) {
       const c = await client(i);
@@ -174,7 +179,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     return consentPage(reply, i);
   });
 
-  app.post('/interaction/:id/login', async (req, reply) => {
+  app.post<InteractionRoute>('/interaction/:id/login', async (req, reply) => {
     const i = await load(req);
     const f = form(loginForm, req);
     checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);
@@ -243,7 +248,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     return finish(reply, i, user.id, session.authTime);
   });
 
-  app.post('/interaction/:id/consent', async (req, reply) => {
+  app.post<InteractionRoute>('/interaction/:id/consent', async (req, reply) => {
     const i = await load(req);
     const f = form(consentForm, req);
     checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);

@@ -7,7 +7,7 @@ import { mayIntrospectAccessToken } from '../oauth/introspection-access.js';
 import { hashToken } from '../tokens/opaque.js';
 import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
 import { isLiveRefreshToken } from '../tokens/refresh-token-liveness.js';
-import { clientAuthInput, formParams, NO_STORE } from './form.js';
+import { clientAuthInput, formParams, NO_STORE, type FormRoute } from './form.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { KeyStore } from '../keys/keystore.js';
@@ -33,7 +33,7 @@ export interface IntrospectEndpointOptions {
  */
 export const introspectEndpoint: FastifyPluginCallback<IntrospectEndpointOptions> = (app, ctx, done) => {
   const accessTokens = { keystore: ctx.keystore, issuer: ctx.config.issuer, statuses: ctx.repos.revocations };
-  app.post(ENDPOINT_PATHS.introspection, async (req, reply) => {
+  app.post<FormRoute>(ENDPOINT_PATHS.introspection, async (req, reply) => {
     const params = formParams(req);
     const { client, method } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
     if (method === 'none') {

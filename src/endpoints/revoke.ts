@@ -5,7 +5,7 @@ import { invalidRequest } from '../oauth/errors.js';
 import { parseParams, required } from '../oauth/params.js';
 import { hashToken } from '../tokens/opaque.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
-import { clientAuthInput, formParams, NO_STORE } from './form.js';
+import { clientAuthInput, formParams, NO_STORE, type FormRoute } from './form.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { KeyStore } from '../keys/keystore.js';
@@ -30,7 +30,7 @@ export interface RevokeEndpointOptions {
  */
 export const revokeEndpoint: FastifyPluginCallback<RevokeEndpointOptions> = (app, ctx, done) => {
   const notYours = () => invalidRequest('this token was issued to another client; only that client may revoke it');
-  app.post(ENDPOINT_PATHS.revocation, async (req, reply) => {
+  app.post<FormRoute>(ENDPOINT_PATHS.revocation, async (req, reply) => {
     const params = formParams(req);
     const { client } = await ctx.authenticator.authenticate(clientAuthInput(req, params));
     const { token } = parseParams(parameters, params);

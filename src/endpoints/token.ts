@@ -9,7 +9,7 @@ import { parseParams } from '../oauth/params.js';
 import { arrivalMark } from '../grants/recent-rotations.js';
 import type { GrantDeps } from '../grants/types.js';
 import { invalidRequest, unauthorizedClient } from '../oauth/errors.js';
-import { clientAuthInput, formParams, NO_STORE } from './form.js';
+import { clientAuthInput, formParams, NO_STORE, type FormRoute } from './form.js';
 
 export interface TokenEndpointOptions {
   clock: Clock;
@@ -26,7 +26,7 @@ export interface TokenEndpointOptions {
  * check the client may use it → parse the grant's parameters with its schema → its handler → respond. Token responses are never cached (RFC 6749 §5.1, docs/security.md item 17).
  */
 export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, ctx, done) => {
-  app.post(ENDPOINT_PATHS.token, async (req, reply) => {
+  app.post<FormRoute>(ENDPOINT_PATHS.token, async (req, reply) => {
     // When the server began routing this request (Fastify starts reply.elapsedTime then, before the
     // body is read), on this process's monotonic clock: the refresh grant orders it against rotations.
     const arrival = arrivalMark() - reply.elapsedTime;

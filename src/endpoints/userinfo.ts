@@ -1,11 +1,10 @@
-import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
 import { OAuthError } from '../oauth/errors.js';
 import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
 import { claimsForScopes } from '../users/claims.js';
-import { NO_STORE } from './form.js';
+import { NO_STORE, type FormRoute } from './form.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
 import type { KeyStore } from '../keys/keystore.js';
@@ -24,15 +23,15 @@ function bearerError(
 }
 
 /** The bearer token from the header or (POST) the form body — never the query (RFC 6750 §2.3, docs/security.md item 21). */
-function bearerToken(req: FastifyRequest): string {
-  const query = req.query as Record<string, unknown> | undefined;
+function bearerToken(req: FastifyRequest<FormRoute>): string {
+  const query = req.query;
   if (query && 'access_token' in query) {
     throw bearerError('invalid_request', 'access tokens are not accepted in the query string; send them in the Authorization header', 400);
   }
   const header = req.headers.authorization;
   let fromBody: string | undefined;
   if (req.method === 'POST' && isFormUrlEncoded(req.headers['content-type'])) {
-    const v = (req.body as FormParams | undefined)?.access_token;
+    const v = req.body?.access_token;
     if (Array.isArray(v)) throw bearerError('invalid_request', 'access_token is repeated', 400);
     fromBody = v;
   }
@@ -58,7 +57,7 @@ export interface UserinfoEndpointOptions {
 export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = (app, ctx, done) => {
   const userinfoUrl = `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`;
   const accessTokens = { keystore: ctx.keystore, issuer: ctx.config.issuer, statuses: ctx.repos.revocations };
-  const handler = async (req: FastifyRequest, reply: FastifyReply) => {
+  const handler = async (req: FastifyRequest<FormRoute>, reply: FastifyReply<FormRoute>) => {
     const token = bearerToken(req);
     const verdict = await verifyOwnAccessToken(token, accessTokens, ctx.clock.now());
     if (!verdict.live) {
@@ -79,7 +78,7 @@ export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = 
     if (!user) throw bearerError('invalid_token', 'the user of this access token no longer exists', 401);
     return reply.headers(NO_STORE).send({ sub: user.id, ...claimsForScopes(user.claims, scopes) });
   };
-  app.get(ENDPOINT_PATHS.userinfo, handler);
-  app.post(ENDPOINT_PATHS.userinfo, handler);
+  app.get<FormRoute>(ENDPOINT_PATHS.userinfo, handler);
+  app.post<FormRoute>(ENDPOINT_PATHS.userinfo, handler);
   done();
 };
