@@ -278,7 +278,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   const interaction: InteractionDeps = {
     config,
     clock: ctx.clock,
-    db: ctx.db,
+    transaction: transactionOn(ctx.db),
     secrets: ctx.secrets,
     keystore: ctx.keystore,
     registry: ctx.registry,

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { isPrivateAddress } from './private-address.js';
 import type { JSONWebKeySet } from 'jose';
 import type { Clock } from '../clock.js';
+import { TtlCache } from '../platform/ttl-cache.js';
 
 /**
  * Fetches and caches a JWKS from a jwks_uri (client keys for private_key_jwt). Bounded in time
@@ -92,32 +93,23 @@ export function fetchJwks(uri: string, allowPrivate: boolean): Promise<JSONWebKe
 
 /** Caches each jwks_uri for `ttl`; a kid miss refetches at most once per `cooldown`. */
 export class RemoteJwksCache {
-  private entries = new Map<string, { jwks: JSONWebKeySet; fetchedAt: number }>();
-  private inflight = new Map<string, Promise<JSONWebKeySet>>();
+  private readonly entries: TtlCache<string, JSONWebKeySet>;
 
   constructor(
     private readonly clock: Clock,
     private readonly allowPrivate: boolean,
-    private readonly ttlMs = 5 * 60_000,
+    ttlMs = 5 * 60_000,
     private readonly cooldownMs = 30_000,
-  ) {}
+  ) {
+    this.entries = new TtlCache(clock, { ttlMs, maxEntries: 10_000 });
+  }
 
-  async get(uri: string, wantKid?: string): Promise<JSONWebKeySet> {
-    const now = this.clock.now();
-    const hit = this.entries.get(uri);
-    const fresh = hit && now - hit.fetchedAt < this.ttlMs;
-    const missingKid = wantKid !== undefined && hit && !hit.jwks.keys.some((k) => k.kid === wantKid);
-    if (hit && fresh && !(missingKid && now - hit.fetchedAt >= this.cooldownMs)) return hit.jwks;
-    let p = this.inflight.get(uri);
-    if (!p) {
-      p = fetchJwks(uri, this.allowPrivate)
-        .then((jwks) => {
-          this.entries.set(uri, { jwks, fetchedAt: this.clock.now() });
-          return jwks;
-        })
-        .finally(() => this.inflight.delete(uri));
-      this.inflight.set(uri, p);
-    }
-    return p;
+  get(uri: string, wantKid?: string): Promise<JSONWebKeySet> {
+    return this.entries.getOrLoad(
+      uri,
+      () => fetchJwks(uri, this.allowPrivate),
+      (hit) =>
+        wantKid !== undefined && !hit.value.keys.some((k) => k.kid === wantKid) && this.clock.now() - hit.storedAt >= this.cooldownMs,
+    );
   }
 }

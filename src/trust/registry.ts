@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { TrustedIssuersRepository } from '../store/repositories/trusted-issuers.js';
 import type { TrustedIssuer } from './schema.js';
 import type { TrustedIssuerLookup } from './types.js';
+import { TtlCache } from '../platform/ttl-cache.js';
 
 /**
  * Trusted issuers cached in memory for a short TTL (docs/architecture.md: caches only for what can be
@@ -10,21 +11,17 @@ import type { TrustedIssuerLookup } from './types.js';
  * flood of made-up `iss` values does not reach the database.
  */
 export class TrustedIssuerCache implements TrustedIssuerLookup {
-  private entries = new Map<string, { value: TrustedIssuer | undefined; until: number }>();
+  private readonly entries: TtlCache<string, TrustedIssuer | undefined>;
 
   constructor(
     private readonly repo: Pick<TrustedIssuersRepository, 'find'>,
-    private readonly clock: Clock,
-    private readonly ttlSeconds: number,
-  ) {}
+    clock: Clock,
+    ttlSeconds: number,
+  ) {
+    this.entries = new TtlCache(clock, { ttlMs: ttlSeconds * 1000, maxEntries: 10_000 });
+  }
 
-  async get(issuer: string): Promise<TrustedIssuer | undefined> {
-    const now = this.clock.now();
-    const hit = this.entries.get(issuer);
-    if (hit && hit.until > now) return hit.value;
-    const value = (await this.repo.find(issuer))?.metadata;
-    if (this.entries.size > 10_000) this.entries.clear();
-    this.entries.set(issuer, { value, until: now + this.ttlSeconds * 1000 });
-    return value;
+  get(issuer: string): Promise<TrustedIssuer | undefined> {
+    return this.entries.getOrLoad(issuer, async () => (await this.repo.find(issuer))?.metadata);
   }
 }
