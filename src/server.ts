@@ -29,6 +29,7 @@ import { userinfoEndpoint } from './endpoints/userinfo.js';
 import { endSessionEndpoint } from './endpoints/end-session.js';
 import { registerPages } from './interaction/pages.js';
 import { corsEndpoints } from './endpoints/cors.js';
+import { securityHeaders } from './endpoints/security-headers.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
 import { deviceEndpoint } from './endpoints/device.js';
 import { endpointUrl } from './endpoints/paths.js';
@@ -182,6 +183,8 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
 
   const https = config.issuer.startsWith('https://');
+  // Before the hooks below: a request they refuse (NUL in the URL) still gets the security headers.
+  await securityHeaders(app, { https });
   // While draining (SIGTERM), each response closes its keep-alive connection, so in-flight
   // requests finish and no idle client keeps the process alive until its keep-alive timeout.
   let draining = false;
@@ -195,15 +198,8 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     done(/%00/i.test(req.url) ? new NulCharacterError() : undefined);
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
-    // API responses: nothing to frame, nothing to load, nothing to sniff (docs/security.md item 10).
-    reply.header('x-content-type-options', 'nosniff');
-    if (!reply.hasHeader('content-security-policy')) {
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
-    }
-    reply.header('x-frame-options', 'DENY');
-    reply.header('referrer-policy', 'no-referrer');
+    // Security headers: @fastify/helmet (src/endpoints/security-headers.ts).
     if (draining) reply.header('connection', 'close');
-    if (https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
     done(null, payload);
   });
   app.addHook('onResponse', (req, reply, done) => {
@@ -277,12 +273,12 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
       .end(body);
   });
   await registerPages(app);
-  corsEndpoints(app);
+  await corsEndpoints(app);
   // Each endpoint gets the options it declares, nothing more (the composition root decides).
   const interaction: InteractionDeps = {
     config,
     clock: ctx.clock,
-    db: ctx.db,
+    transaction: transactionOn(ctx.db),
     secrets: ctx.secrets,
     keystore: ctx.keystore,
     registry: ctx.registry,

@@ -1,3 +1,4 @@
+import type { ClientRecord } from '../domain/client.js';
 import { randomBytes } from 'node:crypto';
 import { hashClientSecret } from '../keys/secret.js';
 import {
@@ -8,7 +9,7 @@ import {
   type GrantType,
   type StoredClientMetadata,
 } from '../oauth/client-metadata.js';
-import { clientsRepository, type ClientRecord } from '../store/repositories/clients.js';
+import { clientsRepository } from '../store/repositories/clients.js';
 import { CliError, UsageError, iso, kidLabel, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';

@@ -1,6 +1,6 @@
+import type { ClientRecord } from '../domain/client.js';
 import { verifyClientSecret, type ServerSecrets } from '../keys/secret.js';
 import { invalidClient } from '../oauth/errors.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 
 /** client_secret_basic and client_secret_post check the same thing: the secret's HMAC. */
 export function verifySecret(secrets: ServerSecrets, client: ClientRecord, secret: string, triedBasic: boolean): void {

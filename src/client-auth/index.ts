@@ -1,11 +1,12 @@
+import type { ClientRecord } from '../domain/client.js';
 import { CLIENT_AUTHENTICATION_FAILED, invalidClient, invalidRequest, OAuthError } from '../oauth/errors.js';
 import type { AuthMethod } from '../oauth/client-metadata.js';
 import { verifySecret } from './client-secret.js';
 import { parseBasicCredentials } from './client-secret-basic.js';
 import { assertionClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from './private-key-jwt.js';
 import { addressKey, type Bucket, type FailureLimiter } from '../limits/failure-limiter.js';
-import type { AuthenticatedClient, ClientAuthDeps, ClientAuthFailure, ClientAuthInput, Credentials, FormParams } from './types.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
+import type { AuthenticatedClient, ClientAuthDeps, ClientAuthFailure, ClientAuthInput, Credentials } from './types.js';
+import type { FormParams } from '../domain/form.js';
 
 function single(params: FormParams, name: string): string | undefined {
   const v = params[name];

@@ -1,8 +1,8 @@
+import type { ClientRecord } from '../domain/client.js';
 import { decodeJwt, type JWTPayload } from 'jose';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import { invalidClient } from '../oauth/errors.js';
 import { JwtRejected, replayExpiry, verifyReceivedJwt, type VerifiedJwt } from '../trust/received-jwt.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import type { ClientAuthDeps } from './types.js';
 
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -1,12 +1,10 @@
+import type { FormParams } from '../domain/form.js';
+import type { ClientRecord } from '../domain/client.js';
 import type { Clock } from '../clock.js';
 import type { ServerSecrets } from '../keys/secret.js';
 import type { RemoteJwksCache } from '../keys/remote-jwks.js';
 import type { AuthMethod } from '../oauth/client-metadata.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import type { ReplayRepository } from '../store/repositories/replay.js';
-
-/** Parsed form body: a repeated parameter arrives as an array. */
-export type FormParams = Record<string, string | string[] | undefined>;
 
 export interface ClientAuthInput {
   authorization: string | undefined;

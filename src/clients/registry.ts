@@ -1,5 +1,6 @@
+import type { ClientRecord } from '../domain/client.js';
 import type { Clock } from '../clock.js';
-import type { ClientRecord, ClientsRepository } from '../store/repositories/clients.js';
+import type { ClientsRepository } from '../store/repositories/clients.js';
 import type { Resource } from '../oauth/client-metadata.js';
 import type { ResourcesRepository } from '../store/repositories/resources.js';
 import { TtlCache } from '../platform/ttl-cache.js';

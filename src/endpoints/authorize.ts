@@ -1,7 +1,7 @@
+import type { FormParams } from '../domain/form.js';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
-import type { FormParams } from '../client-auth/types.js';
 import type { FormRoute } from './form.js';
 import { AuthorizationPageError, checkClientAndRedirect, validateAuthorizationRequest } from '../interaction/authorization-request.js';
 import { continueAuthorization } from '../interaction/flow.js';

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import { ENDPOINT_PATHS } from './paths.js';
 
 /**
  * Browser apps (SPAs, public clients) call these endpoints from their own origin. None of them
- * uses cookies, so any origin may call them without credentials: `*`, never reflected origins.
- * The pages (/authorize, /interaction, /end_session) are navigations and get no CORS at all.
+ * uses cookies, so any origin may call them without credentials: `*`, never reflected origins
+ * (so no `Vary: Origin` either). The pages (/authorize, /interaction, /end_session) are
+ * navigations and get no CORS at all.
  */
 const CORS_PATHS = [
   ENDPOINT_PATHS.token,
@@ -15,21 +17,28 @@ const CORS_PATHS = [
   '/.well-known/oauth-authorization-server',
 ];
 
-export function corsEndpoints(app: FastifyInstance): void {
+function corsFor(path: string): FastifyCorsOptions {
+  return {
+    origin: '*',
+    credentials: false,
+    methods: path.startsWith('/.well-known') || path === ENDPOINT_PATHS.jwks ? 'GET' : 'GET, POST',
+    allowedHeaders: 'authorization, content-type, dpop',
+    maxAge: 600,
+  };
+}
+
+/**
+ * @fastify/cors, off by default (`origin: false`) and switched on per route through route config
+ * for CORS_PATHS, set by an onRoute hook so the endpoint modules need not know. Call before the
+ * endpoints are registered. Each CORS path also gets an OPTIONS route so its preflight carries the
+ * route's config; the plugin's hook answers it (204) before the handler. strictPreflight is off: an
+ * OPTIONS without Origin is answered like a preflight, as before, not with a text/plain 400.
+ */
+export async function corsEndpoints(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyCors, { origin: false, strictPreflight: false, hideOptionsRoute: true });
   const paths = new Set<string>(CORS_PATHS);
-  app.addHook('onRequest', async (req, reply) => {
-    if (paths.has(req.url.split('?', 1)[0] ?? req.url)) reply.header('access-control-allow-origin', '*');
+  app.addHook('onRoute', (route) => {
+    if (paths.has(route.url)) route.config = { ...route.config, cors: corsFor(route.url) };
   });
-  for (const path of CORS_PATHS) {
-    app.options(path, async (_req, reply) =>
-      reply
-        .code(204)
-        .headers({
-          'access-control-allow-methods': path.startsWith('/.well-known') || path === ENDPOINT_PATHS.jwks ? 'GET' : 'GET, POST',
-          'access-control-allow-headers': 'authorization, content-type, dpop',
-          'access-control-max-age': '600',
-        })
-        .send(),
-    );
-  }
+  for (const path of CORS_PATHS) app.options(path, async (_req, reply) => reply.code(204).send());
 }

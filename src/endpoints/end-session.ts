@@ -1,14 +1,14 @@
+import type { FormParams } from '../domain/form.js';
+import type { ClientRecord } from '../domain/client.js';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
-import type { FormParams } from '../client-auth/types.js';
 import type { FormRoute } from './form.js';
 import { AuthorizationPageError } from '../interaction/authorization-request.js';
 import { idTokenHintSubjectAndClient } from '../interaction/flow.js';
 import { renderErrorPage, renderPage } from '../interaction/pages.js';
 import { checkCsrf, CSRF_REFUSED, csrfToken } from '../interaction/csrf.js';
 import { browserId, currentSession, endSession } from '../interaction/session.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 

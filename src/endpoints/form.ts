@@ -1,6 +1,6 @@
+import type { FormParams } from '../domain/form.js';
 import type { FastifyRequest } from 'fastify';
 import { isFormUrlEncoded } from './content-type.js';
-import type { FormParams } from '../client-auth/types.js';
 import { OAuthError } from '../oauth/errors.js';
 
 /**

@@ -1,10 +1,10 @@
+import type { ClientRecord } from '../domain/client.js';
 import { z } from 'zod';
 import { epochSeconds } from '../clock.js';
 import { invalidGrant, invalidScope, unauthorizedClient } from '../oauth/errors.js';
 import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
 import { JwtRejected } from '../trust/received-jwt.js';
 import { recordTrustedJwt, verifyTrustedJwt, type TrustedJwt } from '../trust/verify-trusted.js';

@@ -1,4 +1,4 @@
-import type { ClientRecord } from '../store/repositories/clients.js';
+import type { ClientRecord } from '../domain/client.js';
 import type { NewRefreshToken } from '../store/repositories/refresh-tokens.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import type { GrantDeps } from './types.js';

@@ -1,9 +1,9 @@
+import type { FormParams } from '../domain/form.js';
+import type { ClientRecord } from '../domain/client.js';
 import type { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { JtiPool } from '../tokens/access-token.js';
 import type { KeyStore } from '../keys/keystore.js';
-import type { FormParams } from '../client-auth/types.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import type { Registry } from '../clients/registry.js';
 import type { CodesRepository } from '../store/repositories/codes.js';
 import type { GrantsRepository } from '../store/repositories/grants.js';

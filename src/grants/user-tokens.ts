@@ -1,5 +1,5 @@
+import type { ClientRecord } from '../domain/client.js';
 import { epochSeconds } from '../clock.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import type { GrantDeps, TokenResponse } from './types.js';

@@ -1,39 +1,12 @@
+import type { AuthorizationRequest, ResponseMode } from '../domain/authorization-request.js';
+import type { FormParams } from '../domain/form.js';
+import type { ClientRecord } from '../domain/client.js';
 import { OAuthError, type OAuthErrorCode } from '../oauth/errors.js';
-import type { FormParams } from '../client-auth/types.js';
 import type { Resource } from '../oauth/client-metadata.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { requestedScopes } from '../oauth/requested-scopes.js';
 import { S256_CHALLENGE } from '../tokens/pkce.js';
 import { pkceMayBeOmitted, type PkceRequirement } from '../oauth/pkce-policy.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
-
-export type ResponseType = 'code' | 'code id_token';
-export type ResponseMode = 'query' | 'fragment' | 'form_post';
-
-/** A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1). */
-export interface AuthorizationRequest {
-  clientId: string;
-  redirectUri: string;
-  responseType: ResponseType;
-  responseMode: ResponseMode;
-  /** Every scope asked for: OpenID scopes and resource scopes. */
-  scopes: string[];
-  /** The resources (audiences) the access token will be for. */
-  resources: string[];
-  state?: string;
-  nonce?: string;
-  codeChallenge?: string;
-  prompt: string[];
-  maxAge?: number;
-  /** The id_token_hint as sent; verified at /authorize, then stored only as `idTokenHintSub`. */
-  idTokenHint?: string;
-  /**
-   * The `sub` of the verified id_token_hint. A pending sign-in keeps this instead of the hint
-   * itself (up to 8 KB): interaction rows stay small (issue 11 item 15).
-   */
-  idTokenHintSub?: string;
-  loginHint?: string;
-}
 
 /** Where an error may be sent once client_id and redirect_uri are known good (RFC 9700 §4.11). */
 export interface RedirectTarget {

@@ -5,8 +5,8 @@ import type { KeyStore } from '../keys/keystore.js';
 import type { ServerSecrets } from '../keys/secret.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SecurityEvents } from '../observability/security-events.js';
-import type { Db } from '../store/db.js';
 import type { Repositories } from '../store/repositories/index.js';
+import type { Transaction } from '../store/transaction.js';
 
 /**
  * What the browser side (authorize, sign-in and consent pages, device page, sign-out) needs:
@@ -15,7 +15,8 @@ import type { Repositories } from '../store/repositories/index.js';
 export interface InteractionDeps {
   config: Config;
   clock: Clock;
-  db: Db;
+  /** All-or-nothing writes (the grant and its code): repositories bound to one transaction. */
+  transaction: Transaction;
   secrets: Pick<ServerSecrets, 'csrfKey'>;
   keystore: KeyStore;
   registry: Registry;

@@ -1,17 +1,16 @@
+import type { ClientRecord } from '../domain/client.js';
 import { FailureLimiter } from '../limits/failure-limiter.js';
 import { pendingRequestBuckets } from '../limits/pending-requests.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import type { InteractionDeps } from './deps.js';
 import { epochSeconds } from '../clock.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
-import { codesRepository } from '../store/repositories/codes.js';
-import { grantsRepository } from '../store/repositories/grants.js';
 import type { User } from '../store/repositories/users.js';
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import { hashToken, newId, newOpaqueToken } from '../tokens/opaque.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
-import { AuthorizationRedirectError, type AuthorizationRequest, type RedirectTarget } from './authorization-request.js';
+import { AuthorizationRedirectError, type RedirectTarget } from './authorization-request.js';
+import type { AuthorizationRequest } from '../domain/authorization-request.js';
 import { sendAuthorizationResponse } from './authorization-response.js';
 import { consentMissing, requestedConsent } from './consent.js';
 import { browserId, currentSession } from './session.js';
@@ -188,15 +187,15 @@ export async function finishAuthorization(
     ctx.config.idTokenTtl,
     ...request.resources.map((r) => resources.get(r)?.access_token_ttl ?? 0),
   );
-  await ctx.db.transaction(async (tx) => {
-    await grantsRepository(tx).create({
+  await ctx.transaction(async (tx) => {
+    await tx.grants.create({
       id: grantId,
       clientId: client.clientId,
       userId: user.id,
       // Tokens issued from this grant carry its id: the row must outlive them.
       expiresAt: new Date(now + (ctx.config.authorizationCodeTtl + longestToken + ctx.config.clockSkew) * 1000),
     });
-    await codesRepository(tx).create({
+    await tx.codes.create({
       codeHash: hashToken(code),
       grantId,
       clientId: client.clientId,

@@ -90,6 +90,11 @@ export function registerFavicon(app: FastifyInstance): void {
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
 }
 
+/**
+ * Page headers. The global ones also come from @fastify/helmet (src/endpoints/security-headers.ts);
+ * a page states them all itself so that it is right wherever it is rendered (also in an app without
+ * helmet, as in test/unit/pages.test.ts), and its CSP replaces the API one.
+ */
 function setPageHeaders(reply: FastifyReply, scriptNonce?: string): void {
   reply.headers({
     'content-type': 'text/html; charset=utf-8',

@@ -1,4 +1,4 @@
-import type { FormParams } from '../client-auth/types.js';
+import type { FormParams } from '../domain/form.js';
 
 /** Most parameters any endpoint takes; more is not a real client. */
 const MAX_PARAMS = 200;

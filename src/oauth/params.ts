@@ -1,7 +1,7 @@
+import type { FormParams } from '../domain/form.js';
 import { z } from 'zod';
 import { invalidRequest } from './errors.js';
 import { describeIssues } from './issues.js';
-import type { FormParams } from '../client-auth/types.js';
 
 /** Parameters that RFC 8707 (`resource`) and RFC 8693 (`audience`) allow to repeat. */
 const REPEATABLE = new Set(['resource', 'audience']);

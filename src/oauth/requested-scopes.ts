@@ -1,9 +1,9 @@
+import type { ClientRecord } from '../domain/client.js';
 import { invalidScope } from './errors.js';
 import type { Resource } from './client-metadata.js';
 import { parseScope } from './scopes.js';
 import { resolveTarget } from './targets.js';
 import { OIDC_SCOPES } from '../users/claims.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 
 /**
  * Pure: the scopes and resources a person is asked to grant (authorization and device requests).

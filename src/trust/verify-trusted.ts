@@ -1,5 +1,5 @@
+import type { ClientRecord } from '../domain/client.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
-import type { ClientRecord } from '../store/repositories/clients.js';
 import { JwtRejected, replayExpiry, singleAudience, verifyReceivedJwt, type VerifiedJwt } from './received-jwt.js';
 import type { TrustedIssuer } from './schema.js';
 import { localSubject } from './subject.js';

@@ -1,7 +1,7 @@
+import type { ClientRecord } from '../../src/domain/client.js';
 import assert from 'node:assert/strict';
 import { clientMetadataSchema, type ClientMetadataInput } from '../../src/oauth/client-metadata.js';
 import { OAuthError, type OAuthErrorCode } from '../../src/oauth/errors.js';
-import type { ClientRecord } from '../../src/store/repositories/clients.js';
 
 /** A client as the registry hands it out: metadata validated (defaults applied) and stored without its secret. */
 export function clientRecord(input: ClientMetadataInput): ClientRecord {

@@ -1,6 +1,6 @@
+import type { FormParams } from '../../src/domain/form.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FormParams } from '../../src/client-auth/types.js';
 import {
   AuthorizationPageError,
   AuthorizationRedirectError,

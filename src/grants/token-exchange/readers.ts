@@ -1,5 +1,5 @@
+import type { ClientRecord } from '../../domain/client.js';
 import { decodeJwt } from 'jose';
-import type { ClientRecord } from '../../store/repositories/clients.js';
 import { verifyOwnAccessToken, pastExpiry } from '../../tokens/own-access-token.js';
 import { verifyOwnJwt } from '../../tokens/verify-own.js';
 import { JwtRejected, MAX_RECEIVED_JWT_LENGTH } from '../../trust/received-jwt.js';

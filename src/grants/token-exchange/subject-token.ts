@@ -1,5 +1,5 @@
+import type { ClientRecord } from '../../domain/client.js';
 import { invalidRequest } from '../../oauth/errors.js';
-import type { ClientRecord } from '../../store/repositories/clients.js';
 import type { GrantDeps } from '../types.js';
 import type { Party } from './party.js';
 import { checkLength, jwtToken, ownAccessToken, ownIdToken } from './readers.js';

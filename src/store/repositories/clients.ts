@@ -1,13 +1,6 @@
+import type { ClientRecord } from '../../domain/client.js';
 import type { Queryable } from '../db.js';
 import type { StoredClientMetadata } from '../../oauth/client-metadata.js';
-
-export interface ClientRecord {
-  clientId: string;
-  secretHash: string | null;
-  metadata: StoredClientMetadata;
-  createdAt: Date;
-  updatedAt: Date;
-}
 
 interface Row {
   client_id: string;

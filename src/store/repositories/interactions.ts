@@ -1,5 +1,5 @@
+import type { AuthorizationRequest } from '../../domain/authorization-request.js';
 import type { Queryable } from '../db.js';
-import type { AuthorizationRequest } from '../../interaction/authorization-request.js';
 
 /** A device flow waiting for the person to sign in and confirm (RFC 8628 §3.3). */
 export interface DeviceRequest {

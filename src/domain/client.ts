@@ -1,0 +1,10 @@
+import type { StoredClientMetadata } from '../oauth/client-metadata.js';
+
+/** A registered client as the server knows it: its metadata (parsed by its schema) and secret hash. */
+export interface ClientRecord {
+  clientId: string;
+  secretHash: string | null;
+  metadata: StoredClientMetadata;
+  createdAt: Date;
+  updatedAt: Date;
+}
