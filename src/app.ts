@@ -1,3 +1,5 @@
+import { GRANTS, type GrantTable } from './grants/index.js';
+import { clientMetadataSchemaFor } from './oauth/client-metadata.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -56,7 +58,14 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 /** Opens the store, applies migrations, ensures signing keys and loads them. */
 export async function createAppContext(
   config: Config,
-  opts: { clock?: Clock; log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>; db?: Db; events?: SecurityEvents } = {},
+  opts: {
+    clock?: Clock;
+    log?: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>;
+    db?: Db;
+    events?: SecurityEvents;
+    /** The grant registry the server will dispatch to (a test may add grants): client metadata is read against it. */
+    grants?: GrantTable;
+  } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
@@ -80,7 +89,13 @@ export async function createAppContext(
       log?.error({ err }, 'reloading signing keys failed; keeping the keys already loaded'),
     );
     await keystore.reload();
-    const registry = new Registry(repos.clients, repos.resources, clock, config.clientCacheTtl);
+    const registry = new Registry(
+      repos.clients,
+      repos.resources,
+      clock,
+      config.clientCacheTtl,
+      clientMetadataSchemaFor(opts.grants ?? GRANTS),
+    );
     const metrics = createMetrics();
     const remoteJwks = new RemoteJwksCache(clock, config.jwksUriAllowPrivate);
     const trust: TrustDeps = {

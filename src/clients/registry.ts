@@ -1,9 +1,25 @@
 import type { ClientRecord } from '../domain/client.js';
 import type { Clock } from '../clock.js';
 import type { ClientsRepository } from '../store/repositories/clients.js';
-import type { Resource } from '../oauth/client-metadata.js';
+import { describeIssues, type ClientMetadataSchema, type Resource } from '../oauth/client-metadata.js';
 import type { ResourcesRepository } from '../store/repositories/resources.js';
 import { TtlCache } from '../platform/ttl-cache.js';
+
+/**
+ * A stored client whose metadata no longer passes its schema (a row written by hand or by an
+ * older version under rules since tightened). The client is not served with metadata nobody
+ * validated: the request fails as a server fault, and the log names the client and the field.
+ */
+export class StoredClientInvalidError extends Error {
+  readonly code = 'stored_client_invalid';
+  constructor(
+    readonly clientId: string,
+    detail: string,
+  ) {
+    super(`stored metadata of client "${clientId}" does not pass its schema: ${detail}`);
+    this.name = 'StoredClientInvalidError';
+  }
+}
 
 /**
  * Client and resource records cached in memory for a short TTL (docs/architecture.md: caches only for what
@@ -21,13 +37,26 @@ export class Registry {
     private readonly resourcesRepo: ResourcesRepository,
     clock: Clock,
     ttlSeconds: number,
+    /** The server's client-metadata schema (built from its grant registry): rows are parsed by it when read. */
+    private readonly metadataSchema: ClientMetadataSchema,
   ) {
     this.clients = new TtlCache(clock, { ttlMs: ttlSeconds * 1000, maxEntries: 10_000 });
     this.resources = new TtlCache(clock, { ttlMs: ttlSeconds * 1000, maxEntries: 1 });
   }
 
   client(clientId: string): Promise<ClientRecord | undefined> {
-    return this.clients.getOrLoad(clientId, () => this.clientsRepo.find(clientId));
+    return this.clients.getOrLoad(clientId, async () => {
+      const record = await this.clientsRepo.find(clientId);
+      return record && this.parsed(record);
+    });
+  }
+
+  /** Metadata is parsed by its schema when read, never trusted from the jsonb column as is. */
+  private parsed(record: ClientRecord): ClientRecord {
+    const result = this.metadataSchema.safeParse(record.metadata);
+    if (!result.success) throw new StoredClientInvalidError(record.clientId, describeIssues(result.error));
+    const { client_secret: _secret, ...metadata } = result.data;
+    return { ...record, metadata };
   }
 
   /** Every registered resource by identifier. */

@@ -120,6 +120,9 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
       }
     });
 
+/** A client-metadata schema for some grant registry (the server's, or a test's with more grants). */
+export type ClientMetadataSchema = ReturnType<typeof clientMetadataSchemaFor>;
+
 /** Client metadata against the built-in grant registry. */
 export const clientMetadataSchema = clientMetadataSchemaFor(GRANTS);
 

@@ -92,6 +92,7 @@ export async function startServer(
   const ctx = await createAppContext(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.events ? { events: opts.events } : {}),
+    ...(opts.grants ? { grants: opts.grants } : {}),
   });
   if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
   const app = await buildServer(ctx, { logger: opts.logger ?? false, ...(opts.grants ? { grants: opts.grants } : {}) });
