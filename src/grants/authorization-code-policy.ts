@@ -1,4 +1,4 @@
-import type { AuthorizationCode, CodeExchangeFailure } from '../store/repositories/codes.js';
+import type { AuthorizationCodeState, CodeExchangeFailure } from '../store/repositories/codes.js';
 
 /**
  * Why a code the client presented could not be consumed, decided from what the store found.
@@ -7,18 +7,21 @@ import type { AuthorizationCode, CodeExchangeFailure } from '../store/repositori
  *   have been issued from it; RFC 6749 §4.1.2 says to revoke them (the grant).
  * - `replayed_after_refusal`: the exchange that consumed it was refused (`failure` says why), so
  *   nothing was issued from it and there is nothing to revoke; it is still single-use.
+ * - `revoked`: unused, but its grant was revoked before the exchange (the person withdrew consent,
+ *   or their password was changed): no token is issued from a withdrawn authorization.
  */
 export type CodeRefusal =
   | { kind: 'unknown' }
   | { kind: 'other_client' }
   | { kind: 'expired' }
+  | { kind: 'revoked' }
   | { kind: 'replayed_after_tokens'; grantId: string }
   | { kind: 'replayed_after_refusal'; grantId: string; failure: CodeExchangeFailure };
 
-export function whyNotConsumed(code: AuthorizationCode | undefined, clientId: string): CodeRefusal {
+export function whyNotConsumed(code: AuthorizationCodeState | undefined, clientId: string): CodeRefusal {
   if (!code) return { kind: 'unknown' };
   if (code.clientId !== clientId) return { kind: 'other_client' };
-  if (!code.consumedAt) return { kind: 'expired' };
+  if (!code.consumedAt) return code.grantRevoked ? { kind: 'revoked' } : { kind: 'expired' };
   return code.exchangeFailure
     ? { kind: 'replayed_after_refusal', grantId: code.grantId, failure: code.exchangeFailure }
     : { kind: 'replayed_after_tokens', grantId: code.grantId };
@@ -39,6 +42,8 @@ export function refusalDescription(r: CodeRefusal): string {
       return 'the authorization code was issued to another client';
     case 'expired':
       return 'the authorization code has expired; start the authorization again';
+    case 'revoked':
+      return 'the authorization was withdrawn before the code was exchanged (consent revoked or password changed); start the authorization again';
     case 'replayed_after_tokens':
       return 'the authorization code has already been used; every token issued from it is now revoked';
     case 'replayed_after_refusal':

@@ -7,12 +7,14 @@ import { repeatable, required } from '../oauth/params.js';
 import { hashToken } from '../tokens/opaque.js';
 import { CODE_VERIFIER, verifierMatches } from '../tokens/pkce.js';
 import { refusalDescription, whyNotConsumed } from './authorization-code-policy.js';
-import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
+import { clientMayRefresh, firstRefreshToken, scopesAllowRefresh } from './refresh-issuance.js';
 import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
 
 /** What this grant uses of the token endpoint's dependencies. */
-export type AuthorizationCodeDeps = UserTokenDeps & RefreshIssuanceDeps & Pick<GrantDeps, 'codes' | 'grants' | 'events'>;
+export type AuthorizationCodeDeps = UserTokenDeps &
+  Pick<RefreshIssuanceDeps, 'clock' | 'refreshTokenIdleTtl' | 'refreshTokenAbsoluteTtl'> &
+  Pick<GrantDeps, 'codes' | 'grants' | 'events'>;
 
 export const parameters = z.object({
   code: required('code').max(512, 'code is too long'),
@@ -24,7 +26,9 @@ export const parameters = z.object({
 /**
  * RFC 6749 §4.1.3 with RFC 7636 and OIDC Core §3.1.3. The code is consumed in one atomic
  * statement before anything else is checked, so of concurrent redemptions exactly one wins and a
- * code can never be tried twice (docs/security.md item 13).
+ * code can never be tried twice (docs/security.md item 13). That statement also writes the grant's
+ * first refresh token, so an exchange that is not refused costs one round trip to the database;
+ * one that is refused deletes that token as it records why (nobody was given it).
  */
 export const authorizationCode: GrantHandler<z.output<typeof parameters>, AuthorizationCodeDeps> = async (
   { client, params: p, ip },
@@ -32,8 +36,9 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
 ) => {
   const now = deps.clock.now();
   const codeHash = hashToken(p.code);
-  const code = await deps.codes.consume(codeHash, client.clientId, new Date(now));
-  if (!code) {
+  const refresh = clientMayRefresh(client) ? firstRefreshToken(deps) : undefined;
+  const consumed = await deps.codes.consume(codeHash, client.clientId, new Date(now), refresh?.row);
+  if (!consumed) {
     const refusal = whyNotConsumed(await deps.codes.find(codeHash), client.clientId);
     if (refusal.kind === 'replayed_after_tokens' || refusal.kind === 'replayed_after_refusal') {
       // RFC 6749 §4.1.2: a code used twice revokes what it issued. The replaying client has
@@ -53,10 +58,11 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     }
     throw invalidGrant(refusalDescription(refusal));
   }
+  const { code, refreshTokenStored } = consumed;
 
   /** The code is consumed: a refusal from here on is recorded, so a retry can say nothing was issued. */
   const refuse = async (failure: CodeExchangeFailure, err: OAuthError): Promise<OAuthError> => {
-    await deps.codes.recordExchangeFailure(codeHash, failure);
+    await deps.codes.recordExchangeFailure(codeHash, failure, refreshTokenStored ? refresh?.row.tokenHash : undefined);
     return err;
   };
   if (p.redirect_uri !== code.redirectUri) {
@@ -88,6 +94,10 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     if (outside.length) throw await refuse('resource', invalidTarget(`resource "${outside[0]}" was not part of the authorization request`));
     audiences = [...new Set(p.resource)];
   }
+  // The grant was revoked after the code was consumed but before its refresh token was written
+  // (the statement waited for the grant's row): what the person withdrew is not issued.
+  const refreshTokenDue = refresh !== undefined && scopesAllowRefresh(code.scopes);
+  if (refreshTokenDue && !refreshTokenStored) throw invalidGrant(refusalDescription({ kind: 'revoked' }));
   const authTime = Math.floor(code.authTime.getTime() / 1000);
   const response = await userTokenResponse(deps, client, {
     subject: code.userId,
@@ -97,17 +107,7 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     authTime,
     nonce: code.nonce,
   });
-  if (refreshTokenAllowed(client, code.scopes)) {
-    response.refresh_token = await issueRefreshToken(deps, {
-      grantId: code.grantId,
-      clientId: client.clientId,
-      userId: code.userId,
-      scopes: code.scopes,
-      resources: code.resources,
-      authTime: code.authTime,
-      nonce: code.nonce,
-    });
-  }
+  if (refreshTokenDue) response.refresh_token = refresh.token;
   return response;
 };
 

@@ -1,4 +1,5 @@
 import type { ClientRecord } from '../domain/client.js';
+import type { FirstRefreshToken } from '../store/repositories/codes.js';
 import type { NewRefreshToken } from '../store/repositories/refresh-tokens.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
 import type { GrantDeps } from './types.js';
@@ -11,8 +12,32 @@ export type RefreshIssuanceDeps = Pick<GrantDeps, 'clock' | 'refreshTokens' | 'r
  * for an OpenID request, the person must have granted offline_access (OIDC Core §11).
  */
 export function refreshTokenAllowed(client: ClientRecord, scopes: readonly string[]): boolean {
-  if (!client.metadata.grant_types.includes('refresh_token')) return false;
-  return !scopes.includes('openid') || scopes.includes('offline_access');
+  return clientMayRefresh(client) && scopesAllowRefresh(scopes);
+}
+
+/** The client's half of refreshTokenAllowed. */
+export const clientMayRefresh = (client: ClientRecord): boolean => client.metadata.grant_types.includes('refresh_token');
+
+/** The scopes' half (OIDC Core §11); CodesRepository.consume states it in SQL too. */
+export const scopesAllowRefresh = (scopes: readonly string[]): boolean => !scopes.includes('openid') || scopes.includes('offline_access');
+
+/**
+ * A new refresh token, as a code exchange has the store write it with the code's consumption
+ * (CodesRepository.consume): the grant then lives REFRESH_TOKEN_ABSOLUTE_TTL from now.
+ */
+export function firstRefreshToken(deps: Pick<RefreshIssuanceDeps, 'clock' | 'refreshTokenIdleTtl' | 'refreshTokenAbsoluteTtl'>): {
+  token: string;
+  row: FirstRefreshToken;
+} {
+  const token = newOpaqueToken();
+  return {
+    token,
+    row: {
+      tokenHash: hashToken(token),
+      idleSeconds: deps.refreshTokenIdleTtl,
+      grantExpiresAt: new Date(deps.clock.now() + deps.refreshTokenAbsoluteTtl * 1000),
+    },
+  };
 }
 
 /** The row of a new refresh token; its idle expiry never passes the grant's absolute one. */

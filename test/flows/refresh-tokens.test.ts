@@ -56,11 +56,11 @@ const bootstrap = {
   ],
 };
 
-/** Signs alice in and returns the token response. */
-async function tokensFor(
+/** Signs alice in; returns the callback URL carrying the code, and what its exchange needs. */
+async function codeFor(
   server: TestServer,
   config: oidc.Configuration,
-  scope = 'openid offline_access api:read api:write',
+  scope: string,
   extra: Record<string, string> = {},
   username = 'alice',
 ) {
@@ -70,11 +70,29 @@ async function tokensFor(
   const html = await r.text();
   r = await ua.post(formAction(html, server.url), { username, password: PASSWORD, csrf: hiddenField(html, 'csrf') });
   assert.equal(r.status, 303);
-  return oidc.authorizationCodeGrant(config, new URL(r.headers.get('location')!), {
-    pkceCodeVerifier: verifier,
-    expectedNonce: nonce,
-    expectedState: state,
-  });
+  const callback = new URL(r.headers.get('location')!);
+  return { callback, code: callback.searchParams.get('code')!, verifier, nonce, state };
+}
+
+/** Signs alice in and returns the token response. */
+async function tokensFor(
+  server: TestServer,
+  config: oidc.Configuration,
+  scope = 'openid offline_access api:read api:write',
+  extra: Record<string, string> = {},
+  username = 'alice',
+) {
+  const { callback, verifier, nonce, state } = await codeFor(server, config, scope, extra, username);
+  return oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedNonce: nonce, expectedState: state });
+}
+
+/** How many refresh tokens the grant of this code has in the store. */
+async function refreshTokensOfCode(server: TestServer, code: string): Promise<number> {
+  const r = await server.ctx.db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM refresh_tokens t JOIN authorization_codes c ON c.grant_id = t.grant_id WHERE c.code_hash = $1',
+    [hashToken(code)],
+  );
+  return r.rows[0]!.n;
 }
 
 const refresh = (server: TestServer, token: string, extra: Record<string, string | string[]> = {}, client = 'web') =>
@@ -145,9 +163,69 @@ describe('refresh tokens', () => {
     assert.ok(t3.access_token);
   });
 
-  it('is not issued to an OpenID request without offline_access', async () => {
-    const t = await tokensFor(server, web, 'openid api:read');
+  it('is not issued to an OpenID request without offline_access, nor stored (OIDC Core §11)', async () => {
+    const c = await codeFor(server, web, 'openid api:read');
+    const t = await oidc.authorizationCodeGrant(web, c.callback, {
+      pkceCodeVerifier: c.verifier,
+      expectedNonce: c.nonce,
+      expectedState: c.state,
+    });
     assert.equal(t.refresh_token, undefined);
+    assert.ok(t.id_token);
+    assert.equal(await refreshTokensOfCode(server, c.code), 0);
+  });
+
+  it('an ID token on refresh only when the grant is OpenID: same sub, original auth_time, no nonce (OIDC Core §12.2)', async () => {
+    const c = await codeFor(server, web, 'offline_access api:read');
+    const plain = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code: c.code, redirect_uri: CB, code_verifier: c.verifier },
+      { authorization: basicAuth('web', SECRET) },
+    );
+    assert.equal(plain.status, 200, JSON.stringify(plain.body));
+    assert.equal(plain.body.id_token, undefined);
+    const r = await refresh(server, plain.body.refresh_token);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.id_token, undefined, 'a grant without openid gets no ID token on refresh');
+
+    const openid = await tokensFor(server, web, 'openid offline_access');
+    clock.advance(30);
+    const again = await refresh(server, openid.refresh_token!);
+    const first = openid.claims()!;
+    const refreshed = decodeJwt(again.body.id_token);
+    assert.equal(refreshed.sub, first.sub);
+    assert.equal(refreshed.auth_time, first.auth_time, 'the time of the sign-in, not of the refresh');
+    assert.equal(refreshed.iat, first.iat + 30);
+    assert.ok(first.nonce, 'the first ID token carried the nonce');
+    assert.equal(refreshed.nonce, undefined);
+  });
+
+  it('a code exchange refused after its code was consumed leaves no refresh token behind', async () => {
+    const c = await codeFor(server, web, 'openid offline_access');
+    const refused = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code: c.code, redirect_uri: CB, code_verifier: 'x'.repeat(43) },
+      { authorization: basicAuth('web', SECRET) },
+    );
+    assert.equal(refused.body.error, 'invalid_grant');
+    assert.match(refused.body.error_description, /code_verifier does not match/);
+    assert.equal(await refreshTokensOfCode(server, c.code), 0);
+  });
+
+  it('consent withdrawn between the code and its exchange: invalid_grant, nothing issued', async () => {
+    const c = await codeFor(server, web, 'openid offline_access');
+    const alice = await server.ctx.repos.users.findByUsername('alice');
+    // skip_consent: no consent row to delete, but the user's grants to the client are revoked.
+    await server.ctx.repos.consents.revoke(alice!.id, 'web');
+    const r = await postForm(
+      `${server.url}/token`,
+      { grant_type: 'authorization_code', code: c.code, redirect_uri: CB, code_verifier: c.verifier },
+      { authorization: basicAuth('web', SECRET) },
+    );
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error, 'invalid_grant');
+    assert.match(r.body.error_description, /withdrawn/);
+    assert.equal(await refreshTokensOfCode(server, c.code), 0);
   });
 
   it('reuse of a rotated token revokes the whole family', async () => {

@@ -76,6 +76,8 @@ export async function startServer(
     grants?: GrantTable;
     /** A logger to read the server's log lines (e.g. an error's private detail); none by default. */
     logger?: FastifyBaseLogger;
+    /** Rewrites the fresh database's DATABASE_URL (e.g. through a proxy that counts round trips). */
+    databaseUrl?: (url: string) => string;
   } = {},
 ): Promise<TestServer> {
   const port = await freePort();
@@ -87,6 +89,7 @@ export async function startServer(
     LOG_LEVEL: 'silent',
     JWKS_URI_ALLOW_PRIVATE: 'true',
     ...db.env,
+    ...(opts.databaseUrl && db.env.DATABASE_URL ? { DATABASE_URL: opts.databaseUrl(db.env.DATABASE_URL) } : {}),
     ...opts.env,
   });
   const ctx = await createAppContext(config, {

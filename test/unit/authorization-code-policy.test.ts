@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { refusalDescription, whyNotConsumed } from '../../src/grants/authorization-code-policy.js';
-import type { AuthorizationCode } from '../../src/store/repositories/codes.js';
+import type { AuthorizationCodeState } from '../../src/store/repositories/codes.js';
 
-const code: AuthorizationCode = {
+const code: AuthorizationCodeState = {
   codeHash: 'h',
   grantId: 'g1',
   clientId: 'web',
@@ -17,6 +17,7 @@ const code: AuthorizationCode = {
   expiresAt: new Date(60_000),
   consumedAt: null,
   exchangeFailure: null,
+  grantRevoked: false,
 };
 /** RFC 6749 §5.2: error_description uses %x20-21 / %x23-5B / %x5D-7E only. */
 const RFC6749_CHARS = /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -26,6 +27,13 @@ describe('authorization code refusals (src/grants/authorization-code-policy.ts)'
     assert.deepEqual(whyNotConsumed(undefined, 'web'), { kind: 'unknown' });
     assert.deepEqual(whyNotConsumed(code, 'other'), { kind: 'other_client' });
     assert.deepEqual(whyNotConsumed(code, 'web'), { kind: 'expired' });
+    // Consent withdrawn (or password changed) before the exchange: said so, not "expired".
+    assert.deepEqual(whyNotConsumed({ ...code, grantRevoked: true }, 'web'), { kind: 'revoked' });
+    // A replay is a replay whatever has happened to its grant since.
+    assert.deepEqual(whyNotConsumed({ ...code, grantRevoked: true, consumedAt: new Date(1) }, 'web'), {
+      kind: 'replayed_after_tokens',
+      grantId: 'g1',
+    });
     assert.deepEqual(whyNotConsumed({ ...code, consumedAt: new Date(1) }, 'web'), { kind: 'replayed_after_tokens', grantId: 'g1' });
     assert.deepEqual(whyNotConsumed({ ...code, consumedAt: new Date(1), exchangeFailure: 'redirect_uri' }, 'web'), {
       kind: 'replayed_after_refusal',
@@ -43,6 +51,7 @@ describe('authorization code refusals (src/grants/authorization-code-policy.ts)'
       assert.doesNotMatch(d, /revoked/);
       assert.match(d, RFC6749_CHARS);
     }
-    for (const kind of ['unknown', 'other_client', 'expired'] as const) assert.match(refusalDescription({ kind }), RFC6749_CHARS);
+    for (const kind of ['unknown', 'other_client', 'expired', 'revoked'] as const)
+      assert.match(refusalDescription({ kind }), RFC6749_CHARS);
   });
 });
