@@ -9,7 +9,7 @@ import { trustedIssuersRepository } from './store/repositories/trusted-issuers.j
 import { trustedIssuerSchema } from './trust/schema.js';
 import { usersRepository } from './store/repositories/users.js';
 import { bootstrapUserSchema } from './users/schema.js';
-import { hashPassword, verifyPassword } from './users/password.js';
+import { PasswordHasher, verifyPassword } from './users/password.js';
 
 /** docs/contract.md "Bootstrap file". Unknown top-level members are refused (a typo is a mistake). */
 export const bootstrapSchema = z
@@ -122,7 +122,13 @@ export interface ApplyResult {
  * Idempotent upsert in one transaction: the whole file applies or nothing does, and applying
  * the same file again changes no row.
  */
-export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstrap): Promise<ApplyResult> {
+export async function applyBootstrap(
+  db: Db,
+  secrets: ServerSecrets,
+  b: Bootstrap,
+  /** New password hashes: the server and the CLI pass the configured PASSWORD_HASH_* parameters. */
+  passwords: PasswordHasher = new PasswordHasher(),
+): Promise<ApplyResult> {
   return db.transaction(async (tx) => {
     const clients = clientsRepository(tx);
     const resources = resourcesRepository(tx);
@@ -140,12 +146,12 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
     for (const u of b.users) {
       const existing = await users.findByUsername(u.username);
       if (!existing) {
-        await users.insert(u.username, await hashPassword(u.password), u.claims, u.roles ?? []);
+        await users.insert(u.username, await passwords.hash(u.password), u.claims, u.roles ?? []);
         result.users[u.username] = 'created';
         continue;
       }
       // A fresh salt would make every re-application a change: re-hash only a changed password.
-      const passwordHash = (await verifyPassword(existing.passwordHash, u.password)) ? undefined : await hashPassword(u.password);
+      const passwordHash = (await verifyPassword(existing.passwordHash, u.password)) ? undefined : await passwords.hash(u.password);
       const claimsChanged = JSON.stringify(sortKeys(existing.claims)) !== JSON.stringify(sortKeys(u.claims));
       const rolesChanged = u.roles !== undefined && JSON.stringify(existing.roles) !== JSON.stringify(u.roles);
       if (passwordHash || claimsChanged || rolesChanged) {

@@ -113,8 +113,9 @@ const issuer = z.string().superRefine((raw, ctx) => {
 });
 
 /**
- * Password checks at once by default: half the CPU cores (each argon2 check keeps up to 4 threads
- * busy, p = 4), at most 3 so that libuv's default pool of 4 threads always has one for signing.
+ * Password checks at once by default: half the CPU cores (each argon2 check keeps
+ * PASSWORD_HASH_PARALLELISM threads busy), at most 3 so that libuv's default pool of 4 threads
+ * always has one for other work.
  */
 const DEFAULT_PASSWORD_CHECKS = Math.max(1, Math.min(3, Math.floor(availableParallelism() / 2)));
 
@@ -188,9 +189,19 @@ const settings = z.object({
   LOGIN_FAILURE_LIMIT_IP: count('LOGIN_FAILURE_LIMIT_IP', 50, 1, 100000),
   LOGIN_FAILURE_WINDOW: seconds('LOGIN_FAILURE_WINDOW', 900, 10, 86400),
   /**
-   * Password checks (argon2id, ~64 MiB and ~200 ms of CPU each) running at once, and waiting; a
-   * sign-in beyond both is answered 503 with Retry-After. argon2 runs on libuv's thread pool, which
-   * WebCrypto signing shares: fewer checks than threads keeps token issuance from queueing behind them.
+   * argon2id's cost for new password hashes (RFC 9106 §3.1): memory in KiB, iterations and lanes.
+   * Default OWASP's m = 19 MiB, t = 2, p = 1. Stored hashes are verified with their own parameters
+   * and re-hashed with these at the user's next successful sign-in. Lower bound: OWASP's smallest
+   * memory (7 MiB, which it pairs with t = 5).
+   */
+  PASSWORD_HASH_MEMORY_KIB: count('PASSWORD_HASH_MEMORY_KIB', 19_456, 7_168, 2_097_152),
+  PASSWORD_HASH_ITERATIONS: count('PASSWORD_HASH_ITERATIONS', 2, 1, 100),
+  PASSWORD_HASH_PARALLELISM: count('PASSWORD_HASH_PARALLELISM', 1, 1, 16),
+  /**
+   * Password checks (argon2id; with the default parameters 19 MiB and ~50 ms of CPU each)
+   * running at once, and waiting; a sign-in beyond both is answered 503 with Retry-After. argon2
+   * runs on libuv's thread pool, which other work shares: fewer checks than threads keeps token
+   * issuance from queueing behind them.
    */
   PASSWORD_VERIFY_CONCURRENCY: count('PASSWORD_VERIFY_CONCURRENCY', DEFAULT_PASSWORD_CHECKS, 1, 1023),
   PASSWORD_VERIFY_QUEUE: count('PASSWORD_VERIFY_QUEUE', 32, 0, 100000),

@@ -2,6 +2,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createAppContext } from './app.js';
 import { applyBootstrap, bootstrapFileNotice, readBootstrapFile } from './bootstrap.js';
+import { PasswordHasher, passwordHashParameters } from './users/password.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildMetricsServer } from './metrics-server.js';
 import { loggerOptions } from './observability/logger.js';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
       const bootstrap = readBootstrapFile(config.bootstrap, { issuer: config.issuer });
       const notice = bootstrapFileNotice(config.bootstrap);
       if (notice) log.warn({ file: config.bootstrap }, notice);
-      const result = await applyBootstrap(ctx.db, ctx.secrets, bootstrap);
+      const result = await applyBootstrap(ctx.db, ctx.secrets, bootstrap, new PasswordHasher(passwordHashParameters(ctx.config)));
       log.info({ file: config.bootstrap, ...result }, 'applied bootstrap file');
     }
     const app = await buildServer(ctx, { logger: log });

@@ -1,4 +1,5 @@
 import { applyBootstrap, bootstrapFileNotice, readBootstrapFile } from '../bootstrap.js';
+import { PasswordHasher, passwordHashParameters } from '../users/password.js';
 import { table, type Command } from './common.js';
 
 /** Row labels, in the order applyBootstrap applies them; any kind it adds later is listed after these. */
@@ -17,7 +18,7 @@ export const importCommands: Command[] = [
       // After reading: a file refused anyway gets its one line of reason, nothing more.
       const notice = bootstrapFileNotice(file);
       if (notice) s.warn(notice);
-      const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap);
+      const result = await applyBootstrap(await s.db(), await s.secrets(), bootstrap, new PasswordHasher(passwordHashParameters(s.config)));
       if (s.json) {
         s.printJson(result);
         return;

@@ -4,7 +4,7 @@ import { clientsRepository } from '../store/repositories/clients.js';
 import { consentsRepository } from '../store/repositories/consents.js';
 import { usersRepository, type User } from '../store/repositories/users.js';
 import { userClaimsSchema, type UserClaims } from '../users/claims.js';
-import { MAX_PASSWORD_LENGTH, hashPassword } from '../users/password.js';
+import { MAX_PASSWORD_LENGTH, PasswordHasher, passwordHashParameters } from '../users/password.js';
 import { changePassword } from '../users/password-change.js';
 import { rolesSchema } from '../users/roles.js';
 import { passwordSchema, usernameSchema } from '../users/schema.js';
@@ -212,7 +212,9 @@ export const userCommands: Command[] = [
       // Checked before asking for the password: on a terminal, nobody types one in vain.
       const existing = await users.findByUsername(username);
       if (existing) throw alreadyExists(username, existing);
-      const passwordHash = await hashPassword(await readPassword(s, `Password for ${username}: `));
+      const passwordHash = await new PasswordHasher(passwordHashParameters(s.config)).hash(
+        await readPassword(s, `Password for ${username}: `),
+      );
       const user = await users.insert(username, passwordHash, claims, roles);
       if (!user) throw alreadyExists(username, await users.findByUsername(username)); // created meanwhile
       if (s.json) {
@@ -340,7 +342,9 @@ export const userCommands: Command[] = [
       requirePasswordStdin(values);
       const db = await s.db();
       const user = await findOrFail(db, name);
-      const passwordHash = await hashPassword(await readPassword(s, `New password for ${user.username}: `));
+      const passwordHash = await new PasswordHasher(passwordHashParameters(s.config)).hash(
+        await readPassword(s, `New password for ${user.username}: `),
+      );
       const change = await changePassword(db, user.id, passwordHash, new Date());
       if (!change) throw new CliError(`no user named "${name}"`); // deleted meanwhile
       const { sessionsEnded, grantsRevoked } = change;

@@ -15,6 +15,8 @@ import { isDeviceRequest, type Interaction } from '../store/repositories/interac
 import { formatUserCode } from '../device/user-code.js';
 import { hashToken } from '../tokens/opaque.js';
 import { PasswordVerifier, PasswordVerifierBusyError } from '../users/password-verifier.js';
+import { PasswordHasher, passwordHashParameters } from '../users/password.js';
+import { upgradePasswordHash } from '../users/password-upgrade.js';
 import { browserErrorHandler } from './browser-errors.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 
@@ -57,7 +59,8 @@ type Loaded = Interaction & { browser: string };
 
 export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOptions> = (app, ctx, done) => {
   const limiter = new FailureLimiter(ctx.repos.rateLimits, ctx.clock, ctx.config.loginFailureWindow);
-  const verifier = new PasswordVerifier(ctx.config.passwordVerifyConcurrency, ctx.config.passwordVerifyQueue, (load) => {
+  const hasher = new PasswordHasher(passwordHashParameters(ctx.config));
+  const verifier = new PasswordVerifier(hasher, ctx.config.passwordVerifyConcurrency, ctx.config.passwordVerifyQueue, (load) => {
     ctx.metrics.passwordChecks.set({ state: 'running' }, load.running);
     ctx.metrics.passwordChecks.set({ state: 'waiting' }, load.waiting);
   });
@@ -225,6 +228,8 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
     }
     await limiter.release(reservation);
+    // A hash with outdated parameters is replaced now, while the password is known.
+    await upgradePasswordHash({ hasher, verifier, users: ctx.repos.users }, user, f.password);
     // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
     // and no session for this person started on its behalf.
     if (!isDeviceRequest(i.request) && (await signedInUserContradictsHint(ctx, i.request, user.id))) {

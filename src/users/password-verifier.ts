@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword } from './password.js';
+import { verifyPassword, type PasswordHasher } from './password.js';
 
 /** Every slot is busy and the waiting line is full: answer 503 with Retry-After, do not queue more. */
 export class PasswordVerifierBusyError extends Error {
@@ -7,8 +7,9 @@ export class PasswordVerifierBusyError extends Error {
 }
 
 /**
- * Bounds the argon2 password checks in flight. Each one holds a thread of libuv's pool (and
- * ~64 MiB) for ~200 ms; unbounded, a burst of sign-ins (60 anonymous POSTs) fills the pool, and
+ * Bounds the argon2 password work in flight (checks, and the re-hash that upgrades an old hash).
+ * Each one holds PASSWORD_HASH_PARALLELISM threads of libuv's pool and its memory (19 MiB and
+ * ~50 ms of CPU with the defaults); unbounded, a burst of sign-ins (60 anonymous POSTs) fills the pool, and
  * everything else that needs it — WebCrypto signing for every token, private_key_jwt checks —
  * waits behind them for seconds. At most `concurrency` run (below the pool's size, which the
  * config checks), at most `queueLimit` wait in order; one more is refused at once.
@@ -22,6 +23,8 @@ export class PasswordVerifier {
   private dummy: Promise<string> | undefined;
 
   constructor(
+    /** Makes new hashes: the dummy's, so an unknown username costs what a current hash does, and upgrades. */
+    private readonly hasher: PasswordHasher,
     private readonly concurrency: number,
     private readonly queueLimit: number,
     /** Told the load whenever it changes (a gauge). */
@@ -39,10 +42,15 @@ export class PasswordVerifier {
    */
   verifyDummy(password: string): Promise<false> {
     return this.run(async () => {
-      this.dummy ??= hashPassword('latchkey-dummy-password-for-timing');
+      this.dummy ??= this.hasher.hash('latchkey-dummy-password-for-timing');
       await verifyPassword(await this.dummy, password);
       return false as const;
     });
+  }
+
+  /** A hash of `password` with the current parameters (to upgrade an old one); busy like a check. */
+  rehash(password: string): Promise<string> {
+    return this.run(() => this.hasher.hash(password));
   }
 
   /** True when a check asked for now would be refused: every slot and every waiting place is taken. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createAppContext, type AppContext } from '../../src/app.js';
 import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
+import { PasswordHasher, passwordHashParameters } from '../../src/users/password.js';
 import type { Clock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { buildServer } from '../../src/server.js';
@@ -35,7 +36,13 @@ export async function runServer(opts: {
   });
   const ctx = await createAppContext(config, opts.clock ? { clock: opts.clock } : {});
   try {
-    if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
+    if (opts.bootstrap)
+      await applyBootstrap(
+        ctx.db,
+        ctx.secrets,
+        bootstrapSchema.parse(opts.bootstrap),
+        new PasswordHasher(passwordHashParameters(ctx.config)),
+      );
   } catch (err) {
     await ctx.db.close();
     throw err;

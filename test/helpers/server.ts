@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { createAppContext, type AppContext } from '../../src/app.js';
 import { applyBootstrap, bootstrapSchema } from '../../src/bootstrap.js';
+import { PasswordHasher, passwordHashParameters } from '../../src/users/password.js';
 import type { Clock } from '../../src/clock.js';
 import type { SecurityEvents } from '../../src/observability/security-events.js';
 import { loadConfig } from '../../src/config.js';
@@ -97,7 +98,13 @@ export async function startServer(
     ...(opts.events ? { events: opts.events } : {}),
     ...(opts.grants ? { grants: opts.grants } : {}),
   });
-  if (opts.bootstrap) await applyBootstrap(ctx.db, ctx.secrets, bootstrapSchema.parse(opts.bootstrap));
+  if (opts.bootstrap)
+    await applyBootstrap(
+      ctx.db,
+      ctx.secrets,
+      bootstrapSchema.parse(opts.bootstrap),
+      new PasswordHasher(passwordHashParameters(ctx.config)),
+    );
   const app = await buildServer(ctx, { logger: opts.logger ?? false, ...(opts.grants ? { grants: opts.grants } : {}) });
   await app.listen({ port, host: '127.0.0.1' });
   return {

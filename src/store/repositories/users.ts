@@ -96,6 +96,17 @@ export function usersRepository(db: Queryable) {
       return r.rowCount > 0;
     },
 
+    /**
+     * Replaces the user's password hash only if it is still exactly `oldHash`: the re-hash a
+     * sign-in makes with current parameters never undoes a password change that committed after
+     * the sign-in read the old hash (READ COMMITTED: a concurrent change holding the row makes
+     * this wait, then re-check against what it committed). One statement; false if it changed.
+     */
+    async replacePasswordHash(id: string, oldHash: string, newHash: string): Promise<boolean> {
+      const r = await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, oldHash, newHash]);
+      return r.rowCount > 0;
+    },
+
     async delete(id: string): Promise<boolean> {
       return (await db.query('DELETE FROM users WHERE id = $1', [id])).rowCount > 0;
     },
