@@ -14,7 +14,11 @@ export type SecurityEventType =
   | 'consent.granted'
   | 'consent.revoked'
   | 'key.rotated'
-  | 'user.password_changed';
+  | 'user.password_changed'
+  | 'console.sign_in'
+  | 'console.sign_in_refused'
+  | 'console.sign_out'
+  | 'console.client_created';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -45,6 +49,7 @@ const WARN: ReadonlySet<SecurityEventType> = new Set([
   'client_auth.failure',
   'login.failure',
   'login.lockout',
+  'console.sign_in_refused',
 ]);
 
 /** Writes each event as one log line: `{"event": type, ...}` with the message "security event". */
