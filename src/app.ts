@@ -19,6 +19,8 @@ import { TrustedIssuerCache } from './trust/registry.js';
 import type { TrustDeps } from './trust/types.js';
 import { endpointUrl } from './endpoints/paths.js';
 import { ensureConsoleClient } from './admin/console/console-client.js';
+import { ensureAdminResource } from './admin/api/auth.js';
+import { persistSecurityEvents } from './admin/services/audit.js';
 
 /**
  * The composition root's services, built once per process (or per test server). Endpoints do
@@ -33,8 +35,11 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
-  /** Where security events go (one structured log line each; see observability/security-events.ts). */
-  events: SecurityEvents;
+  /**
+   * Where security events go: one structured log line each (observability/security-events.ts) and
+   * one audit event each (admin/services/audit.ts); `flush()` waits for the audit writes under way.
+   */
+  events: SecurityEvents & { flush(): Promise<void> };
   repos: Repositories;
   /** jwks_uri fetches (client keys, trusted issuers): one cache per process. */
   remoteJwks: RemoteJwksCache;
@@ -70,8 +75,6 @@ export async function createAppContext(
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
-  // Without a logger (tests, embedding) events are kept in memory rather than lost silently.
-  const events = opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents());
   const secrets = resolveSecret(config, log);
   const db =
     opts.db ??
@@ -84,6 +87,14 @@ export async function createAppContext(
     const applied = await migrate(db);
     if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
     const repos = createRepositories(db);
+    // Without a logger (tests, embedding) events are kept in memory rather than lost silently;
+    // either way each is also stored as an audit event (src/admin/services/audit.ts).
+    const events = persistSecurityEvents(
+      opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents()),
+      repos.auditEvents,
+      (err) => log?.error({ err }, 'storing a security event as an audit event failed'),
+    );
+    await ensureAdminResource(repos.resources, config.issuer);
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');
     const consoleClient = await ensureConsoleClient(repos.clients, secrets, config.issuer);

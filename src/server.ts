@@ -40,6 +40,8 @@ import { transactionOn } from './store/transaction.js';
 import { GRANTS, type GrantTable } from './grants/index.js';
 import type { InteractionDeps } from './interaction/deps.js';
 import { consolePlugin } from './admin/console/plugin.js';
+import { ADMIN_API_PREFIX, adminApi } from './admin/api/plugin.js';
+import { createAdminServices } from './admin/services/index.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -321,6 +323,12 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   await app.register(healthEndpoints, { db: ctx.db, keystore: ctx.keystore });
   await app.register(metricsEndpoint, { config, metrics });
+  await app.register(adminApi, {
+    prefix: ADMIN_API_PREFIX,
+    services: createAdminServices(ctx),
+    bodyLimit: config.bodyLimit,
+    auth: { issuer: config.issuer, clock: ctx.clock, keystore: ctx.keystore, statuses: ctx.repos.revocations },
+  });
   await app.register(consolePlugin, {
     config,
     clock: ctx.clock,

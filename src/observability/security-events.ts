@@ -15,6 +15,7 @@ export type SecurityEventType =
   | 'consent.revoked'
   | 'key.rotated'
   | 'user.password_changed'
+  | 'user.roles_changed'
   | 'console.sign_in'
   | 'console.sign_in_refused'
   | 'console.sign_out'

@@ -10,9 +10,8 @@ import { csrfToken } from '../../interaction/csrf.js';
 import { safeEqual } from '../../interaction/session.js';
 import { AuthorizationPageError } from '../../interaction/authorization-request.js';
 import type { ConsoleSession } from './session.js';
+import { ADMIN_ROLE, hasRole } from '../../users/roles.js';
 
-/** The role that lets a user into the console (docs/contract.md "Admin API"). */
-export const ADMIN_ROLE = 'admin';
 
 /** What the console uses, handed over by the composition root (src/server.ts). */
 export interface ConsoleDeps {
@@ -33,7 +32,7 @@ export interface Operator {
   csrf: string;
 }
 
-export const isAdmin = (user: Pick<User, 'roles'>): boolean => user.roles.includes(ADMIN_ROLE);
+export const isAdmin = (user: Pick<User, 'roles'>): boolean => hasRole(user.roles, ADMIN_ROLE);
 
 /** Every console form's token: bound to the console session (csrf.ts's HMAC, purpose "console"). */
 export const consoleCsrf = (deps: Pick<ConsoleDeps, 'secrets'>, session: ConsoleSession): string =>

@@ -1,4 +1,5 @@
 import type { Db } from '../db.js';
+import { auditEventsRepository } from './audit-events.js';
 import { clientsRepository } from './clients.js';
 import { codesRepository } from './codes.js';
 import { consentsRepository } from './consents.js';
@@ -35,6 +36,7 @@ export function createRepositories(db: Db) {
     deviceCodes: deviceCodesRepository(db),
     trustedIssuers: trustedIssuersRepository(db),
     consoleSessions: consoleSessionsRepository(db),
+    auditEvents: auditEventsRepository(db),
   };
 }
 
