@@ -12,7 +12,6 @@ import { AuthorizationPageError } from '../../interaction/authorization-request.
 import type { ConsoleSession } from './session.js';
 import { ADMIN_ROLE, hasRole } from '../../users/roles.js';
 
-
 /** What the console uses, handed over by the composition root (src/server.ts). */
 export interface ConsoleDeps {
   config: Config;
