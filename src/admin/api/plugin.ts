@@ -9,6 +9,9 @@ import { MERGE_PATCH } from './merge-patch.js';
 import { sendProblem } from './problem.js';
 import { referencePage } from './reference.js';
 import { eventsRoutes } from './events.js';
+import { grantsRoutes } from './grants.js';
+import { sessionsRoutes } from './sessions.js';
+import { usersRoutes } from './users.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
 
@@ -33,7 +36,7 @@ export interface AdminApiOptions extends AdminRouteOptions {
  * The collections, each a plugin of routes only (validation, storage and audit live in
  * src/admin/services/). A new collection is one more entry here.
  */
-export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [eventsRoutes];
+export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [eventsRoutes, usersRoutes, sessionsRoutes, grantsRoutes];
 
 /** The caller of a route behind the authentication hook. */
 export function actorOf(req: { adminActor: Actor | null }): Actor {

@@ -42,7 +42,8 @@ function classify(error: unknown, opts: { bodyLimit: number; requestId: string }
     const where = error.validationContext === 'body' ? 'body' : error.validationContext === 'params' ? 'params' : 'query';
     const errors = fieldErrorsOf(
       error.validation.map((v) => ({
-        path: v.instancePath.split('/').slice(1),
+        // The body's root comes as "/" (not ""): an unknown member there is "/role", not "//role".
+        path: v.instancePath === '/' ? [] : v.instancePath.split('/').slice(1),
         message: v.message ?? 'is not valid',
         code: v.keyword,
         ...(Array.isArray((v.params as { keys?: unknown }).keys) ? { keys: (v.params as { keys: string[] }).keys } : {}),

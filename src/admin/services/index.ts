@@ -1,5 +1,8 @@
 import type { AppContext } from '../../app.js';
 import { eventsService } from './events.js';
+import { grantsService } from './grants.js';
+import { sessionsService } from './sessions.js';
+import { usersService } from './users.js';
 
 /**
  * The admin services, built once per server from the composition root's context: the admin API
@@ -8,6 +11,9 @@ import { eventsService } from './events.js';
 export function createAdminServices(ctx: AppContext) {
   return {
     events: eventsService(ctx.db),
+    users: usersService({ db: ctx.db, clock: ctx.clock }),
+    sessions: sessionsService({ db: ctx.db, clock: ctx.clock }),
+    grants: grantsService({ db: ctx.db, clock: ctx.clock }),
   };
 }
 
