@@ -1,4 +1,5 @@
 import type { AppContext } from '../../app.js';
+import { clientsService } from './clients.js';
 import { eventsService } from './events.js';
 import { grantsService } from './grants.js';
 import { sessionsService } from './sessions.js';
@@ -10,6 +11,7 @@ import { usersService } from './users.js';
  */
 export function createAdminServices(ctx: AppContext) {
   return {
+    clients: clientsService({ db: ctx.db, secrets: ctx.secrets, clock: ctx.clock, registry: ctx.registry }),
     events: eventsService(ctx.db),
     users: usersService({ db: ctx.db, clock: ctx.clock }),
     sessions: sessionsService({ db: ctx.db, clock: ctx.clock }),
