@@ -10,6 +10,7 @@ import { sendProblem } from './problem.js';
 import { referencePage } from './reference.js';
 import { eventsRoutes } from './events.js';
 import { clientsRoutes } from './clients.js';
+import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
 import { grantsRoutes } from './grants.js';
 import { sessionsRoutes } from './sessions.js';
 import { usersRoutes } from './users.js';
@@ -39,6 +40,8 @@ export interface AdminApiOptions extends AdminRouteOptions {
  */
 export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [
   clientsRoutes,
+  resourcesRoutes,
+  trustedIssuersRoutes,
   eventsRoutes,
   usersRoutes,
   sessionsRoutes,

@@ -4,6 +4,8 @@ import { eventsService } from './events.js';
 import { grantsService } from './grants.js';
 import { sessionsService } from './sessions.js';
 import { usersService } from './users.js';
+import { resourcesService } from './resources.js';
+import { trustedIssuersService } from './trusted-issuers.js';
 
 /**
  * The admin services, built once per server from the composition root's context: the admin API
@@ -12,6 +14,8 @@ import { usersService } from './users.js';
 export function createAdminServices(ctx: AppContext) {
   return {
     clients: clientsService({ db: ctx.db, secrets: ctx.secrets, clock: ctx.clock, registry: ctx.registry }),
+    resources: resourcesService({ db: ctx.db, issuer: ctx.config.issuer, registry: ctx.registry }),
+    trustedIssuers: trustedIssuersService({ db: ctx.db, issuer: ctx.config.issuer }),
     events: eventsService(ctx.db),
     users: usersService({ db: ctx.db, clock: ctx.clock }),
     sessions: sessionsService({ db: ctx.db, clock: ctx.clock }),
