@@ -1,4 +1,5 @@
 import type { AppContext } from '../../app.js';
+import { clientsService } from './clients.js';
 import { eventsService } from './events.js';
 
 /**
@@ -7,6 +8,7 @@ import { eventsService } from './events.js';
  */
 export function createAdminServices(ctx: AppContext) {
   return {
+    clients: clientsService({ db: ctx.db, secrets: ctx.secrets, clock: ctx.clock, registry: ctx.registry }),
     events: eventsService(ctx.db),
   };
 }
