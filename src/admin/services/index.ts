@@ -4,6 +4,7 @@ import { eventsService } from './events.js';
 import { grantsService } from './grants.js';
 import { sessionsService } from './sessions.js';
 import { usersService } from './users.js';
+import { PasswordHasher, passwordHashParameters } from '../../users/password.js';
 import { keysService } from './keys.js';
 import { resourcesService } from './resources.js';
 import { trustedIssuersService } from './trusted-issuers.js';
@@ -26,7 +27,7 @@ export function createAdminServices(ctx: AppContext) {
       events: ctx.events,
     }),
     events: eventsService(ctx.db),
-    users: usersService({ db: ctx.db, clock: ctx.clock }),
+    users: usersService({ db: ctx.db, clock: ctx.clock, passwords: new PasswordHasher(passwordHashParameters(ctx.config)) }),
     sessions: sessionsService({ db: ctx.db, clock: ctx.clock }),
     grants: grantsService({ db: ctx.db, clock: ctx.clock }),
   };

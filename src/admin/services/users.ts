@@ -6,7 +6,7 @@ import type { Db } from '../../store/db.js';
 import { clearRateLimit } from '../../store/repositories/rate-limits.js';
 import { usersRepository, type User } from '../../store/repositories/users.js';
 import { userClaimsSchema } from '../../users/claims.js';
-import { hashPassword } from '../../users/password.js';
+import type { PasswordHasher } from '../../users/password.js';
 import { changePassword } from '../../users/password-change.js';
 import { rolesSchema } from '../../users/roles.js';
 import { passwordSchema, usernameSchema } from '../../users/schema.js';
@@ -51,6 +51,8 @@ const READ_ONLY = ['id', 'created_at', 'updated_at'] as const;
 export interface UsersServiceDeps {
   db: Db;
   clock: Clock;
+  /** Hashes new passwords with the configured PASSWORD_HASH_* parameters. */
+  passwords: PasswordHasher;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,7 +66,7 @@ const taken = (username: string) =>
  * Users: the validation of the bootstrap file and the CLI (src/users/schema.ts), stored with the
  * repository the CLI uses, each change audited in its transaction (never a password or its hash).
  */
-export function usersService({ db, clock }: UsersServiceDeps) {
+export function usersService({ db, clock, passwords }: UsersServiceDeps) {
   const now = () => new Date(clock.now());
   return {
     /** `limit + 1` users after the cursor's key (lower-cased username), or the one named `username`. */
@@ -94,7 +96,7 @@ export function usersService({ db, clock }: UsersServiceDeps) {
       const { username, password, claims, roles } = parsed.data;
       if (await usersRepository(db).findByUsername(username)) throw taken(username); // before hashing: ~200 ms saved
       // No password: the hash of 256 random bits nobody knows, so sign-in fails like a wrong password (same cost).
-      const passwordHash = await hashPassword(password ?? randomBytes(32).toString('base64url'));
+      const passwordHash = await passwords.hash(password ?? randomBytes(32).toString('base64url'));
       const user = await db.transaction(async (tx) => {
         const created = await usersRepository(tx).insert(username, passwordHash, claims, roles);
         if (!created) throw taken(username);
@@ -166,7 +168,7 @@ export function usersService({ db, clock }: UsersServiceDeps) {
       const parsed = z.strictObject({ password: passwordSchema }).safeParse(input);
       if (!parsed.success) throw invalidBody(parsed.error.issues);
       if (!(await usersRepository(db).findById(id))) throw notFound('user', id); // before hashing
-      const change = await changePassword(db, id, await hashPassword(parsed.data.password), now(), (tx, c) =>
+      const change = await changePassword(db, id, await passwords.hash(parsed.data.password), now(), (tx, c) =>
         recordChange(tx, {
           type: 'user.password_changed',
           actor,
