@@ -186,7 +186,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
 
   const https = config.issuer.startsWith('https://');
   // Before the hooks below: a request they refuse (NUL in the URL) still gets the security headers.
-  await securityHeaders(app, { https });
+  securityHeaders(app, { https });
   // While draining (SIGTERM), each response closes its keep-alive connection, so in-flight
   // requests finish and no idle client keeps the process alive until its keep-alive timeout.
   let draining = false;
