@@ -18,6 +18,7 @@ import { createRepositories, type Repositories } from './store/repositories/inde
 import { TrustedIssuerCache } from './trust/registry.js';
 import type { TrustDeps } from './trust/types.js';
 import { endpointUrl } from './endpoints/paths.js';
+import { ensureConsoleClient } from './admin/console/console-client.js';
 import { ensureAdminResource } from './admin/api/auth.js';
 import { persistSecurityEvents } from './admin/services/audit.js';
 
@@ -96,6 +97,9 @@ export async function createAppContext(
     await ensureAdminResource(repos.resources, config.issuer);
     const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
     if (created.length) log?.info({ kids: created }, 'generated signing keys');
+    const consoleClient = await ensureConsoleClient(repos.clients, secrets, config.issuer);
+    if (consoleClient !== 'unchanged')
+      log?.info({ client_id: 'latchkey-console', outcome: consoleClient }, 'ensured the admin console client');
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
       log?.error({ err }, 'reloading signing keys failed; keeping the keys already loaded'),
     );

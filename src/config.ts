@@ -181,6 +181,10 @@ const settings = z.object({
   // --- Sessions and limits ----------------------------------------------------------------------
   /** How long a browser session lasts after sign-in. */
   SESSION_TTL: seconds('SESSION_TTL', 8 * 3600, 300, 30 * 86400),
+  /** An admin console session unused this long ends (each request starts the clock again). */
+  CONSOLE_IDLE_TIMEOUT: seconds('CONSOLE_IDLE_TIMEOUT', 900, 60, 86400),
+  /** No admin console session outlives this, however busy. */
+  CONSOLE_SESSION_TTL: seconds('CONSOLE_SESSION_TTL', 8 * 3600, 300, 7 * 86400),
   /** How long a person has to finish signing in and consenting. */
   INTERACTION_TTL: seconds('INTERACTION_TTL', 1800, 60, 86400),
   /** Failed sign-ins allowed per account, and per IP address, within LOGIN_FAILURE_WINDOW. */
