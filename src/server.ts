@@ -201,7 +201,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     done(/%00/i.test(req.url) ? new NulCharacterError() : undefined);
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
-    // Security headers: @fastify/helmet (src/endpoints/security-headers.ts).
+    // Security headers: helmet, in its own onRequest hook (src/endpoints/security-headers.ts).
     if (draining) reply.header('connection', 'close');
     done(null, payload);
   });
