@@ -228,6 +228,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
     }
     await limiter.release(reservation);
+    ctx.events.emit({ type: 'login.success', userId: user.id, ip: req.ip, clientId: i.clientId });
     // A hash with outdated parameters is replaced now, while the password is known.
     await upgradePasswordHash({ hasher, verifier, users: ctx.repos.users }, user, f.password);
     // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
