@@ -122,6 +122,15 @@ describe('admin console (headless Chromium)', { skip: skipReason }, () => {
     // The list shows it, and nothing came from elsewhere.
     await page.goto(`${server.url}/admin/apps`);
     assert.ok(await page.getByRole('cell', { name: clientId }).isVisible());
+
+    // Recorded as an audit event naming the operator and the console, without the secret.
+    const rootId = (await server.ctx.repos.users.findByUsername('root'))!.id;
+    await page.goto(`${server.url}/admin/events?type=client.created`);
+    const row = page.locator('table.events tbody tr').filter({ hasText: `client ${clientId}` });
+    assert.equal(await row.count(), 1);
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, new RegExp(`user ${rootId} · client latchkey-console`));
+    assert.ok(!text.includes(secret), 'the secret is not in the event');
     const foreign = rec.requests.filter((r) => new URL(r.url).origin !== server.url && !trap.matches(r.url));
     assert.deepEqual(foreign, []);
     assert.deepEqual(rec.pageErrors, []);

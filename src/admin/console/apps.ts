@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { hashClientSecret } from '../../keys/secret.js';
-import { clientMetadataSchema, describeIssues, type StoredClientMetadata } from '../../oauth/client-metadata.js';
+import { describeIssues, type StoredClientMetadata } from '../../oauth/client-metadata.js';
 import { renderPage } from '../../interaction/pages.js';
 import {
   APP_TYPES,
@@ -22,7 +22,9 @@ import {
   type AppType,
 } from './app-types.js';
 import { appConfiguration } from './app-snippets.js';
-import { checkConsoleCsrf, type ConsoleDeps, type Operator } from './deps.js';
+import { actorOf, checkConsoleCsrf, type ConsoleDeps, type Operator } from './deps.js';
+import { clientsRepository } from '../../store/repositories/clients.js';
+import { recordChange } from '../services/audit.js';
 
 type Form = Record<string, string | string[] | undefined>;
 
@@ -121,7 +123,7 @@ export function appRoutes(app: FastifyInstance, deps: ConsoleDeps, operatorOf: (
     if (issues.length) return renderForm(reply, op, t, form, issues, 422);
     const input = clientMetadataFor(t, answers);
     const secret = getsSecret(input) ? randomBytes(32).toString('base64url') : undefined;
-    const parsed = clientMetadataSchema.safeParse({ ...input, ...(secret ? { client_secret: secret } : {}) });
+    const parsed = deps.registry.metadataSchema.safeParse({ ...input, ...(secret ? { client_secret: secret } : {}) });
     if (!parsed.success) return renderForm(reply, op, t, form, schemaIssues(parsed.error), 422);
     const { client_secret: _secret, ...metadata } = parsed.data;
     const created = await createClient(deps, op, metadata, secret, req.ip);
@@ -220,20 +222,19 @@ async function createClient(
   secret: string | undefined,
   ip: string,
 ): Promise<boolean> {
-  const ok = await deps.repos.clients.insert(metadata.client_id, metadata, secret ? hashClientSecret(deps.secrets, secret) : null);
-  if (ok) {
-    deps.events.emit({
-      type: 'console.client_created',
-      clientId: metadata.client_id,
-      userId: op.user.id,
-      ip,
-      details: {
-        actor_client_id: 'latchkey-console',
-        grant_types: metadata.grant_types,
-        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
-      },
+  // The change and its audit event commit together, or neither does.
+  const ok = await deps.db.transaction(async (tx) => {
+    if (!(await clientsRepository(tx).insert(metadata.client_id, metadata, secret ? hashClientSecret(deps.secrets, secret) : null)))
+      return false;
+    await recordChange(tx, {
+      type: 'client.created',
+      actor: actorOf(op, ip),
+      target: { type: 'client', id: metadata.client_id },
+      after: metadata,
     });
-  }
+    return true;
+  });
+  if (ok) deps.registry.invalidate(metadata.client_id);
   return ok;
 }
 
