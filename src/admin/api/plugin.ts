@@ -10,6 +10,7 @@ import { sendProblem } from './problem.js';
 import { referencePage } from './reference.js';
 import { eventsRoutes } from './events.js';
 import { clientsRoutes } from './clients.js';
+import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
 
@@ -34,7 +35,12 @@ export interface AdminApiOptions extends AdminRouteOptions {
  * The collections, each a plugin of routes only (validation, storage and audit live in
  * src/admin/services/). A new collection is one more entry here.
  */
-export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [clientsRoutes, eventsRoutes];
+export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [
+  clientsRoutes,
+  resourcesRoutes,
+  trustedIssuersRoutes,
+  eventsRoutes,
+];
 
 /** The caller of a route behind the authentication hook. */
 export function actorOf(req: { adminActor: Actor | null }): Actor {
