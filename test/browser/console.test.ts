@@ -136,6 +136,26 @@ describe('admin console (headless Chromium)', { skip: skipReason }, () => {
     assert.deepEqual(rec.pageErrors, []);
   });
 
+  it('the helper shows the service’s refusal next to the field, and creates nothing', TEST, async () => {
+    const { page } = await open();
+    await signIn(page, 'root');
+    await page.waitForURL(`${server.url}/admin`);
+    const before = (await server.ctx.repos.clients.list()).length;
+    await page.goto(`${server.url}/admin/apps/new/web`);
+    await page.getByLabel(/^Name/).fill('Plain HTTP');
+    await page.getByLabel(/^Redirect URIs/).fill('http://app.example.com/cb');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Create application' }).click(),
+    ]);
+    assert.equal(res.status(), 422);
+    const field = page.getByLabel(/^Redirect URIs/);
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    assert.equal(await field.inputValue(), 'http://app.example.com/cb', 'what was typed is kept');
+    assert.match((await page.locator('#redirect_uris-error').textContent()) ?? '', /use https/);
+    assert.equal((await server.ctx.repos.clients.list()).length, before);
+  });
+
   it('a user without the admin role is refused with a readable page', TEST, async () => {
     const { context, page } = await open();
     await signIn(page, 'bob');
