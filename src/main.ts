@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     (counts) => {
       if (Object.values(counts).some((n) => n > 0)) log.info({ deleted: counts }, 'purged expired rows');
     },
+    { auditRetentionDays: config.auditRetentionDays },
   );
   ctx.keystore.startReloading(config.keyReloadInterval);
   const listeners: FastifyInstance[] = [];

@@ -10,7 +10,11 @@ import { sendProblem } from './problem.js';
 import { referencePage } from './reference.js';
 import { eventsRoutes } from './events.js';
 import { clientsRoutes } from './clients.js';
+import { keysRoutes } from './keys.js';
 import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
+import { grantsRoutes } from './grants.js';
+import { sessionsRoutes } from './sessions.js';
+import { usersRoutes } from './users.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
 
@@ -39,7 +43,11 @@ export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [
   clientsRoutes,
   resourcesRoutes,
   trustedIssuersRoutes,
+  keysRoutes,
   eventsRoutes,
+  usersRoutes,
+  sessionsRoutes,
+  grantsRoutes,
 ];
 
 /** The caller of a route behind the authentication hook. */
