@@ -55,7 +55,24 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
   return deriveSecrets(secret);
 }
 
-/** Opens the store, applies migrations, ensures signing keys and loads them. */
+/**
+ * What must exist before any request is served: the schema (migrations) and one signing key per
+ * algorithm. Both are safe when several processes run them at once (an advisory lock, the keys
+ * repository's lock), but under WORKERS the cluster's primary runs them once, before forking.
+ */
+export async function prepareStore(
+  db: Db,
+  secrets: ServerSecrets,
+  clock: Clock,
+  log?: Pick<FastifyBaseLogger, 'info'>,
+): Promise<void> {
+  const applied = await migrate(db);
+  if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
+  const created = await ensureSigningKeys(createRepositories(db).keys, secrets.keyEncryptionKey, clock);
+  if (created.length) log?.info({ kids: created }, 'generated signing keys');
+}
+
+/** Opens the store, applies migrations, ensures signing keys (unless `prepared`) and loads them. */
 export async function createAppContext(
   config: Config,
   opts: {
@@ -65,6 +82,8 @@ export async function createAppContext(
     events?: SecurityEvents;
     /** The grant registry the server will dispatch to (a test may add grants): client metadata is read against it. */
     grants?: GrantTable;
+    /** The store was prepared (prepareStore) by another process: a cluster worker's primary. */
+    prepared?: boolean;
   } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
@@ -80,11 +99,8 @@ export async function createAppContext(
       (notice) => log?.warn({ dataDir: config.dataDir }, notice),
     ));
   try {
-    const applied = await migrate(db);
-    if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
+    if (!opts.prepared) await prepareStore(db, secrets, clock, log);
     const repos = createRepositories(db);
-    const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
-    if (created.length) log?.info({ kids: created }, 'generated signing keys');
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
       log?.error({ err }, 'reloading signing keys failed; keeping the keys already loaded'),
     );
