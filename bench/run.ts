@@ -1,6 +1,8 @@
 /**
- * `npm run bench`: the token endpoint (and the sign-in POST) of Latchkey (on PostgreSQL),
- * node-oidc-provider and a bare Fastify route, measured with the same autocannon settings.
+ * `npm run bench`: the token endpoint (and the sign-in POST) of Latchkey (on PostgreSQL, one
+ * process and WORKERS=2), node-oidc-provider (in memory and on PostgreSQL), the signing ceiling (a
+ * bare Fastify route that signs one ES256 JWT with crypto.sign) and a bare Fastify route, measured
+ * with the same autocannon settings. The targets are described in bench/targets.ts.
  *
  * All targets run at once, each in its own child process. Per scenario, every target is verified
  * with one request and warmed up once; then the targets are measured in interleaved rounds, one
@@ -29,7 +31,10 @@
  *   BENCH_DATABASE_URL   PostgreSQL admin URL; a database latchkey_bench_<random> is created on
  *                        that server and dropped at the end (default postgres://postgres@127.0.0.1:5432/postgres)
  *   BENCH_SCENARIOS      comma-separated scenario ids (default: all)
- *   BENCH_TARGETS        comma-separated target ids (default: all a scenario lists)
+ *   BENCH_TARGETS        comma-separated target ids: each scenario measures those of them it can
+ *                        (default: each scenario's default subset; see the README's Benchmarks)
+ *   BENCH_LOAD_NICE      niceness of the load generator's own process, used for the scenarios that
+ *                        send one fixed request (client_credentials); 0–19, default 10
  *   BENCH_STRICT=1       also exit non-zero when a performance goal is missed (goals use the
  *                        median ratio across rounds and the p99 of the median round)
  *   BENCH_REFRESH_SINGLE_USE=1  refresh_token: one code-flow refresh token per request instead of
@@ -37,15 +42,18 @@
  *   BENCH_LATCHKEY_NODE_ARGS  extra node flags for the Latchkey child, space-separated (e.g.
  *                        "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load)
  *
- * Each measured run also reports the CPU seconds of the target's process, of every PostgreSQL
- * process on the machine (Latchkey's database works on the same cores) and of the load generator.
+ * Each measured run also reports the CPU seconds of the target's process and its children (cluster
+ * workers), of every PostgreSQL process on the machine (the databases work on the same cores) and
+ * of the load generator; the tables give them as CPU µs per request. A table of every scenario's
+ * goals, met or missed, comes first in the Markdown (bench/results/latest.md).
  *
  * Latchkey runs with AUTHORIZATION_CODE_TTL=600 (default 60 s), so that codes minted before a round
  * are still valid when it runs; node-oidc-provider likewise with 600 s codes.
  *
- * A default run (five scenarios) takes about 4 minutes on an idle 2-CPU machine: start-up, and per
- * scenario and target a 3 s warm-up and 3 rounds of 3–5 s, plus minting codes (about as long
- * again as exchanging them) for authorization_code and 1,000 seed refresh tokens per target.
+ * A default run (five scenarios, 13 scenario-target pairs) takes about 5 minutes on an idle 2-CPU
+ * machine: start-up, and per scenario and target a 3 s warm-up and 3 rounds of 3–5 s, plus minting
+ * codes (about as long again as exchanging them) for authorization_code and 1,000 seed refresh
+ * tokens per target.
  * On a busy machine everything, minting included, slows down alike.
  *
  * Exit code: 0 when every request succeeded; 1 when a target failed to start or verify, died, or
@@ -60,9 +68,21 @@ import { fileURLToPath } from 'node:url';
 import { indent } from './lib/child.js';
 import { flagSetting, intSetting, listSetting, optionalIntSetting, SettingError } from '../test/support/env.js';
 import { exitOnInterrupt, runScript, type Teardown } from '../test/support/teardown.js';
+import pg from 'pg';
 import { describeProblems, hasProblems, runLoad, type Measurement } from './lib/load.js';
+import { startLoadProcess, type LoadProcess } from './lib/load-process.js';
 import { DEFAULT_ADMIN_URL, redact } from './lib/postgres.js';
-import { evaluateGoals, fmtRate, markdownSection, textTable, type ScenarioResult, type TargetRuns } from './lib/report.js';
+import {
+  evaluateGoals,
+  fmtRate,
+  goalsSummaryMarkdown,
+  goalsSummaryTable,
+  goalsSummaryText,
+  markdownSection,
+  textTable,
+  type ScenarioResult,
+  type TargetRuns,
+} from './lib/report.js';
 import { mergeFixtures } from './fixtures.js';
 import { SCENARIOS, type Scenario } from './scenarios/index.js';
 import type { RequestSpec, Workload } from './scenarios/types.js';
@@ -94,6 +114,8 @@ function readSettings(env: NodeJS.ProcessEnv) {
         'BENCH_TARGETS',
         TARGETS.map((t) => t.id),
       ),
+      /** Niceness of the load generator's own process (fixed-request scenarios); 0 leaves it as is. */
+      loadNice: intSetting(env, 'BENCH_LOAD_NICE', 10, 0, 19),
     };
   } catch (err) {
     if (!(err instanceof SettingError)) throw err;
@@ -135,13 +157,26 @@ const loadAverage = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-function machineLines(): string[] {
+function machineLines(postgres: string | undefined): string[] {
   const cpus = os.cpus();
   const models = [...new Set(cpus.map((c) => c.model.trim()))].join(' / ') || 'unknown CPU';
   return [
     `Machine: ${models}, ${cpus.length} logical CPU(s), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
-    `OS: ${os.type()} ${os.release()} (${os.arch()}); Node ${process.version}; load average at start ${loadAverage()}`,
+    `OS: ${os.type()} ${os.release()} (${os.arch()}); Node ${process.version}${postgres ? `; PostgreSQL ${postgres}` : ''}; load average at start ${loadAverage()}`,
   ];
+}
+
+/** The server version behind the admin URL, or why it could not be read (the targets then fail to start, saying so). */
+async function postgresVersion(adminUrl: string): Promise<string> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  try {
+    await c.connect();
+    return (await c.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
+  } catch (err) {
+    return `unknown (${(err as Error).message})`;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
 }
 
 /** Round `round` measures the targets in this order: the list rotated left by `round`. */
@@ -163,24 +198,46 @@ async function main(teardown: Teardown): Promise<number> {
   const t0 = Date.now();
   const { scenarioIds, targetIds } = settings;
   const scenarios = SCENARIOS.filter((s) => !scenarioIds || scenarioIds.includes(s.id));
-  const wanted = (id: TargetId) => (!targetIds || targetIds.includes(id)) && scenarios.some((s) => s.targets.includes(id));
-  const targets = TARGETS.filter((t) => wanted(t.id));
+  /** A scenario measures the targets BENCH_TARGETS names among those it can, else its default subset. */
+  const targetsOf = (s: Scenario) => (targetIds ? s.targets.filter((id) => targetIds.includes(id)) : (s.defaultTargets ?? s.targets));
+  const targets = TARGETS.filter((t) => scenarios.some((s) => targetsOf(s).includes(t.id)));
+  const usesPostgres = targets.some((t) => t.postgres === true);
+  const fixedLoad = scenarios.some((s) => s.workload === undefined && targetsOf(s).length > 0);
 
   const started = new Date();
-  const machine = machineLines();
+  const machine = machineLines(usesPostgres ? await postgresVersion(settings.adminDatabaseUrl) : undefined);
   const span = (xs: number[]) => {
     const lo = Math.min(...xs);
     const hi = Math.max(...xs);
     return lo === hi ? String(lo) : `${lo}–${hi}`;
   };
+  let generator: LoadProcess | undefined;
+  if (fixedLoad) {
+    generator = await startLoadProcess(settings.loadNice);
+    const g = generator;
+    teardown.add('stop the load generator', () => g.stop());
+  }
+  const where =
+    (generator
+      ? `in its own process at nice ${generator.niceness}${generator.niceness !== settings.loadNice ? ` (asked for ${settings.loadNice}: refused)` : ''} for ${scenarios
+          .filter((s) => s.workload === undefined)
+          .map((s) => s.id)
+          .join(', ')}`
+      : '') +
+    (scenarios.some((s) => s.workload !== undefined)
+      ? `${generator ? '; ' : ''}in the bench process (next to the pre-made credentials) for ${scenarios
+          .filter((s) => s.workload !== undefined)
+          .map((s) => s.id)
+          .join(', ')}`
+      : '');
   const settingsLine =
-    `Load: autocannon (in the bench process), ${span(scenarios.map(connectionsFor))} connections (per scenario). All targets run at once, each in its own process; ` +
+    `Load: autocannon (${where}), ${span(scenarios.map(connectionsFor))} connections (per scenario). All targets run at once, each in its own process; ` +
     `per scenario each target gets ${settings.warmupSec ? `one ${settings.warmupSec} s warm-up (discarded), then ` : ''}` +
     `${settings.rounds} interleaved round(s) of ${span(scenarios.map(durationFor))} s (per scenario), one target at a time, in an order rotated each round`;
   log('Latchkey token endpoint benchmark');
   for (const l of machine) log(l);
   log(settingsLine);
-  if (targets.some((t) => t.id === 'latchkey')) log(`PostgreSQL admin URL: ${redact(settings.adminDatabaseUrl)}`);
+  if (usesPostgres) log(`PostgreSQL admin URL: ${redact(settings.adminDatabaseUrl)}`);
   log();
 
   const tmpDir = mkdtempSync(join(os.tmpdir(), 'latchkey-bench-'));
@@ -191,9 +248,7 @@ async function main(teardown: Teardown): Promise<number> {
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     scenario,
     orders: [],
-    byTarget: new Map(
-      scenario.targets.filter((id) => targets.some((t) => t.id === id)).map((id): [TargetId, TargetRuns] => [id, { rounds: [] }]),
-    ),
+    byTarget: new Map(targetsOf(scenario).map((id): [TargetId, TargetRuns] => [id, { rounds: [] }])),
   }));
   /** Records a fatal problem; with `runs`, also marks that target as failed (its first failure is kept). */
   const fail = (msg: string, runs?: TargetRuns) => {
@@ -215,7 +270,7 @@ async function main(teardown: Teardown): Promise<number> {
     const scenario = r.scenario;
     const connections = connectionsFor(scenario);
     const durationSec = durationFor(scenario);
-    const loadOpts = (id: TargetId) => ({ connections, expectStatus: scenario.expectStatus, pid: running.get(id)?.child.pid });
+    const loadOpts = (id: TargetId) => ({ connections, expectStatus: scenario.expectStatus, pid: running.get(id)?.child.pid, generator });
     const pooled = scenario.workload !== undefined;
     log(`== [${sid}] ${scenario.title}`);
     log(
@@ -406,6 +461,10 @@ async function main(teardown: Teardown): Promise<number> {
     ...targets.filter((t) => details.has(t.id)).map((t) => `- **${t.label}**: ${details.get(t.id)}`),
   ];
   const md = [...header];
+  const summary = goalsSummaryTable(results);
+  if (summary) {
+    md.push('', '### Goals', '', goalsSummaryMarkdown(summary));
+  }
   log();
   for (const r of results) {
     log(`=== ${r.scenario.title}`);
@@ -418,6 +477,11 @@ async function main(teardown: Teardown): Promise<number> {
       .filter((g) => g.met === false)
       .map((g) => ({ ...g, label: `${r.scenario.id}: ${g.label}` })),
   );
+  if (summary) {
+    log('=== Goals (median ratios across rounds; p99 of the median round)');
+    log(goalsSummaryText(summary));
+    log();
+  }
   if (failures.length) {
     md.push('', '**This run had errors; its numbers are not valid:**', '', ...failures.map((f) => `- ${f.split('\n')[0]}`));
   }

@@ -18,6 +18,8 @@ import { createRepositories, type Repositories } from './store/repositories/inde
 import { TrustedIssuerCache } from './trust/registry.js';
 import type { TrustDeps } from './trust/types.js';
 import { endpointUrl } from './endpoints/paths.js';
+import { ensureAdminResource } from './admin/api/auth.js';
+import { persistSecurityEvents } from './admin/services/audit.js';
 
 /**
  * The composition root's services, built once per process (or per test server). Endpoints do
@@ -32,8 +34,11 @@ export interface AppContext {
   registry: Registry;
   authenticator: Authenticator;
   metrics: Metrics;
-  /** Where security events go (one structured log line each; see observability/security-events.ts). */
-  events: SecurityEvents;
+  /**
+   * Where security events go: one structured log line each (observability/security-events.ts) and
+   * one audit event each (admin/services/audit.ts); `flush()` waits for the audit writes under way.
+   */
+  events: SecurityEvents & { flush(): Promise<void> };
   repos: Repositories;
   /** jwks_uri fetches (client keys, trusted issuers): one cache per process. */
   remoteJwks: RemoteJwksCache;
@@ -56,19 +61,23 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 }
 
 /**
- * What must exist before any request is served: the schema (migrations) and one signing key per
- * algorithm. Both are safe when several processes run them at once (an advisory lock, the keys
- * repository's lock), but under WORKERS the cluster's primary runs them once, before forking.
+ * What must exist before any request is served: the schema (migrations), the admin API's resource
+ * and one signing key per algorithm. Each is safe when several processes run it at once (an
+ * advisory lock, an upsert, the keys repository's lock), but under WORKERS the cluster's primary
+ * runs them once, before forking.
  */
 export async function prepareStore(
   db: Db,
+  config: Pick<Config, 'issuer'>,
   secrets: ServerSecrets,
   clock: Clock,
   log?: Pick<FastifyBaseLogger, 'info'>,
 ): Promise<void> {
   const applied = await migrate(db);
   if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
-  const created = await ensureSigningKeys(createRepositories(db).keys, secrets.keyEncryptionKey, clock);
+  const repos = createRepositories(db);
+  await ensureAdminResource(repos.resources, config.issuer);
+  const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
   if (created.length) log?.info({ kids: created }, 'generated signing keys');
 }
 
@@ -88,8 +97,6 @@ export async function createAppContext(
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log;
-  // Without a logger (tests, embedding) events are kept in memory rather than lost silently.
-  const events = opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents());
   const secrets = resolveSecret(config, log);
   const db =
     opts.db ??
@@ -99,8 +106,15 @@ export async function createAppContext(
       (notice) => log?.warn({ dataDir: config.dataDir }, notice),
     ));
   try {
-    if (!opts.prepared) await prepareStore(db, secrets, clock, log);
+    if (!opts.prepared) await prepareStore(db, config, secrets, clock, log);
     const repos = createRepositories(db);
+    // Without a logger (tests, embedding) events are kept in memory rather than lost silently;
+    // either way each is also stored as an audit event (src/admin/services/audit.ts).
+    const events = persistSecurityEvents(
+      opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents()),
+      repos.auditEvents,
+      (err) => log?.error({ err }, 'storing a security event as an audit event failed'),
+    );
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
       log?.error({ err }, 'reloading signing keys failed; keeping the keys already loaded'),
     );

@@ -140,15 +140,20 @@ export async function applyBootstrap(db: Db, secrets: ServerSecrets, b: Bootstra
     for (const u of b.users) {
       const existing = await users.findByUsername(u.username);
       if (!existing) {
-        await users.insert(u.username, await hashPassword(u.password), u.claims);
+        await users.insert(u.username, await hashPassword(u.password), u.claims, u.roles ?? []);
         result.users[u.username] = 'created';
         continue;
       }
       // A fresh salt would make every re-application a change: re-hash only a changed password.
       const passwordHash = (await verifyPassword(existing.passwordHash, u.password)) ? undefined : await hashPassword(u.password);
       const claimsChanged = JSON.stringify(sortKeys(existing.claims)) !== JSON.stringify(sortKeys(u.claims));
-      if (passwordHash || claimsChanged) {
-        await users.update(existing.id, { ...(passwordHash ? { passwordHash } : {}), ...(claimsChanged ? { claims: u.claims } : {}) });
+      const rolesChanged = u.roles !== undefined && JSON.stringify(existing.roles) !== JSON.stringify(u.roles);
+      if (passwordHash || claimsChanged || rolesChanged) {
+        await users.update(existing.id, {
+          ...(passwordHash ? { passwordHash } : {}),
+          ...(claimsChanged ? { claims: u.claims } : {}),
+          ...(rolesChanged && u.roles ? { roles: u.roles } : {}),
+        });
         result.users[u.username] = 'updated';
       } else {
         result.users[u.username] = 'unchanged';

@@ -346,13 +346,12 @@ function camelKeys<T extends object>(settings: T): CamelKeys<T> {
 /** The environment → the frozen Config. */
 export const configSchema = settings
   .superRefine(crossCheck)
-  .transform(
-    ({ ISSUER, WORKERS, ...s }): Readonly<CamelKeys<Omit<Settings, 'ISSUER' | 'WORKERS'>> & { issuer: string; workers: number }> =>
-      Object.freeze({
-        ...camelKeys(s),
-        issuer: ISSUER ?? `http://localhost:${s.PORT}`,
-        workers: WORKERS !== 'auto' ? WORKERS : s.DATABASE_URL ? availableParallelism() : 1,
-      }),
+  .transform(({ ISSUER, WORKERS, ...s }): Readonly<CamelKeys<Omit<Settings, 'ISSUER' | 'WORKERS'>> & { issuer: string; workers: number }> =>
+    Object.freeze({
+      ...camelKeys(s),
+      issuer: ISSUER ?? `http://localhost:${s.PORT}`,
+      workers: WORKERS !== 'auto' ? WORKERS : s.DATABASE_URL ? availableParallelism() : 1,
+    }),
   );
 
 export type Config = z.output<typeof configSchema>;

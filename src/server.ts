@@ -39,6 +39,8 @@ import { JtiPool } from './tokens/access-token.js';
 import { transactionOn } from './store/transaction.js';
 import { GRANTS, type GrantTable } from './grants/index.js';
 import type { InteractionDeps } from './interaction/deps.js';
+import { ADMIN_API_PREFIX, adminApi } from './admin/api/plugin.js';
+import { createAdminServices } from './admin/services/index.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -319,5 +321,11 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   await app.register(healthEndpoints, { db: ctx.db, keystore: ctx.keystore });
   await app.register(metricsEndpoint, { config, metrics: { registry: opts.metricsSource ?? metrics.registry } });
+  await app.register(adminApi, {
+    prefix: ADMIN_API_PREFIX,
+    services: createAdminServices(ctx),
+    bodyLimit: config.bodyLimit,
+    auth: { issuer: config.issuer, clock: ctx.clock, keystore: ctx.keystore, statuses: ctx.repos.revocations },
+  });
   return app;
 }

@@ -10,8 +10,15 @@ export interface LoadOptions {
   amount?: number;
   /** The status every answer must have; default: any 2xx. */
   expectStatus?: number | undefined;
-  /** The target's process id, to read its CPU time before and after (Linux /proc). */
+  /** The target's process id, to read its CPU time (and its descendants') before and after (Linux /proc). */
   pid?: number | undefined;
+  /** Runs fixed-request loads in a separate (lower-priority) process; default: in this process. */
+  generator?: LoadGenerator | undefined;
+}
+
+/** A load generator in another process (load-process.ts). */
+export interface LoadGenerator {
+  run(baseUrl: string, request: RequestSpec, opts: DriveOptions): Promise<Driven>;
 }
 
 export interface Measurement {
@@ -32,14 +39,14 @@ export interface Measurement {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
-  /** CPU seconds (user + system) the target's process used during the run, when readable. */
+  /** CPU seconds (user + system) the target's process and its descendants used during the run, when readable. */
   cpuSec?: number;
   /**
    * CPU seconds all PostgreSQL server processes on this machine used during the run (backends,
    * WAL writer, …), when readable: the database's share of the target's cost, on the same cores.
    */
   dbCpuSec?: number;
-  /** CPU seconds the bench process itself (autocannon, the load generator) used during the run. */
+  /** CPU seconds the load generator's process (autocannon: the bench process or its load child) used during the run. */
   loadCpuSec?: number;
   /** Requests that found the workload's stock empty (each was sent with an invalid credential). */
   starved?: number;
@@ -69,49 +76,72 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[i]!;
 }
 
-/** user + system CPU seconds of a process, from /proc/PID/stat; undefined where unavailable. */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which is in parentheses and may contain spaces).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
-    return (utime + stime) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-/**
- * user + system CPU seconds of every process named `postgres` (the server and its backends), from
- * /proc; undefined where unavailable. A backend that exits during a run takes its time with it, so
- * this can only under-count; the pool keeps its connections open through a run.
- */
-export function postgresCpuSeconds(): number | undefined {
+/** One pass over /proc: every process's parent, name and user + system CPU seconds. */
+function readProcesses(): Map<number, { ppid: number; name: string; cpu: number }> | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return undefined;
   }
-  let total = 0;
-  let found = false;
+  const out = new Map<number, { ppid: number; name: string; cpu: number }>();
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     let stat: string;
     try {
       stat = readFileSync(`/proc/${e}/stat`, 'utf8');
     } catch {
-      continue;
+      continue; // exited meanwhile
     }
-    if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+    // Fields after the command name (which is in parentheses and may contain spaces).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    found = true;
+    const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    if (!Number.isFinite(cpu)) continue;
+    out.set(Number(e), { ppid: Number(fields[1]), name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpu });
   }
-  return found ? total : undefined;
+  return out;
+}
+
+/** The process `pid` and all its descendants (e.g. node:cluster workers), from one /proc pass. */
+function tree(procs: Map<number, { ppid: number }>, pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const [p, { ppid }] of procs) children.set(ppid, [...(children.get(ppid) ?? []), p]);
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop()!;
+    if (!procs.has(p)) continue;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+export interface CpuSnapshot {
+  /** user + system CPU seconds of the target's process and its descendants (cluster workers). */
+  target: number | undefined;
+  /**
+   * user + system CPU seconds of every process named `postgres` (the server and its backends): the
+   * database's share of the target's cost, on the same cores. A backend that exits during a run
+   * takes its time with it, so this can only under-count; the pools keep their connections open.
+   */
+  postgres: number | undefined;
+}
+
+/** CPU seconds so far of the target's process tree and of PostgreSQL; undefined where /proc is unreadable. */
+export function cpuSnapshot(pid: number | undefined): CpuSnapshot {
+  const procs = readProcesses();
+  if (!procs) return { target: undefined, postgres: undefined };
+  let postgres: number | undefined;
+  for (const p of procs.values()) if (p.name === 'postgres') postgres = (postgres ?? 0) + p.cpu;
+  const members = pid ? tree(procs, pid) : [];
+  return { target: members.length ? members.reduce((acc, p) => acc + procs.get(p)!.cpu, 0) : undefined, postgres };
+}
+
+/** How many processes `pid` has, itself included (a node:cluster primary and its workers). */
+export function processCount(pid: number | undefined): number {
+  const procs = readProcesses();
+  return procs && pid ? tree(procs, pid).length : 0;
 }
 
 /** USER_HZ: 100 on every mainstream Linux build (sysconf(_SC_CLK_TCK)). */
@@ -120,18 +150,22 @@ const CLOCK_TICKS = 100;
 /** A request that can never succeed, sent when a workload's stock runs out mid-run. */
 const STARVED: RequestSpec = { method: 'GET', path: '/bench-stock-exhausted', headers: {} };
 
+/** What one autocannon run measured, wherever it ran: the load generator's side of a Measurement. */
+export type Driven = Omit<Measurement, 'cpuSec' | 'dbCpuSec'>;
+
+/** The settings a run needs, without the target's pid: what the load child is sent. */
+export type DriveOptions = Omit<LoadOptions, 'pid' | 'generator'>;
+
 /**
- * Runs autocannon against the target, in this process: either the same request every time, or
- * one request per credential taken from a workload's stock (autocannon's setupRequest hook,
- * called once per request sent).
+ * Runs autocannon against the target in the calling process: either the same request every time,
+ * or one request per credential taken from a workload's stock (autocannon's setupRequest hook,
+ * called once per request sent). `loadCpuSec` is this process's CPU time during the run.
  */
-export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opts: LoadOptions): Promise<Measurement> {
+export async function drive(baseUrl: string, load: RequestSpec | Workload, opts: DriveOptions): Promise<Driven> {
   let starved = 0;
   const fixed = 'path' in load ? load : undefined;
   const workload = fixed ? undefined : (load as Workload);
   const first = fixed ?? STARVED;
-  const cpuBefore = processCpuSeconds(opts.pid);
-  const dbBefore = postgresCpuSeconds();
   const loadBefore = process.cpuUsage();
   const started = performance.now();
   const instance = autocannon({
@@ -173,8 +207,6 @@ export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opt
     lastAnswer = performance.now();
   });
   const r = await instance;
-  const cpuAfter = processCpuSeconds(opts.pid);
-  const dbAfter = postgresCpuSeconds();
   const loadUsage = process.cpuUsage(loadBefore);
   const sorted = times.subarray(0, n).sort();
   const statusCodes: Record<string, number> = {};
@@ -193,9 +225,24 @@ export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opt
     errors: r.errors,
     timeouts: r.timeouts,
     statusCodes,
-    ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuSec: cpuAfter - cpuBefore } : {}),
-    ...(dbBefore !== undefined && dbAfter !== undefined ? { dbCpuSec: dbAfter - dbBefore } : {}),
     loadCpuSec: (loadUsage.user + loadUsage.system) / 1e6,
     ...(starved ? { starved } : {}),
+  };
+}
+
+/**
+ * Measures one run: autocannon in this process, or — for a fixed request when `opts.generator` is
+ * given — in the load generator's own process (see load-process.ts); around it, the CPU time of
+ * the target's process tree and of PostgreSQL.
+ */
+export async function runLoad(baseUrl: string, load: RequestSpec | Workload, opts: LoadOptions): Promise<Measurement> {
+  const before = cpuSnapshot(opts.pid);
+  const { pid: _pid, generator, ...driveOpts } = opts;
+  const d = generator && 'path' in load ? await generator.run(baseUrl, load, driveOpts) : await drive(baseUrl, load, driveOpts);
+  const after = cpuSnapshot(opts.pid);
+  return {
+    ...d,
+    ...(before.target !== undefined && after.target !== undefined ? { cpuSec: after.target - before.target } : {}),
+    ...(before.postgres !== undefined && after.postgres !== undefined ? { dbCpuSec: after.postgres - before.postgres } : {}),
   };
 }

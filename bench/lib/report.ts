@@ -49,6 +49,11 @@ export interface TargetSummary {
   errors: number;
   /** Requests per CPU-second of the target's process, over all rounds; undefined when unreadable. */
   perCpuSecond: number | undefined;
+  /**
+   * CPU microseconds per completed request over all rounds: the target's process tree, every
+   * PostgreSQL process on the machine, the load generator; undefined when unreadable.
+   */
+  cpuUs: { server: number | undefined; postgres: number | undefined; load: number | undefined };
   timeouts: number;
   problems: boolean;
 }
@@ -80,7 +85,11 @@ export function summarize(runs: TargetRuns | undefined): TargetSummary | undefin
   const byRps = [...list].sort((x, y) => x.m.rps - y.m.rps);
   const mid = byRps[(byRps.length - 1) >> 1]!;
   const sum = (f: (m: Measurement) => number) => list.reduce((acc, x) => acc + f(x.m), 0);
+  const completed = sum((m) => m.completed);
+  const perRequestUs = (f: (m: Measurement) => number | undefined) =>
+    completed > 0 && list.every((x) => f(x.m) !== undefined) ? (sum((m) => f(m) ?? 0) / completed) * 1e6 : undefined;
   return {
+    cpuUs: { server: perRequestUs((m) => m.cpuSec), postgres: perRequestUs((m) => m.dbCpuSec), load: perRequestUs((m) => m.loadCpuSec) },
     rounds: list.length,
     rpsMedian: median(list.map((x) => x.m.rps)),
     rpsMin: byRps[0]!.m.rps,
@@ -113,14 +122,15 @@ export function ratio(r: ScenarioResult, a: TargetId, b: TargetId): RatioSummary
   return { a, b, perRound, rounds: values.length, median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
-/** The ratios worth showing: every 'subject' target against each other target, then any a goal names. */
+/** The ratios worth showing: every 'subject' target against each other target but variants, then any a goal names. */
 export function ratioPairs(r: ScenarioResult): [TargetId, TargetId][] {
   const ids = r.scenario.targets.filter((id) => r.byTarget.has(id));
   const pairs: [TargetId, TargetId][] = [];
   const add = (a: TargetId, b: TargetId) => {
     if (a !== b && ids.includes(a) && ids.includes(b) && !pairs.some(([x, y]) => x === a && y === b)) pairs.push([a, b]);
   };
-  for (const a of ids) if (targetById(a).role === 'subject') for (const b of ids) add(a, b);
+  // A variant (Latchkey configured otherwise) is compared only where a goal says.
+  for (const a of ids) if (targetById(a).role === 'subject') for (const b of ids) if (targetById(b).role !== 'variant') add(a, b);
   for (const g of r.scenario.goals) if (g.kind === 'throughput-ratio') add(g.target, g.versus);
   return pairs;
 }
@@ -130,6 +140,7 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 export const fmtRate = (n: number) => (n < 100 ? n.toFixed(1) : fmtInt(n));
 const fmtMs = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
 const fmtX = (n: number) => n.toFixed(2);
+const fmtUs = (n: number | undefined) => (n === undefined ? 'n/a' : fmtInt(n));
 const ratioLabel = (a: TargetId, b: TargetId) => `${targetById(a).label} / ${targetById(b).label}`;
 
 export function evaluateGoals(r: ScenarioResult): GoalOutcome[] {
@@ -160,6 +171,9 @@ function summaryTable(r: ScenarioResult): Table {
     ...(cpu ? ['Per CPU-second'] : []),
     'p50 ms',
     'p99 ms',
+    'CPU µs/req: server',
+    'PostgreSQL',
+    'load gen.',
     'Requests',
     `Non-${expected}`,
     'Errors',
@@ -180,6 +194,9 @@ function summaryTable(r: ScenarioResult): Table {
         ...(cpu ? [s.perCpuSecond !== undefined ? s.perCpuSecond.toFixed(1) : 'n/a'] : []),
         fmtMs(s.medianRound.p50),
         fmtMs(s.medianRound.p99),
+        fmtUs(s.cpuUs.server),
+        targetById(id).postgres ? fmtUs(s.cpuUs.postgres) : '–',
+        fmtUs(s.cpuUs.load),
         fmtInt(s.completed),
         fmtInt(s.unexpected),
         errors,
@@ -235,6 +252,9 @@ function note(r: ScenarioResult): string {
       : '') +
     `Requests/s: median over ${n} interleaved round(s) (min–max across rounds). p50/p99: from each target's ` +
     `median round${n % 2 ? '' : ' (the lower middle one)'}, not pooled. Requests, non-${r.scenario.expectStatus ?? '2xx'}, errors: summed over all rounds. ` +
+    "CPU µs/req: CPU time (user + system, from /proc) over all rounds divided by the requests completed, for the target's " +
+    'process and its children (cluster workers), for every PostgreSQL process on the machine (shown for targets on ' +
+    'PostgreSQL only; it includes whatever else uses that server), and for the load generator. ' +
     (r.scenario.perCpuSecond
       ? "Per CPU-second: requests completed over the user + system CPU time of the target's process during the rounds (/proc), i.e. per core. "
       : '') +
@@ -300,3 +320,13 @@ export function markdownSection(r: ScenarioResult): string {
   });
   return out.join('\n');
 }
+
+/** Every scenario's goals in one table: the figures the issue's targets name, each met or missed. */
+export function goalsSummaryTable(results: readonly ScenarioResult[]): Table | undefined {
+  const rows = results.flatMap((r) => evaluateGoals(r).map((g) => [r.scenario.id, g.label, g.measured, verdict(g.met)]));
+  if (rows.length === 0) return undefined;
+  return { header: ['Scenario', 'Goal', 'Measured', 'Met'], rows, align: ['l', 'l', 'r', 'c'] };
+}
+
+export const goalsSummaryText = (t: Table) => plainTable(t);
+export const goalsSummaryMarkdown = (t: Table) => markdown(t);

@@ -77,7 +77,8 @@ export const authorizationCode: Scenario = {
     'during one. Latchkey runs with AUTHORIZATION_CODE_TTL=600 (default 60 s) and oidc-provider with 600 s codes, so that codes ' +
     'minted before a round are still valid when it runs. The bare route gets look-alike random codes.',
   fixtures: { clients: [authorizationCodeClient], resources: [apiResource], users: [BENCH_USER] },
-  targets: ['latchkey', 'oidc-provider', 'bare-fastify'],
+  targets: ['latchkey', 'latchkey-workers2', 'oidc-provider', 'oidc-provider-pg', 'bare-fastify'],
+  defaultTargets: ['latchkey', 'oidc-provider', 'oidc-provider-pg'],
   // Minting a code costs about as much as exchanging it: shorter rounds keep the run short.
   durationSec: 3,
   workload(target, ctx) {
@@ -108,5 +109,9 @@ export const authorizationCode: Scenario = {
     failOn(problems, res);
     return `${summary}, id_token RS256 with nonce`;
   },
-  goals: [],
+  // Issue 13's targets.
+  goals: [
+    { kind: 'throughput-ratio', target: 'latchkey', versus: 'oidc-provider', atLeast: 1.2 },
+    { kind: 'throughput-ratio', target: 'latchkey', versus: 'oidc-provider-pg', atLeast: 2 },
+  ],
 };

@@ -19,7 +19,7 @@ import { UserAgent } from '../../test/support/user-agent.js';
 import { batch, header, locationPath, type Answer } from '../lib/http.js';
 import type { TargetId } from '../targets.js';
 import { pkcePair } from '../../test/support/pkce.js';
-import { API, BENCH_USER, random, REDIRECT_URI } from './common.js';
+import { API, BENCH_USER, isLatchkey, isOidcProvider, random, REDIRECT_URI } from './common.js';
 import type { RequestSpec } from './types.js';
 
 /**
@@ -34,7 +34,7 @@ export interface MintedCode {
 }
 
 /** Where a target's authorization endpoint is. */
-export const authorizePath = (t: TargetId) => (t === 'oidc-provider' ? '/auth' : '/authorize');
+export const authorizePath = (t: TargetId) => (isOidcProvider(t) ? '/auth' : '/authorize');
 
 /** An authorization request of `client` for `scope` and the API as resource, with PKCE. */
 export function authorizeUrl(
@@ -86,7 +86,7 @@ export async function signIn(t: TargetId, baseUrl: string, client: BenchClient, 
   const ua = new UserAgent({ baseUrl, timeoutMs: 15_000 });
   const { challenge } = pkcePair();
   const start = await expectRedirect(await ua.get(authorizeUrl(t, client, scope, challenge)), 'authorize', /^\/interaction\//);
-  if (t === 'latchkey') {
+  if (isLatchkey(t)) {
     const page = await ua.get(start);
     const csrf = csrfField(await page.text());
     if (page.status !== 200 || !csrf) throw new Error(`login page: HTTP ${page.status}, no csrf field`);
@@ -100,7 +100,7 @@ export async function signIn(t: TargetId, baseUrl: string, client: BenchClient, 
     if (!session) throw new Error('login: no lk_session cookie');
     return `lk_session=${session}`;
   }
-  if (t === 'oidc-provider') {
+  if (isOidcProvider(t)) {
     const resume1 = await expectRedirect(
       await ua.post(start, { prompt: 'login', login: BENCH_USER.username, password: BENCH_USER.password }),
       'login',

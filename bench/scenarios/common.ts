@@ -81,3 +81,9 @@ export function verifyBare(res: VerifyInput): string {
 }
 
 export const isBare = (t: TargetId) => t === 'bare-fastify';
+
+/** Latchkey, however many processes it runs. */
+export const isLatchkey = (t: TargetId) => t === 'latchkey' || t === 'latchkey-workers2';
+
+/** node-oidc-provider, whatever its storage. */
+export const isOidcProvider = (t: TargetId) => t === 'oidc-provider' || t === 'oidc-provider-pg';

@@ -56,7 +56,8 @@ export const jwtBearer: Scenario = {
     `inline jwks) with its own jti (recorded atomically by Latchkey: replays are refused), signed by the bench before the ` +
     'measurement. No peer: node-oidc-provider has no JWT-bearer grant. The bare route gets look-alike assertions of the same size.',
   fixtures: { clients: [partnerClient], resources: [apiResource], users: [BENCH_USER], trusted_issuers: [trustedIssuer] },
-  targets: ['latchkey', 'bare-fastify'],
+  targets: ['latchkey', 'latchkey-workers2', 'bare-fastify'],
+  defaultTargets: ['latchkey'],
   async workload(target, ctx) {
     // The assertion's audience is the server's issuer identifier, from its discovery document.
     let aud = 'https://bare.invalid';

@@ -80,7 +80,8 @@ export const login: Scenario = {
     `process; argon2 runs on libuv's thread pool). ${CONNECTIONS} connections. No peer: oidc-provider ships no real login ` +
     '(its development interactions accept any password without checking it).',
   fixtures: { clients: [authorizationCodeClient], resources: [apiResource], users: [BENCH_USER] },
-  targets: ['latchkey'],
+  targets: ['latchkey', 'latchkey-workers2'],
+  defaultTargets: ['latchkey'],
   expectStatus: 303,
   connections: CONNECTIONS,
   perCpuSecond: true,

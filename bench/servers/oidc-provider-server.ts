@@ -1,9 +1,11 @@
 /**
- * node-oidc-provider (v9, in-memory storage: see memory-adapter.ts) configured like Latchkey's
+ * node-oidc-provider (v9; in-memory storage, see memory-adapter.ts, or with BENCH_STORAGE=postgres
+ * PostgreSQL at DATABASE_URL, see postgres-adapter.ts) configured like Latchkey's
  * bench fixture: the same clients, client_credentials enabled, resource indicators with a default
  * resource, and JWT access tokens signed ES256. Run as a child process by bench/targets.ts:
  *
- *   PORT=… BENCH_FIXTURES=/path/fixtures.json node --import tsx bench/servers/oidc-provider-server.ts
+ *   PORT=… BENCH_FIXTURES=/path/fixtures.json [BENCH_STORAGE=postgres DATABASE_URL=…] \
+ *     node --import tsx bench/servers/oidc-provider-server.ts
  *
  * For the code and refresh scenarios it also runs its authorization endpoint with the built-in
  * development interactions (devInteractions: a login form that accepts any username, and a
@@ -21,7 +23,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Fixtures } from '../fixtures.js';
+import pg from 'pg';
 import { BenchMemoryAdapter } from './memory-adapter.js';
+import { postgresAdapter, SCHEMA } from './postgres-adapter.js';
 
 // oidc-provider prints configuration advice (and an "unsupported runtime" notice on Node 20)
 // through console.info/console.warn at import and first use; the bench wants quiet children.
@@ -35,6 +39,15 @@ if (!Number.isInteger(port) || port <= 0) throw new Error('PORT must be set');
 const fixturesPath = process.env.BENCH_FIXTURES;
 if (!fixturesPath) throw new Error('BENCH_FIXTURES must be set');
 const fixtures = JSON.parse(readFileSync(fixturesPath, 'utf8')) as Fixtures;
+
+const storage = process.env.BENCH_STORAGE || 'memory';
+if (storage !== 'memory' && storage !== 'postgres') throw new Error(`BENCH_STORAGE must be memory or postgres, not ${storage}`);
+let pool: pg.Pool | undefined;
+if (storage === 'postgres') {
+  if (!process.env.DATABASE_URL) throw new Error('BENCH_STORAGE=postgres needs DATABASE_URL');
+  pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.BENCH_PG_POOL) || 10 });
+  await pool.query(SCHEMA);
+}
 
 async function signingKey(alg: 'ES256' | 'RS256'): Promise<JWK> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -63,7 +76,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     scope: c.scope,
     token_endpoint_auth_method: c.token_endpoint_auth_method,
   })),
-  adapter: BenchMemoryAdapter,
+  adapter: pool ? postgresAdapter(pool) : BenchMemoryAdapter,
   // RS256 first: OpenID Connect requires it for ID tokens; ES256 signs the access tokens.
   jwks: { keys: [await signingKey('RS256'), await signingKey('ES256')] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -100,6 +113,6 @@ provider.on('server_error', (_ctx, err) => {
 });
 
 const server = provider.listen(port, '127.0.0.1');
-const stop = () => server.close(() => process.exit(0));
+const stop = () => server.close(() => void (pool?.end() ?? Promise.resolve()).finally(() => process.exit(0)));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -6,6 +6,7 @@ import { usersRepository, type User } from '../store/repositories/users.js';
 import { userClaimsSchema, type UserClaims } from '../users/claims.js';
 import { MAX_PASSWORD_LENGTH, hashPassword } from '../users/password.js';
 import { changePassword } from '../users/password-change.js';
+import { rolesSchema } from '../users/roles.js';
 import { passwordSchema, usernameSchema } from '../users/schema.js';
 import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
 
@@ -113,9 +114,18 @@ function buildClaims(v: Values): UserClaims {
   return parsed.data;
 }
 
+/** --role ROLE… -> a valid, sorted set of roles. */
+function parseRoles(v: Values): string[] {
+  const parsed = rolesSchema.safeParse(strs(v, 'role'));
+  if (!parsed.success) throw new UsageError(`--role: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+const ROLE_HELP = '  --role ROLE            a role, e.g. admin (lets the user into the admin console); repeat for several';
+
 /** The user as --json shows it: never the password hash. `id` is the OIDC `sub`. */
 function userView(u: User) {
-  return { id: u.id, username: u.username, claims: u.claims, created_at: u.createdAt, updated_at: u.updatedAt };
+  return { id: u.id, username: u.username, claims: u.claims, roles: u.roles, created_at: u.createdAt, updated_at: u.updatedAt };
 }
 
 /** A claim value in the table: strings as they are, anything else as JSON (the claims are JSON). */
@@ -139,6 +149,7 @@ function describeUser(u: User): string {
     ['id (sub)', u.id],
     ['username', u.username],
     ...claimRows,
+    ['roles', u.roles.length ? u.roles.join(' ') : '-'],
     ['password', 'set (stored only as a hash)'],
     ['created_at', iso(u.createdAt)],
     ['updated_at', iso(u.updatedAt)],
@@ -166,7 +177,7 @@ export const userCommands: Command[] = [
   {
     path: ['users', 'create'],
     summary: 'create a user account; the password comes from standard input',
-    usage: '--username USERNAME --password-stdin [--email EMAIL [--email-verified]] [--name NAME] [--claim KEY=VALUE]…',
+    usage: '--username USERNAME --password-stdin [--email EMAIL [--email-verified]] [--name NAME] [--claim KEY=VALUE]… [--role ROLE]…',
     help: [
       '  --username USERNAME    the login name; unique whatever its case ("Alice" and "alice" are one account)',
       ...PASSWORD_STDIN_HELP,
@@ -175,6 +186,7 @@ export const userCommands: Command[] = [
       '  --name NAME            the name claim (full name, for display)',
       '  --claim KEY=VALUE      another OIDC standard claim: given_name=Alice, locale=fr-FR, phone_number=…,',
       '                         address.country=FR, …; repeat for several',
+      ROLE_HELP,
     ].join('\n'),
     notes: [
       "The user's id, the OIDC sub, is random, assigned here, and never changes. Example:",
@@ -188,18 +200,20 @@ export const userCommands: Command[] = [
       'email-verified': { type: 'boolean' },
       name: { type: 'string' },
       claim: { type: 'string', multiple: true },
+      role: { type: 'string', multiple: true },
     },
     async run(s, values) {
       refusePasswordArgument(values);
       const username = parseUsername(str(values, 'username'));
       const claims = buildClaims(values);
+      const roles = parseRoles(values);
       requirePasswordStdin(values);
       const users = usersRepository(await s.db());
       // Checked before asking for the password: on a terminal, nobody types one in vain.
       const existing = await users.findByUsername(username);
       if (existing) throw alreadyExists(username, existing);
       const passwordHash = await hashPassword(await readPassword(s, `Password for ${username}: `));
-      const user = await users.insert(username, passwordHash, claims);
+      const user = await users.insert(username, passwordHash, claims, roles);
       if (!user) throw alreadyExists(username, await users.findByUsername(username)); // created meanwhile
       if (s.json) {
         s.printJson(userView(user));
@@ -225,8 +239,8 @@ export const userCommands: Command[] = [
       }
       s.print(
         table(
-          ['USERNAME', 'ID (SUB)', 'EMAIL', 'CREATED_AT', 'NAME'],
-          users.map((u) => [u.username, u.id, u.claims.email ?? '', iso(u.createdAt), u.claims.name ?? '']),
+          ['USERNAME', 'ID (SUB)', 'EMAIL', 'ROLES', 'CREATED_AT', 'NAME'],
+          users.map((u) => [u.username, u.id, u.claims.email ?? '', u.roles.join(' '), iso(u.createdAt), u.claims.name ?? '']),
         ),
       );
     },
@@ -245,6 +259,28 @@ export const userCommands: Command[] = [
         return;
       }
       s.print(describeUser(user));
+    },
+  },
+  {
+    path: ['users', 'set-roles'],
+    summary: "replace a user's roles (none given: the user has none)",
+    usage: 'USERNAME [--role ROLE]…',
+    args: ['USERNAME'],
+    help: ROLE_HELP,
+    notes: `${lookupNote}\nThe roles given replace the user's roles. Access tokens already issued keep the roles they carry until they expire. Example:\n  latchkey users set-roles alice --role admin --role billing`,
+    options: { role: { type: 'string', multiple: true } },
+    async run(s, values, arg) {
+      const name = arg('USERNAME');
+      const roles = parseRoles(values);
+      const db = await s.db();
+      const user = await findOrFail(db, name);
+      if (!(await usersRepository(db).update(user.id, { roles }))) throw new CliError(`no user named "${name}"`); // deleted meanwhile
+      s.events.emit({ type: 'user.roles_changed', userId: user.id, details: { before: user.roles, after: roles, via: 'cli' } });
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, roles });
+        return;
+      }
+      s.print(roles.length ? `Roles of "${user.username}": ${roles.join(' ')}.` : `"${user.username}" has no roles now.`);
     },
   },
   {

@@ -47,7 +47,7 @@ async function prepareOnce(config: Config, log: Logger): Promise<void> {
   const secrets = resolveSecret(config, log);
   const db = await openDb(config, (err) => log.error({ err }, 'database connection error'));
   try {
-    await prepareStore(db, secrets, systemClock, log);
+    await prepareStore(db, config, secrets, systemClock, log);
     // Each worker has its own pool: WORKERS × DB_POOL_MAX connections at most, which PostgreSQL
     // must allow next to everyone else's (superuser connections are reserved apart).
     const r = await db.query<{ max: string; reserved: string }>(
@@ -151,7 +151,11 @@ export async function runPrimary(config: Config, log: Logger, policy: RestartPol
         metrics.metrics().then(
           (body) => w.send({ type: 'latchkey:metrics', id: m.id, body } satisfies PrimaryMessage),
           (err: unknown) =>
-            w.send({ type: 'latchkey:metrics', id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies PrimaryMessage),
+            w.send({
+              type: 'latchkey:metrics',
+              id: m.id,
+              error: err instanceof Error ? err.message : String(err),
+            } satisfies PrimaryMessage),
         );
       }
     });
@@ -174,7 +178,7 @@ export async function runPrimary(config: Config, log: Logger, policy: RestartPol
     if (decision.action === 'give-up') {
       const reason = slot.failure ?? `exited with ${how}`;
       log.fatal(
-        { worker: slot.index, pid: w.process.pid, code, signal, deaths: decision.history.soonDeaths },
+        { worker: slot.index, pid: w.process.pid, exitCode: code, signal, deaths: decision.history.soonDeaths },
         `worker ${slot.index} keeps dying within seconds of starting (${reason}): stopping`,
       );
       process.stderr.write(`latchkey: worker ${slot.index} keeps dying within seconds of starting: ${reason}\n`);
@@ -182,7 +186,15 @@ export async function runPrimary(config: Config, log: Logger, policy: RestartPol
       return;
     }
     log.error(
-      { worker: slot.index, pid: w.process.pid, code, signal, restartInMs: decision.delayMs, ...(slot.failure ? { reason: slot.failure } : {}) },
+      {
+        worker: slot.index,
+        pid: w.process.pid,
+        // Not `code`: the logger redacts that name (authorization codes).
+        exitCode: code,
+        signal,
+        restartInMs: decision.delayMs,
+        ...(slot.failure ? { reason: slot.failure } : {}),
+      },
       `worker ${slot.index} exited with ${how}: restarting it${decision.delayMs ? ` in ${decision.delayMs} ms` : ''}`,
     );
     slot.restartTimer = setTimeout(() => {

@@ -27,6 +27,13 @@ function corsFor(path: string): FastifyCorsOptions {
   };
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** @fastify/cors reads a route's own options here (typed now that @fastify/swagger declares members too). */
+    cors?: FastifyCorsOptions;
+  }
+}
+
 /**
  * @fastify/cors, off by default (`origin: false`) and switched on per route through route config
  * for CORS_PATHS, set by an onRoute hook so the endpoint modules need not know. Call before the

@@ -14,7 +14,8 @@ export type SecurityEventType =
   | 'consent.granted'
   | 'consent.revoked'
   | 'key.rotated'
-  | 'user.password_changed';
+  | 'user.password_changed'
+  | 'user.roles_changed';
 
 export interface SecurityEvent {
   type: SecurityEventType;

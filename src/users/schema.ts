@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { userClaimsSchema } from './claims.js';
+import { rolesSchema } from './roles.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password.js';
 
 export const usernameSchema = z
@@ -18,6 +19,11 @@ export const bootstrapUserSchema = z.strictObject({
   username: usernameSchema,
   password: passwordSchema,
   claims: userClaimsSchema.default({}),
+  /**
+   * e.g. ["admin"] (lets the user into the admin console). Absent: a new user has none and an
+   * existing user keeps those given since through the CLI or the admin API.
+   */
+  roles: rolesSchema.optional(),
 });
 
 export type BootstrapUser = z.output<typeof bootstrapUserSchema>;

@@ -76,6 +76,7 @@ describe('latchkey CLI', () => {
       'users show',
       'users delete',
       'users set-password',
+      'users set-roles',
       'keys rotate',
       'migrate',
       'import',
@@ -299,7 +300,8 @@ describe('latchkey CLI', () => {
       locale: 'fr-FR',
       address: { country: 'FR' },
     });
-    assert.deepEqual(Object.keys(created).sort(), ['claims', 'created_at', 'id', 'updated_at', 'username']);
+    assert.deepEqual(Object.keys(created).sort(), ['claims', 'created_at', 'id', 'roles', 'updated_at', 'username']);
+    assert.deepEqual(created.roles, []);
     noHash(JSON.stringify(created));
 
     const row = await storedUser('alice');

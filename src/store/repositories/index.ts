@@ -1,4 +1,5 @@
 import type { Db } from '../db.js';
+import { auditEventsRepository } from './audit-events.js';
 import { clientsRepository } from './clients.js';
 import { codesRepository } from './codes.js';
 import { consentsRepository } from './consents.js';
@@ -33,6 +34,7 @@ export function createRepositories(db: Db) {
     refreshTokens: refreshTokensRepository(db),
     deviceCodes: deviceCodesRepository(db),
     trustedIssuers: trustedIssuersRepository(db),
+    auditEvents: auditEventsRepository(db),
   };
 }
 

@@ -8,6 +8,8 @@ export interface User {
   username: string;
   passwordHash: string;
   claims: UserClaims;
+  /** Sorted, without duplicates (src/users/roles.ts). */
+  roles: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -17,18 +19,20 @@ interface Row {
   username: string;
   password_hash: string;
   claims: UserClaims;
+  roles: string[];
   created_at: Date;
   updated_at: Date;
 }
 
 /** The columns of Row, spelled out for the prepared statements (which must not use `*`). */
-const COLUMNS = 'id, username, password_hash, claims, created_at, updated_at';
+const COLUMNS = 'id, username, password_hash, claims, roles, created_at, updated_at';
 
 const toUser = (r: Row): User => ({
   id: r.id,
   username: r.username,
   passwordHash: r.password_hash,
   claims: r.claims,
+  roles: r.roles,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -58,24 +62,36 @@ export function usersRepository(db: Queryable) {
     },
 
     async list(): Promise<User[]> {
-      return (await db.query<Row>('SELECT * FROM users ORDER BY lower(username)')).rows.map(toUser);
+      return (await db.query<Row>(`SELECT ${COLUMNS} FROM users ORDER BY lower(username)`)).rows.map(toUser);
+    },
+
+    /** The user's roles by `sub`; undefined when there is no such user. */
+    async rolesOf(id: string): Promise<string[] | undefined> {
+      const r = await db.query<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [id], { name: 'users.roles_of' });
+      return r.rows[0]?.roles;
     },
 
     /** Inserts a new user; undefined when the username (in any case) is taken. */
-    async insert(username: string, passwordHash: string, claims: UserClaims): Promise<User | undefined> {
+    async insert(username: string, passwordHash: string, claims: UserClaims, roles: readonly string[] = []): Promise<User | undefined> {
       const r = await db.query<Row>(
-        `INSERT INTO users (id, username, password_hash, claims) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (lower(username)) DO NOTHING RETURNING *`,
-        [newUserId(), username, passwordHash, JSON.stringify(claims)],
+        `INSERT INTO users (id, username, password_hash, claims, roles) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (lower(username)) DO NOTHING RETURNING ${COLUMNS}`,
+        [newUserId(), username, passwordHash, JSON.stringify(claims), JSON.stringify(roles)],
       );
       return r.rows[0] ? toUser(r.rows[0]) : undefined;
     },
 
-    async update(id: string, fields: { passwordHash?: string; claims?: UserClaims }): Promise<boolean> {
+    async update(id: string, fields: { passwordHash?: string; claims?: UserClaims; roles?: readonly string[] }): Promise<boolean> {
       const r = await db.query(
-        `UPDATE users SET password_hash = COALESCE($2, password_hash), claims = COALESCE($3, claims), updated_at = now()
+        `UPDATE users SET password_hash = COALESCE($2, password_hash), claims = COALESCE($3, claims),
+           roles = COALESCE($4, roles), updated_at = now()
          WHERE id = $1`,
-        [id, fields.passwordHash ?? null, fields.claims ? JSON.stringify(fields.claims) : null],
+        [
+          id,
+          fields.passwordHash ?? null,
+          fields.claims ? JSON.stringify(fields.claims) : null,
+          fields.roles ? JSON.stringify(fields.roles) : null,
+        ],
       );
       return r.rowCount > 0;
     },

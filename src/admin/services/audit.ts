@@ -1,0 +1,106 @@
+import type { Queryable } from '../../store/db.js';
+import {
+  auditEventsRepository,
+  type AuditActor,
+  type AuditEventsRepository,
+  type AuditTarget,
+} from '../../store/repositories/audit-events.js';
+import type { SecurityEvent, SecurityEvents } from '../../observability/security-events.js';
+
+/** Who made a change: the admin token's client, and its user when a person signed in. */
+export type Actor = AuditActor;
+
+/** Member names whose values are never written to an audit event (secrets and what derives from them). */
+const SECRET_NAME = /secret|password|hash|private|^d$|^p$|^q$|^dp$|^dq$|^qi$|^k$/i;
+
+/** A copy without secrets, hashes or private key material, at any depth. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value instanceof Date) return value.toISOString();
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !SECRET_NAME.test(k))
+        .map(([k, v]) => [k, redact(v)]),
+    );
+  }
+  return value;
+}
+
+export interface Change {
+  /** `<target type>.<what happened>`, e.g. client.created. */
+  type: string;
+  actor: Actor;
+  target: AuditTarget;
+  before?: unknown;
+  after?: unknown;
+  /** Other facts (e.g. an overlap period); never secrets. */
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Records an admin change. Call it with the transaction's own connection, so the event is
+ * written exactly when the change is: both commit or neither does.
+ */
+export async function recordChange(tx: Queryable, c: Change): Promise<void> {
+  await auditEventsRepository(tx).insert({
+    type: c.type,
+    actor: c.actor,
+    target: c.target,
+    detail: {
+      ...(c.before !== undefined ? { before: redact(c.before) } : {}),
+      ...(c.after !== undefined ? { after: redact(c.after) } : {}),
+      ...(c.extra ? (redact(c.extra) as Record<string, unknown>) : {}),
+    },
+    clientId: c.target.type === 'client' ? c.target.id : c.actor.client_id,
+    subject: c.target.type === 'user' ? c.target.id : c.actor.sub,
+  });
+}
+
+/** What a security event is about, as an audit target. */
+function targetOf(e: SecurityEvent): AuditTarget | undefined {
+  if (e.type === 'key.rotated' && typeof e.details?.kid === 'string') return { type: 'key', id: e.details.kid };
+  if (e.userId !== undefined) return { type: 'user', id: e.userId };
+  if (e.clientId !== undefined) return { type: 'client', id: e.clientId };
+  return undefined;
+}
+
+/**
+ * Security events go on being log lines (`next`), and are also stored as audit events. The store
+ * is written after the fact (producers emit synchronously, often outside any transaction); a
+ * failed write is logged and never fails the request. `flush()` waits for the writes under way.
+ */
+export function persistSecurityEvents(
+  next: SecurityEvents,
+  repo: AuditEventsRepository,
+  onError: (err: unknown) => void,
+): SecurityEvents & { flush(): Promise<void> } {
+  const pending = new Set<Promise<void>>();
+  return {
+    emit(e) {
+      next.emit(e);
+      const write = repo
+        .insert({
+          type: e.type,
+          actor: {
+            ...(e.clientId !== undefined ? { client_id: e.clientId } : {}),
+            ...(e.userId !== undefined ? { sub: e.userId } : {}),
+            ...(e.ip !== undefined ? { ip: e.ip } : {}),
+          },
+          target: targetOf(e),
+          detail: redact(e.details ?? {}) as Record<string, unknown>,
+          clientId: e.clientId,
+          subject: e.userId,
+        })
+        .then(
+          () => undefined,
+          (err: unknown) => onError(err),
+        )
+        .finally(() => pending.delete(write));
+      pending.add(write);
+    },
+    async flush() {
+      await Promise.all([...pending]);
+    },
+  };
+}
