@@ -225,7 +225,7 @@ async function main(teardown: Teardown): Promise<number> {
           .join(', ')}`
       : '') +
     (scenarios.some((s) => s.workload !== undefined)
-      ? `${generator ? '; ' : ''}in the bench process (next to the pre-made credentials) for ${scenarios
+      ? `${generator ? '; ' : ''}in the bench process, next to the pre-made credentials, for ${scenarios
           .filter((s) => s.workload !== undefined)
           .map((s) => s.id)
           .join(', ')}`
@@ -248,6 +248,7 @@ async function main(teardown: Teardown): Promise<number> {
   const results: ScenarioResult[] = scenarios.map((scenario) => ({
     scenario,
     orders: [],
+    connections: connectionsFor(scenario),
     byTarget: new Map(targetsOf(scenario).map((id): [TargetId, TargetRuns] => [id, { rounds: [] }])),
   }));
   /** Records a fatal problem; with `runs`, also marks that target as failed (its first failure is kept). */

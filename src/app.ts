@@ -18,6 +18,7 @@ import { createRepositories, type Repositories } from './store/repositories/inde
 import { TrustedIssuerCache } from './trust/registry.js';
 import type { TrustDeps } from './trust/types.js';
 import { endpointUrl } from './endpoints/paths.js';
+import { ensureConsoleClient } from './admin/console/console-client.js';
 import { ensureAdminResource } from './admin/api/auth.js';
 import { persistSecurityEvents } from './admin/services/audit.js';
 
@@ -61,8 +62,8 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
 }
 
 /**
- * What must exist before any request is served: the schema (migrations), the admin API's resource
- * and one signing key per algorithm. Each is safe when several processes run it at once (an
+ * What must exist before any request is served: the schema (migrations), the admin API's resource,
+ * one signing key per algorithm and the admin console's client. Each is safe when several processes run it at once (an
  * advisory lock, an upsert, the keys repository's lock), but under WORKERS the cluster's primary
  * runs them once, before forking.
  */
@@ -79,6 +80,9 @@ export async function prepareStore(
   await ensureAdminResource(repos.resources, config.issuer);
   const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
   if (created.length) log?.info({ kids: created }, 'generated signing keys');
+  const consoleClient = await ensureConsoleClient(repos.clients, secrets, config.issuer);
+  if (consoleClient !== 'unchanged')
+    log?.info({ client_id: 'latchkey-console', outcome: consoleClient }, 'ensured the admin console client');
 }
 
 /** Opens the store, applies migrations, ensures signing keys (unless `prepared`) and loads them. */

@@ -204,6 +204,10 @@ const settings = z.object({
   // --- Sessions and limits ----------------------------------------------------------------------
   /** How long a browser session lasts after sign-in. */
   SESSION_TTL: seconds('SESSION_TTL', 8 * 3600, 300, 30 * 86400),
+  /** An admin console session unused this long ends (each request starts the clock again). */
+  CONSOLE_IDLE_TIMEOUT: seconds('CONSOLE_IDLE_TIMEOUT', 900, 60, 86400),
+  /** No admin console session outlives this, however busy. */
+  CONSOLE_SESSION_TTL: seconds('CONSOLE_SESSION_TTL', 8 * 3600, 300, 7 * 86400),
   /** How long a person has to finish signing in and consenting. */
   INTERACTION_TTL: seconds('INTERACTION_TTL', 1800, 60, 86400),
   /** Failed sign-ins allowed per account, and per IP address, within LOGIN_FAILURE_WINDOW. */
@@ -213,7 +217,8 @@ const settings = z.object({
   /**
    * Password checks (argon2id, ~64 MiB and ~200 ms of CPU each) running at once, and waiting; a
    * sign-in beyond both is answered 503 with Retry-After. argon2 runs on libuv's thread pool, which
-   * WebCrypto signing shares: fewer checks than threads keeps token issuance from queueing behind them.
+   * WebCrypto shares (verifying private_key_jwt and JWT-bearer assertions; the tokens we issue are
+   * signed on the main thread): fewer checks than threads keeps those from queueing behind them.
    */
   PASSWORD_VERIFY_CONCURRENCY: count('PASSWORD_VERIFY_CONCURRENCY', DEFAULT_PASSWORD_CHECKS, 1, 1023),
   PASSWORD_VERIFY_QUEUE: count('PASSWORD_VERIFY_QUEUE', 32, 0, 100000),
@@ -304,7 +309,7 @@ function crossCheck(s: Settings, ctx: z.RefinementCtx): void {
   if (s.PASSWORD_VERIFY_CONCURRENCY >= s.UV_THREADPOOL_SIZE) {
     issue(
       'PASSWORD_VERIFY_CONCURRENCY',
-      `PASSWORD_VERIFY_CONCURRENCY (${s.PASSWORD_VERIFY_CONCURRENCY}) must be below UV_THREADPOOL_SIZE (${s.UV_THREADPOOL_SIZE}), so that token signing always finds a free thread`,
+      `PASSWORD_VERIFY_CONCURRENCY (${s.PASSWORD_VERIFY_CONCURRENCY}) must be below UV_THREADPOOL_SIZE (${s.UV_THREADPOOL_SIZE}), so that token requests always find a free thread`,
     );
   }
   // PGlite is one process's database: a second process on the same DATA_DIR is refused (open.ts).

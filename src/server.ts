@@ -39,13 +39,14 @@ import { JtiPool } from './tokens/access-token.js';
 import { transactionOn } from './store/transaction.js';
 import { GRANTS, type GrantTable } from './grants/index.js';
 import type { InteractionDeps } from './interaction/deps.js';
+import { consolePlugin } from './admin/console/plugin.js';
 import { ADMIN_API_PREFIX, adminApi } from './admin/api/plugin.js';
 import { createAdminServices } from './admin/services/index.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Paths whose errors a person reads: HTML pages, not JSON. */
-const BROWSER_PATH = /^\/(authorize|interaction|device|end_session)(\/|\?|$)/;
+const BROWSER_PATH = /^\/(authorize|interaction|device|end_session|admin(?!\/api(\/|\?|$)))(\/|\?|$)/;
 
 const BAD_REQUEST_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
@@ -304,7 +305,10 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   await app.register(deviceEndpoint, interaction);
   await app.register(jwksEndpoint, { config, keystore: ctx.keystore });
-  await app.register(tokenEndpoint, { clock: ctx.clock, authenticator: ctx.authenticator, metrics, grants, grantDeps: grantDeps(ctx) });
+  // One set of grant dependencies (jti pool, recent rotations) for /token and the console's
+  // in-process code redemption.
+  const grantsDeps = grantDeps(ctx);
+  await app.register(tokenEndpoint, { clock: ctx.clock, authenticator: ctx.authenticator, metrics, grants, grantDeps: grantsDeps });
   await app.register(introspectEndpoint, {
     config,
     clock: ctx.clock,
@@ -326,6 +330,16 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     services: createAdminServices(ctx),
     bodyLimit: config.bodyLimit,
     auth: { issuer: config.issuer, clock: ctx.clock, keystore: ctx.keystore, statuses: ctx.repos.revocations },
+  });
+  await app.register(consolePlugin, {
+    config,
+    clock: ctx.clock,
+    secrets: ctx.secrets,
+    registry: ctx.registry,
+    keystore: ctx.keystore,
+    events: ctx.events,
+    repos: ctx.repos,
+    grantDeps: grantsDeps,
   });
   return app;
 }

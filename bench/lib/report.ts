@@ -25,6 +25,8 @@ export interface ScenarioResult {
   scenario: Scenario;
   /** The measurement order of each round that was started. */
   orders: TargetId[][];
+  /** Concurrent connections of every run (for the p99 goal's label). */
+  connections?: number;
   /** Per target of the scenario that this run includes. */
   byTarget: Map<TargetId, TargetRuns>;
 }
@@ -151,7 +153,8 @@ export function evaluateGoals(r: ScenarioResult): GoalOutcome[] {
       if (!s) return { label, measured: 'n/a', met: undefined };
       return { label, measured: `${fmtX(s.median)}× (${fmtX(s.min)}–${fmtX(s.max)})`, met: s.median >= g.atLeast };
     }
-    const label = `${targetById(g.target).label} p99 < ${g.ms} ms (median round)`;
+    const at = r.connections !== undefined ? ` at ${r.connections} connections` : '';
+    const label = `${targetById(g.target).label} p99 < ${g.ms} ms${at} (median round)`;
     const s = summarize(r.byTarget.get(g.target));
     if (!s) return { label, measured: 'n/a', met: undefined };
     return { label, measured: `${fmtMs(s.medianRound.p99)} ms`, met: s.medianRound.p99 < g.ms };

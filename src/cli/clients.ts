@@ -1,5 +1,5 @@
 import type { ClientRecord } from '../domain/client.js';
-import { randomBytes } from 'node:crypto';
+import { generateClientId, newClientSecret, usesSecret } from '../clients/credentials.js';
 import { hashClientSecret } from '../keys/secret.js';
 import {
   clientMetadataSchema,
@@ -59,22 +59,7 @@ const CLIENT_TYPES: Record<string, ClientType> = {
   device: { grantTypes: [DEVICE_CODE, 'refresh_token'], responseTypes: [], authMethod: 'none', redirects: false, confidential: false },
 };
 
-const usesSecret = (m: AuthMethod): boolean => m === 'client_secret_basic' || m === 'client_secret_post';
-
-/** 256 bits, base64url: 43 characters, above the 32-character minimum of MIN_SECRET_LENGTH. */
-const newSecret = (): string => randomBytes(32).toString('base64url');
-
-/** "Billing Service!" -> "billing-service-3f9a2c1b7e4d": readable in logs; the suffix keeps same-named clients apart. */
-function generateClientId(name: string, type: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, 40)
-    .replace(/^-+|-+$/g, '');
-  return `${slug || type}-${randomBytes(6).toString('hex')}`;
-}
+const newSecret = newClientSecret;
 
 /** Arguments -> validated metadata; everything is checked before the database is opened. */
 function buildMetadata(v: Values): StoredClientMetadata {

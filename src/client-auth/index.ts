@@ -131,7 +131,7 @@ export function createAuthenticator(
         guessed = true;
         stage = 'invalid_credentials';
         if (creds.method === 'client_secret_basic' || creds.method === 'client_secret_post') {
-          verifySecret(deps.secrets, client, creds.secret, triedBasic);
+          verifySecret(deps.secrets, client, creds.secret, triedBasic, deps.clock.now());
         } else if (creds.method === 'private_key_jwt') {
           await verifyClientAssertion(deps, client, creds.assertion);
         }

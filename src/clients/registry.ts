@@ -38,7 +38,7 @@ export class Registry {
     clock: Clock,
     ttlSeconds: number,
     /** The server's client-metadata schema (built from its grant registry): rows are parsed by it when read. */
-    private readonly metadataSchema: ClientMetadataSchema,
+    readonly metadataSchema: ClientMetadataSchema,
   ) {
     this.clients = new TtlCache(clock, { ttlMs: ttlSeconds * 1000, maxEntries: 10_000 });
     this.resources = new TtlCache(clock, { ttlMs: ttlSeconds * 1000, maxEntries: 1 });

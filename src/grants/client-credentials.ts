@@ -52,7 +52,7 @@ export const clientCredentials: GrantHandler<z.output<typeof parameters>, Client
     },
     deps.jtis.next(),
   );
-  const accessToken = await signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg));
+  const accessToken = signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg));
   return {
     access_token: accessToken,
     token_type: 'Bearer',

@@ -121,7 +121,7 @@ export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps>
     deps.jtis.next(),
   );
   return {
-    access_token: await signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg)),
+    access_token: signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg)),
     token_type: 'Bearer',
     expires_in: target.ttl,
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),

@@ -33,7 +33,7 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
   const resources = await deps.registry.resourceMap();
   const ttl = Math.min(deps.accessTokenTtl, ...t.audiences.map((a) => resources.get(a)?.access_token_ttl ?? deps.accessTokenTtl));
   const iat = epochSeconds(deps.clock);
-  const accessToken = await signAccessToken(
+  const accessToken = signAccessToken(
     buildAccessTokenClaims(
       {
         issuer: deps.issuer,
@@ -52,7 +52,7 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
   );
   const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: t.scopes.join(' ') };
   if (openid) {
-    response.id_token = await signIdToken(
+    response.id_token = signIdToken(
       buildIdTokenClaims({
         issuer: deps.issuer,
         subject: t.subject,

@@ -20,10 +20,12 @@ export interface CookieOptions {
   secure: boolean;
   path?: string;
   httpOnly?: boolean;
+  /** Lax unless said otherwise (the admin console's session cookie is Strict). */
+  sameSite?: 'Lax' | 'Strict';
 }
 
 export function serializeCookie(name: string, value: string, o: CookieOptions): string {
-  const parts = [`${name}=${value}`, `Path=${o.path ?? '/'}`, 'SameSite=Lax'];
+  const parts = [`${name}=${value}`, `Path=${o.path ?? '/'}`, `SameSite=${o.sameSite ?? 'Lax'}`];
   if (o.httpOnly !== false) parts.push('HttpOnly');
   if (o.secure) parts.push('Secure');
   if (o.maxAge !== undefined) parts.push(`Max-Age=${o.maxAge}`);

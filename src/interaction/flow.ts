@@ -212,7 +212,7 @@ export async function finishAuthorization(
   const params: Record<string, string> = { code };
   if (request.responseType === 'code id_token') {
     const alg = client.metadata.id_token_signed_response_alg ?? 'RS256';
-    params.id_token = await signIdToken(
+    params.id_token = signIdToken(
       buildIdTokenClaims({
         issuer: ctx.config.issuer,
         subject: user.id,

@@ -4,20 +4,22 @@ import type { KeysRepository, KeyRow } from '../store/repositories/keys.js';
 import { decryptPrivateKey, encryptPrivateKey } from './encryption.js';
 import { SIGNING_ALGS, type SigningAlg } from './algorithms.js';
 import { signingKeyOf } from './lifecycle.js';
+import { CompactJwsSigner } from './compact-jws.js';
 
+/** A key that signs now: its kid and alg, and the native signer built for it when it was loaded. */
 export interface SigningKey {
   kid: string;
   alg: SigningAlg;
-  privateKey: CryptoKey;
+  signer: CompactJwsSigner;
 }
 
 interface LoadedKey {
   row: KeyRow;
   publicKey: CryptoKey;
-  privateKey: CryptoKey | undefined;
+  signing: SigningKey | undefined;
 }
 
-const hasPrivateKey = (k: LoadedKey) => k.privateKey !== undefined;
+const hasPrivateKey = (k: LoadedKey) => k.signing !== undefined;
 
 export interface PublicJwk extends JWK {
   kid: string;
@@ -113,15 +115,14 @@ export class KeyStore {
     for (const row of rows) {
       const existing = this.byKid.get(row.kid);
       const canSign = !row.retired_at || row.retired_at.getTime() > now;
-      if (existing && (existing.privateKey || !canSign)) {
+      if (existing && (existing.signing || !canSign)) {
         next.push({ ...existing, row });
         continue;
       }
       const publicKey = (await importJWK(row.public_jwk, row.alg)) as CryptoKey;
-      const privateKey = canSign
-        ? ((await importJWK(JSON.parse(decryptPrivateKey(this.kek, row.kid, row.private_jwk_enc)) as JWK, row.alg)) as CryptoKey)
-        : undefined;
-      next.push({ row, publicKey, privateKey });
+      // The private KeyObject and its signer are built here, once per key, never per token.
+      const signing = canSign ? this.signingKeyOf(row) : undefined;
+      next.push({ row, publicKey, signing });
     }
     this.keys = next;
     this.byKid = new Map(next.map((k) => [k.row.kid, k]));
@@ -156,8 +157,14 @@ export class KeyStore {
   /** The key that signs `alg` right now. */
   signingKey(alg: SigningAlg): SigningKey {
     const k = this.currentKey(alg);
-    if (!k?.privateKey) throw new Error(`no ${alg} signing key is active; run \`latchkey keys rotate\``);
-    return { kid: k.row.kid, alg, privateKey: k.privateKey };
+    if (!k?.signing) throw new Error(`no ${alg} signing key is active; run \`latchkey keys rotate\``);
+    return k.signing;
+  }
+
+  private signingKeyOf(row: KeyRow): SigningKey {
+    const alg = row.alg as SigningAlg;
+    const jwk = JSON.parse(decryptPrivateKey(this.kek, row.kid, row.private_jwk_enc)) as JWK;
+    return { kid: row.kid, alg, signer: CompactJwsSigner.fromJwk(row.kid, alg, jwk) };
   }
 
   /** A published public key by kid, for verifying tokens Latchkey issued. */

@@ -14,6 +14,12 @@ export interface ServerSecrets {
   readonly clientSecretKey: Buffer;
   /** HMAC key for CSRF tokens bound to a browser session. */
   readonly csrfKey: Buffer;
+  /**
+   * The admin console's own client secret (src/admin/console/console-client.ts): every process
+   * derives the same one, and nobody outside the server knows it, so the built-in client cannot
+   * be used at the token endpoint by anyone else.
+   */
+  readonly consoleClientSecret: string;
 }
 
 export function deriveSecrets(secret: string): ServerSecrets {
@@ -23,6 +29,7 @@ export function deriveSecrets(secret: string): ServerSecrets {
     keyEncryptionKey: derive('latchkey key-encryption v1'),
     clientSecretKey: derive('latchkey client-secret v1'),
     csrfKey: derive('latchkey csrf v1'),
+    consoleClientSecret: derive('latchkey console-client v1').toString('base64url'),
   });
 }
 

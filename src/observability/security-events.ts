@@ -15,7 +15,11 @@ export type SecurityEventType =
   | 'consent.revoked'
   | 'key.rotated'
   | 'user.password_changed'
-  | 'user.roles_changed';
+  | 'user.roles_changed'
+  | 'console.sign_in'
+  | 'console.sign_in_refused'
+  | 'console.sign_out'
+  | 'console.client_created';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -46,6 +50,7 @@ const WARN: ReadonlySet<SecurityEventType> = new Set([
   'client_auth.failure',
   'login.failure',
   'login.lockout',
+  'console.sign_in_refused',
 ]);
 
 /** Writes each event as one log line: `{"event": type, ...}` with the message "security event". */

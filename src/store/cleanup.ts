@@ -16,6 +16,7 @@ const PURGES: { table: string; where: string }[] = [
   { table: 'interactions', where: 'expires_at < $1' },
   { table: 'device_codes', where: 'expires_at < $1' },
   { table: 'sessions', where: 'expires_at < $1' },
+  { table: 'console_sessions', where: 'idle_until < $1' },
   { table: 'revoked_tokens', where: 'expires_at < $1' },
   { table: 'replay', where: 'expires_at < $1' },
   // Rate-limit windows are at most a day long.

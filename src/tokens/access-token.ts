@@ -80,6 +80,6 @@ export function buildAccessTokenClaims(input: AccessTokenInput, jti: string = ne
 }
 
 /** RFC 9068 §2.1: typ "at+jwt", so an access token is never taken for an ID token. */
-export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): Promise<string> {
+export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): string {
   return signJwt(claims, key, 'at+jwt');
 }

@@ -49,6 +49,6 @@ export function buildIdTokenClaims(i: IdTokenInput): JWTPayload {
 }
 
 /** OIDC Core §2: an ID token, typ "JWT" (never accepted where an access token is expected). */
-export function signIdToken(claims: JWTPayload, key: SigningKey): Promise<string> {
+export function signIdToken(claims: JWTPayload, key: SigningKey): string {
   return signJwt(claims, key, 'JWT');
 }

@@ -342,7 +342,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
         key,
       );
     expectError(
-      await exchange('impersonator', { subject_token: await own(now - 1200), subject_token_type: AT }),
+      await exchange('impersonator', { subject_token: own(now - 1200), subject_token_type: AT }),
       'invalid_request',
       /subject_token has expired/,
     );
@@ -366,7 +366,7 @@ describe('token exchange (RFC 8693) with openid-client', () => {
       /not a valid access token/,
     );
 
-    const ending = await exchange('impersonator', { subject_token: await own(now - 500), subject_token_type: AT, resource: API });
+    const ending = await exchange('impersonator', { subject_token: own(now - 500), subject_token_type: AT, resource: API });
     assert.equal(ending.status, 200, JSON.stringify(ending.body));
     assert.ok(ending.body.expires_in <= 100, `expires_in ${ending.body.expires_in}`);
   });

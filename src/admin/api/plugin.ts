@@ -9,6 +9,8 @@ import { MERGE_PATCH } from './merge-patch.js';
 import { sendProblem } from './problem.js';
 import { referencePage } from './reference.js';
 import { eventsRoutes } from './events.js';
+import { clientsRoutes } from './clients.js';
+import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
 
@@ -33,7 +35,12 @@ export interface AdminApiOptions extends AdminRouteOptions {
  * The collections, each a plugin of routes only (validation, storage and audit live in
  * src/admin/services/). A new collection is one more entry here.
  */
-export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [eventsRoutes];
+export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [
+  clientsRoutes,
+  resourcesRoutes,
+  trustedIssuersRoutes,
+  eventsRoutes,
+];
 
 /** The caller of a route behind the authentication hook. */
 export function actorOf(req: { adminActor: Actor | null }): Actor {
@@ -50,6 +57,8 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, opts) =
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // RFC 7396 §4: PATCH bodies are merge patches; plain application/json is taken too.
+  // JSON only: a form or text body answers 415 rather than reaching a schema as a string.
+  app.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
   app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.decorateRequest('adminActor', null);
   app.setErrorHandler((err, req, reply) => sendProblem(req, reply, err, opts.bodyLimit));

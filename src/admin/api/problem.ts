@@ -42,7 +42,7 @@ function classify(error: unknown, opts: { bodyLimit: number; requestId: string }
     const where = error.validationContext === 'body' ? 'body' : error.validationContext === 'params' ? 'params' : 'query';
     const errors = fieldErrorsOf(
       error.validation.map((v) => ({
-        path: v.instancePath.split('/').slice(1),
+        path: v.instancePath.split('/').filter((p) => p !== ''),
         message: v.message ?? 'is not valid',
         code: v.keyword,
         ...(Array.isArray((v.params as { keys?: unknown }).keys) ? { keys: (v.params as { keys: string[] }).keys } : {}),

@@ -11,7 +11,7 @@ import type { SecurityEvent, SecurityEvents } from '../../observability/security
 export type Actor = AuditActor;
 
 /** Member names whose values are never written to an audit event (secrets and what derives from them). */
-const SECRET_NAME = /secret|password|hash|private|^d$|^p$|^q$|^dp$|^dq$|^qi$|^k$/i;
+const SECRET_NAME = /^(client_secret|secret|token|access_token|refresh_token|code)$|password|hash$|private_key|^(d|p|q|dp|dq|qi|k)$/i;
 
 /** A copy without secrets, hashes or private key material, at any depth. */
 export function redact(value: unknown): unknown {

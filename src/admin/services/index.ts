@@ -1,5 +1,8 @@
 import type { AppContext } from '../../app.js';
+import { clientsService } from './clients.js';
 import { eventsService } from './events.js';
+import { resourcesService } from './resources.js';
+import { trustedIssuersService } from './trusted-issuers.js';
 
 /**
  * The admin services, built once per server from the composition root's context: the admin API
@@ -7,6 +10,9 @@ import { eventsService } from './events.js';
  */
 export function createAdminServices(ctx: AppContext) {
   return {
+    clients: clientsService({ db: ctx.db, secrets: ctx.secrets, clock: ctx.clock, registry: ctx.registry }),
+    resources: resourcesService({ db: ctx.db, issuer: ctx.config.issuer, registry: ctx.registry }),
+    trustedIssuers: trustedIssuersService({ db: ctx.db, issuer: ctx.config.issuer }),
     events: eventsService(ctx.db),
   };
 }

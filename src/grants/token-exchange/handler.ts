@@ -148,9 +148,9 @@ export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({
   );
   const token =
     issuedType === TOKEN_TYPE.access_token
-      ? await signAccessToken(claims, key)
+      ? signAccessToken(claims, key)
       : // RFC 8693 issued_token_type jwt: the same claims, typ "JWT", so it is never taken for an access token.
-        await signJwt(claims, key, 'JWT');
+        signJwt(claims, key, 'JWT');
   return {
     access_token: token,
     issued_token_type: issuedType,

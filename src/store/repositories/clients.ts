@@ -5,6 +5,8 @@ import type { StoredClientMetadata } from '../../oauth/client-metadata.js';
 interface Row {
   client_id: string;
   secret_hash: string | null;
+  previous_secret_hash?: string | null;
+  previous_secret_expires_at?: Date | null;
   metadata: StoredClientMetadata;
   created_at: Date;
   updated_at: Date;
@@ -13,6 +15,9 @@ interface Row {
 const toRecord = (r: Row): ClientRecord => ({
   clientId: r.client_id,
   secretHash: r.secret_hash,
+  ...(r.previous_secret_hash && r.previous_secret_expires_at
+    ? { previousSecret: { hash: r.previous_secret_hash, expiresAt: r.previous_secret_expires_at } }
+    : {}),
   metadata: r.metadata,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -22,6 +27,48 @@ export function clientsRepository(db: Queryable) {
   return {
     async find(clientId: string): Promise<ClientRecord | undefined> {
       const r = await db.query<Row>('SELECT * FROM clients WHERE client_id = $1', [clientId]);
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+    },
+
+    /** The row, locked until the transaction ends (the admin API's read-check-write). */
+    async findForUpdate(clientId: string): Promise<ClientRecord | undefined> {
+      const r = await db.query<Row>('SELECT * FROM clients WHERE client_id = $1 FOR UPDATE', [clientId]);
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+    },
+
+    /** Up to `limit` clients in client_id order after `after` (keyset pagination). */
+    async page(after: string | undefined, limit: number): Promise<ClientRecord[]> {
+      const r = await db.query<Row>('SELECT * FROM clients WHERE ($1::text IS NULL OR client_id > $1) ORDER BY client_id LIMIT $2', [
+        after ?? null,
+        limit,
+      ]);
+      return r.rows.map(toRecord);
+    },
+
+    /** Replaces metadata and secret hash of an existing client; the updated record, or undefined when there is none. */
+    async replace(clientId: string, metadata: StoredClientMetadata, secretHash: string | null): Promise<ClientRecord | undefined> {
+      const r = await db.query<Row>(
+        `UPDATE clients SET metadata = $2, secret_hash = $3,
+                previous_secret_hash = CASE WHEN $3::text IS NULL THEN NULL ELSE previous_secret_hash END,
+                previous_secret_expires_at = CASE WHEN $3::text IS NULL THEN NULL ELSE previous_secret_expires_at END,
+                updated_at = now()
+          WHERE client_id = $1 RETURNING *`,
+        [clientId, JSON.stringify(metadata), secretHash],
+      );
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+    },
+
+    /**
+     * A new secret hash; the current one stays valid until `previousExpiresAt` (null: it stops
+     * now). One statement, so concurrent rotations each keep exactly the secret they replaced.
+     */
+    async rotateSecret(clientId: string, secretHash: string, previousExpiresAt: Date | null): Promise<ClientRecord | undefined> {
+      const r = await db.query<Row>(
+        `UPDATE clients SET previous_secret_hash = CASE WHEN $3::timestamptz IS NULL THEN NULL ELSE secret_hash END,
+                previous_secret_expires_at = $3::timestamptz, secret_hash = $2, updated_at = now()
+          WHERE client_id = $1 RETURNING *`,
+        [clientId, secretHash, previousExpiresAt],
+      );
       return r.rows[0] ? toRecord(r.rows[0]) : undefined;
     },
 
@@ -66,7 +113,12 @@ export function clientsRepository(db: Queryable) {
     },
 
     async setSecretHash(clientId: string, secretHash: string): Promise<boolean> {
-      const r = await db.query('UPDATE clients SET secret_hash = $2, updated_at = now() WHERE client_id = $1', [clientId, secretHash]);
+      // The replaced secret stops working at once (and so does one kept by an earlier overlap).
+      const r = await db.query(
+        `UPDATE clients SET secret_hash = $2, previous_secret_hash = NULL, previous_secret_expires_at = NULL, updated_at = now()
+          WHERE client_id = $1`,
+        [clientId, secretHash],
+      );
       return r.rowCount > 0;
     },
 

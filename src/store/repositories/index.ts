@@ -3,6 +3,7 @@ import { auditEventsRepository } from './audit-events.js';
 import { clientsRepository } from './clients.js';
 import { codesRepository } from './codes.js';
 import { consentsRepository } from './consents.js';
+import { consoleSessionsRepository } from './console-sessions.js';
 import { deviceCodesRepository } from './device-codes.js';
 import { grantsRepository } from './grants.js';
 import { interactionsRepository } from './interactions.js';
@@ -34,6 +35,7 @@ export function createRepositories(db: Db) {
     refreshTokens: refreshTokensRepository(db),
     deviceCodes: deviceCodesRepository(db),
     trustedIssuers: trustedIssuersRepository(db),
+    consoleSessions: consoleSessionsRepository(db),
     auditEvents: auditEventsRepository(db),
   };
 }

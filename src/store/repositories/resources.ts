@@ -25,6 +25,34 @@ export function resourcesRepository(db: Queryable) {
       return (await db.query<Row>(`SELECT ${COLUMNS} FROM resources ORDER BY identifier`)).rows.map(toResource);
     },
 
+    /** Up to `limit` resources in identifier order after `after` (keyset pagination). */
+    async page(after: string | undefined, limit: number): Promise<Resource[]> {
+      const r = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM resources WHERE ($1::text IS NULL OR identifier > $1) ORDER BY identifier LIMIT $2`,
+        [after ?? null, limit],
+      );
+      return r.rows.map(toResource);
+    },
+
+    /** The row, locked until the transaction ends (the admin API's read-check-write). */
+    async findForUpdate(identifier: string): Promise<Resource | undefined> {
+      const [row] = (await db.query<Row>(`SELECT ${COLUMNS} FROM resources WHERE identifier = $1 FOR UPDATE`, [identifier])).rows;
+      return row ? toResource(row) : undefined;
+    },
+
+    /** Replaces an existing resource; whether there was one. */
+    async replace(r: Resource): Promise<boolean> {
+      const res = await db.query(
+        `UPDATE resources SET name = $2, scopes = $3, scope_descriptions = $4, access_token_ttl = $5, updated_at = now() WHERE identifier = $1`,
+        [r.identifier, r.name ?? null, JSON.stringify(r.scopes), JSON.stringify(r.scope_descriptions ?? {}), r.access_token_ttl ?? null],
+      );
+      return res.rowCount > 0;
+    },
+
+    async delete(identifier: string): Promise<boolean> {
+      return (await db.query('DELETE FROM resources WHERE identifier = $1', [identifier])).rowCount > 0;
+    },
+
     async find(identifier: string): Promise<Resource | undefined> {
       const [row] = (await db.query<Row>(`SELECT ${COLUMNS} FROM resources WHERE identifier = $1`, [identifier])).rows;
       return row ? toResource(row) : undefined;

@@ -29,6 +29,30 @@ export function trustedIssuersRepository(db: Queryable) {
       return r.rows[0] ? toRecord(r.rows[0]) : undefined;
     },
 
+    /** Up to `limit` trusted issuers in issuer order after `after` (keyset pagination). */
+    async page(after: string | undefined, limit: number): Promise<TrustedIssuerRecord[]> {
+      const r = await db.query<Row>('SELECT * FROM trusted_issuers WHERE ($1::text IS NULL OR issuer > $1) ORDER BY issuer LIMIT $2', [
+        after ?? null,
+        limit,
+      ]);
+      return r.rows.map(toRecord);
+    },
+
+    /** The row, locked until the transaction ends (the admin API's read-check-write). */
+    async findForUpdate(issuer: string): Promise<TrustedIssuerRecord | undefined> {
+      const r = await db.query<Row>('SELECT * FROM trusted_issuers WHERE issuer = $1 FOR UPDATE', [issuer]);
+      return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+    },
+
+    /** Replaces an existing entry; whether there was one. */
+    async replace(t: TrustedIssuer): Promise<boolean> {
+      const r = await db.query('UPDATE trusted_issuers SET metadata = $2, updated_at = now() WHERE issuer = $1', [
+        t.issuer,
+        JSON.stringify(t),
+      ]);
+      return r.rowCount > 0;
+    },
+
     async list(): Promise<TrustedIssuerRecord[]> {
       return (await db.query<Row>('SELECT * FROM trusted_issuers ORDER BY issuer')).rows.map(toRecord);
     },
