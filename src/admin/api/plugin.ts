@@ -10,6 +10,7 @@ import { sendProblem } from './problem.js';
 import { referencePage } from './reference.js';
 import { eventsRoutes } from './events.js';
 import { clientsRoutes } from './clients.js';
+import { keysRoutes } from './keys.js';
 import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
@@ -39,6 +40,7 @@ export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [
   clientsRoutes,
   resourcesRoutes,
   trustedIssuersRoutes,
+  keysRoutes,
   eventsRoutes,
 ];
 

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../app.js';
 import { clientsService } from './clients.js';
 import { eventsService } from './events.js';
+import { keysService } from './keys.js';
 import { resourcesService } from './resources.js';
 import { trustedIssuersService } from './trusted-issuers.js';
 
@@ -13,6 +14,14 @@ export function createAdminServices(ctx: AppContext) {
     clients: clientsService({ db: ctx.db, secrets: ctx.secrets, clock: ctx.clock, registry: ctx.registry }),
     resources: resourcesService({ db: ctx.db, issuer: ctx.config.issuer, registry: ctx.registry }),
     trustedIssuers: trustedIssuersService({ db: ctx.db, issuer: ctx.config.issuer }),
+    keys: keysService({
+      db: ctx.db,
+      clock: ctx.clock,
+      keystore: ctx.keystore,
+      kek: ctx.secrets.keyEncryptionKey,
+      config: ctx.config,
+      events: ctx.events,
+    }),
     events: eventsService(ctx.db),
   };
 }

@@ -1,0 +1,130 @@
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { SigningAlg } from '../../keys/algorithms.js';
+import { SIGNING_ALGS } from '../../keys/algorithms.js';
+import type { KeyStore } from '../../keys/keystore.js';
+import { keyStatus, type KeyStatus } from '../../keys/lifecycle.js';
+import { rotateKeys } from '../../keys/rotation.js';
+import type { SecurityEvents } from '../../observability/security-events.js';
+import type { Db } from '../../store/db.js';
+import { keysRepository, type KeyRow } from '../../store/repositories/keys.js';
+import { resourcesRepository } from '../../store/repositories/resources.js';
+import type { Actor } from './audit.js';
+import { notFound } from './errors.js';
+
+/** A signing key and its timeline (src/keys/lifecycle.ts): never its private half. */
+export interface KeyView {
+  kid: string;
+  alg: string;
+  status: KeyStatus;
+  /** Published in /jwks from. */
+  created_at: string;
+  /** Signs from (a rotation's delay: resource servers fetch it first). */
+  active_from: string;
+  /** Stops signing at; null while it is the current key of its algorithm. */
+  retired_at: string | null;
+  /** Leaves /jwks at, once every token it signed has expired; null while current. */
+  publish_until: string | null;
+  public_jwk: Record<string, unknown>;
+  [member: string]: unknown;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** Newest first by when they sign; ties by kid. The cursor is this sort key. */
+export const keySortKey = (k: Pick<KeyView, 'active_from' | 'kid'>) => `${k.active_from}|${k.kid}`;
+
+export interface KeysServiceDeps {
+  db: Db;
+  clock: Clock;
+  keystore: KeyStore;
+  kek: Buffer;
+  config: Config;
+  events: SecurityEvents;
+}
+
+/**
+ * Signing keys: the listing `latchkey keys list` gives (status among all keys, as the key store
+ * decides), and the rotation `latchkey keys rotate` makes (src/keys/rotation.ts). A rotation is
+ * recorded as `key.rotated` security events naming the actor, so it is both a log line and an
+ * audit event, like the CLI's.
+ */
+export function keysService(deps: KeysServiceDeps) {
+  const views = async (): Promise<KeyView[]> => {
+    const rows = await keysRepository(deps.db).listAll();
+    const now = deps.clock.now();
+    const view = (k: KeyRow): KeyView => ({
+      kid: k.kid,
+      alg: k.alg,
+      status: keyStatus(k, now, rows),
+      created_at: k.created_at.toISOString(),
+      active_from: k.active_from.toISOString(),
+      retired_at: iso(k.retired_at),
+      publish_until: iso(k.publish_until),
+      public_jwk: k.public_jwk,
+    });
+    return rows.map(view).sort((a, b) => (keySortKey(a) < keySortKey(b) ? 1 : -1));
+  };
+  return {
+    /** `limit + 1` keys after the cursor (there are a handful: sorted in memory). */
+    async list(after: string | undefined, limit: number): Promise<KeyView[]> {
+      const all = await views();
+      return all.filter((k) => after === undefined || keySortKey(k) < after).slice(0, limit + 1);
+    },
+
+    async get(kid: string): Promise<KeyView> {
+      const found = (await views()).find((k) => k.kid === kid);
+      if (!found) throw notFound('key', kid);
+      return found;
+    },
+
+    /**
+     * New keys published now, signing after `delaySeconds` (default KEY_ROTATION_DELAY); the keys
+     * they replace retire then and stay published while their tokens live.
+     */
+    async rotate(opts: { delaySeconds?: number | undefined; alg?: SigningAlg | undefined }, actor: Actor) {
+      const delaySeconds = opts.delaySeconds ?? deps.config.keyRotationDelay;
+      const rotation = await rotateKeys(
+        {
+          keys: keysRepository(deps.db),
+          resources: resourcesRepository(deps.db),
+          kek: deps.kek,
+          clock: deps.clock,
+          settings: deps.config,
+        },
+        { delaySeconds, algs: opts.alg ? [opts.alg] : SIGNING_ALGS },
+      );
+      for (const k of rotation.keys) {
+        deps.events.emit({
+          type: 'key.rotated',
+          ...(actor.client_id !== undefined ? { clientId: actor.client_id } : {}),
+          ...(actor.sub !== undefined ? { userId: actor.sub } : {}),
+          ...(actor.ip !== undefined ? { ip: actor.ip } : {}),
+          details: {
+            kid: k.kid,
+            alg: k.alg,
+            signs_from: k.activeFrom.toISOString(),
+            retired: k.retired,
+            retired_published_until: k.retiredPublishedUntil.toISOString(),
+            via: 'admin-api',
+          },
+        });
+      }
+      // This process publishes the new keys at once; the others within KEY_RELOAD_INTERVAL.
+      await deps.keystore.reload();
+      return {
+        delay_seconds: delaySeconds,
+        retention_seconds: rotation.retentionSeconds,
+        keys: rotation.keys.map((k) => ({
+          alg: k.alg,
+          kid: k.kid,
+          active_from: k.activeFrom.toISOString(),
+          retired: k.retired,
+          retired_publish_until: k.retiredPublishedUntil.toISOString(),
+        })),
+      };
+    },
+  };
+}
+
+export type KeysService = ReturnType<typeof keysService>;
