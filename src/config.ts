@@ -266,6 +266,8 @@ const settings = z.object({
   CLIENT_CACHE_TTL: seconds('CLIENT_CACHE_TTL', 5, 0, 300),
   /** How often each process purges expired rows. */
   CLEANUP_INTERVAL: seconds('CLEANUP_INTERVAL', 300, 5, 86400),
+  /** Audit events (GET /admin/api/v1/events) older than this many days are purged by the cleanup. */
+  AUDIT_RETENTION_DAYS: count('AUDIT_RETENTION_DAYS', 90, 1, 3650),
   /** Allow jwks_uri on private/loopback addresses (off: jwks_uri is no SSRF lever). */
   JWKS_URI_ALLOW_PRIVATE: bool('JWKS_URI_ALLOW_PRIVATE', false),
   /** PostgreSQL connections per process: with WORKERS, per worker (WORKERS × DB_POOL_MAX in total). */

@@ -87,6 +87,7 @@ export async function serve(config: Config, log: Logger, role: Role): Promise<vo
           (counts) => {
             if (Object.values(counts).some((n) => n > 0)) log.info({ deleted: counts }, 'purged expired rows');
           },
+          { auditRetentionDays: config.auditRetentionDays },
         )
       : undefined;
   // Every process holds its own copy of the keys: each re-reads the table.

@@ -225,6 +225,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
       return loginPage(reply, i, clientName, { status: 401, username: f.username, error: 'The username or password is incorrect.' });
     }
     await limiter.release(reservation);
+    ctx.events.emit({ type: 'login.success', userId: user.id, ip: req.ip, clientId: i.clientId });
     // The relying party named someone else with id_token_hint (OIDC Core §3.1.2.6): no code,
     // and no session for this person started on its behalf.
     if (!isDeviceRequest(i.request) && (await signedInUserContradictsHint(ctx, i.request, user.id))) {

@@ -5,6 +5,9 @@ import { usernameKey } from '../users/username.js';
 /** Which limit a bucket of the sign-in throttle is: for the `login.lockout` event. */
 export type LoginBucketKind = 'account' | 'address';
 
+/** The account bucket's key: what `POST /admin/api/v1/users/{id}/unlock` empties. */
+export const accountBucketKey = (username: string): string => `login:account:${usernameKey(username)}`;
+
 /**
  * The sign-in throttle's buckets: failures per account (the username as the user lookup folds it,
  * so that no spelling of a name escapes its account's limit) and per client address (IPv6 per /64).
@@ -16,5 +19,5 @@ export function loginBuckets(
 ): (Bucket & { kind: LoginBucketKind })[] {
   const address = { kind: 'address' as const, key: `login:ip:${addressKey(ip)}`, limit: config.loginFailureLimitIp };
   if (username === '') return [address];
-  return [{ kind: 'account', key: `login:account:${usernameKey(username)}`, limit: config.loginFailureLimitAccount }, address];
+  return [{ kind: 'account', key: accountBucketKey(username), limit: config.loginFailureLimitAccount }, address];
 }

@@ -9,6 +9,7 @@ export type SecurityEventType =
   | 'refresh_token.reuse'
   | 'authorization_code.replay'
   | 'client_auth.failure'
+  | 'login.success'
   | 'login.failure'
   | 'login.lockout'
   | 'consent.granted'

@@ -12,6 +12,9 @@ import { eventsRoutes } from './events.js';
 import { clientsRoutes } from './clients.js';
 import { keysRoutes } from './keys.js';
 import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
+import { grantsRoutes } from './grants.js';
+import { sessionsRoutes } from './sessions.js';
+import { usersRoutes } from './users.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
 
@@ -42,6 +45,9 @@ export const ADMIN_COLLECTIONS: FastifyPluginCallback<AdminRouteOptions>[] = [
   trustedIssuersRoutes,
   keysRoutes,
   eventsRoutes,
+  usersRoutes,
+  sessionsRoutes,
+  grantsRoutes,
 ];
 
 /** The caller of a route behind the authentication hook. */

@@ -36,6 +36,8 @@ export interface Change {
   after?: unknown;
   /** Other facts (e.g. an overlap period); never secrets. */
   extra?: Record<string, unknown>;
+  /** The client concerned when the target is not a client (e.g. the client a user's grant was for): for the client_id filter. */
+  clientId?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ export async function recordChange(tx: Queryable, c: Change): Promise<void> {
       ...(c.after !== undefined ? { after: redact(c.after) } : {}),
       ...(c.extra ? (redact(c.extra) as Record<string, unknown>) : {}),
     },
-    clientId: c.target.type === 'client' ? c.target.id : c.actor.client_id,
+    clientId: c.target.type === 'client' ? c.target.id : (c.clientId ?? c.actor.client_id),
     subject: c.target.type === 'user' ? c.target.id : c.actor.sub,
   });
 }

@@ -1,6 +1,9 @@
 import type { AppContext } from '../../app.js';
 import { clientsService } from './clients.js';
 import { eventsService } from './events.js';
+import { grantsService } from './grants.js';
+import { sessionsService } from './sessions.js';
+import { usersService } from './users.js';
 import { keysService } from './keys.js';
 import { resourcesService } from './resources.js';
 import { trustedIssuersService } from './trusted-issuers.js';
@@ -23,6 +26,9 @@ export function createAdminServices(ctx: AppContext) {
       events: ctx.events,
     }),
     events: eventsService(ctx.db),
+    users: usersService({ db: ctx.db, clock: ctx.clock }),
+    sessions: sessionsService({ db: ctx.db, clock: ctx.clock }),
+    grants: grantsService({ db: ctx.db, clock: ctx.clock }),
   };
 }
 

@@ -84,7 +84,7 @@ export function auditEventsRepository(db: Queryable) {
       params.push(f.limit);
       const r = await db.query<Row>(
         `SELECT id::text AS id, time, type, actor, target, detail FROM audit_events
-         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_events.id DESC LIMIT $${params.length}`,
         params,
       );
       return r.rows;

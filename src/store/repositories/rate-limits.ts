@@ -105,3 +105,8 @@ export function rateLimitsRepository(db: Db): RateLimitsRepository {
     },
   };
 }
+
+/** Empties one counter (an operator unlocking an account); true when it held failures. */
+export async function clearRateLimit(db: Queryable, key: string): Promise<boolean> {
+  return (await db.query('DELETE FROM rate_limits WHERE key = $1 AND count > 0', [key])).rowCount > 0;
+}

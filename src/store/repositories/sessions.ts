@@ -7,6 +7,12 @@ export interface Session {
   expiresAt: Date;
 }
 
+/** A session as the admin API lists it. */
+export interface SessionListing extends Session {
+  createdAt: Date;
+  username: string;
+}
+
 interface Row {
   id_hash: string;
   user_id: string;
@@ -38,6 +44,35 @@ export function sessionsRepository(db: Queryable) {
 
     async delete(idHash: string): Promise<void> {
       await db.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+    },
+
+    /** Unexpired sessions (of one user, when given) after `afterId` in id order: the admin API's list. */
+    async page(q: { userId?: string | undefined; afterId?: string | undefined; limit: number; now: Date }): Promise<SessionListing[]> {
+      const r = await db.query<Row & { created_at: Date; username: string }>(
+        `SELECT s.id_hash, s.user_id, s.auth_time, s.created_at, s.expires_at, u.username
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.expires_at > $1 AND ($2::text IS NULL OR s.user_id = $2) AND ($3::text IS NULL OR s.id_hash > $3)
+         ORDER BY s.id_hash LIMIT $4`,
+        [q.now, q.userId ?? null, q.afterId ?? null, q.limit],
+      );
+      return r.rows.map((row) => ({ ...toSession(row), createdAt: row.created_at, username: row.username }));
+    },
+
+    /** One unexpired session, with its user's name. */
+    async get(idHash: string, now: Date): Promise<SessionListing | undefined> {
+      const r = await db.query<Row & { created_at: Date; username: string }>(
+        `SELECT s.id_hash, s.user_id, s.auth_time, s.created_at, s.expires_at, u.username
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2`,
+        [idHash, now],
+      );
+      const row = r.rows[0];
+      return row ? { ...toSession(row), createdAt: row.created_at, username: row.username } : undefined;
+    },
+
+    /** Ends one session; what it was, or undefined when there was none. */
+    async end(idHash: string): Promise<Session | undefined> {
+      const r = await db.query<Row>('DELETE FROM sessions WHERE id_hash = $1 RETURNING id_hash, user_id, auth_time, expires_at', [idHash]);
+      return r.rows[0] ? toSession(r.rows[0]) : undefined;
     },
   };
 }

@@ -65,6 +65,39 @@ export function usersRepository(db: Queryable) {
       return (await db.query<Row>(`SELECT ${COLUMNS} FROM users ORDER BY lower(username)`)).rows.map(toUser);
     },
 
+    /** The row locked until the transaction ends (an admin change reads, checks If-Match, then writes). */
+    async findForUpdate(id: string): Promise<User | undefined> {
+      const r = await db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [id]);
+      return r.rows[0] ? toUser(r.rows[0]) : undefined;
+    },
+
+    /** Keyset page by `lower(username)` (unique): `limit` users after `afterKey`. */
+    async page(afterKey: string | undefined, limit: number): Promise<User[]> {
+      const r = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM users WHERE $1::text IS NULL OR lower(username) > $1 ORDER BY lower(username) LIMIT $2`,
+        [afterKey ?? null, limit],
+      );
+      return r.rows.map(toUser);
+    },
+
+    /**
+     * Renames the user; false when another user has the name (in any case). The unique index
+     * decides a race between two renames.
+     */
+    async rename(id: string, username: string): Promise<boolean> {
+      try {
+        const r = await db.query(
+          `UPDATE users SET username = $2, updated_at = now()
+           WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower($2) AND id <> $1)`,
+          [id, username],
+        );
+        return r.rowCount > 0;
+      } catch (err) {
+        if ((err as { code?: unknown }).code === '23505') return false; // unique_violation
+        throw err;
+      }
+    },
+
     /** The user's roles by `sub`; undefined when there is no such user. */
     async rolesOf(id: string): Promise<string[] | undefined> {
       const r = await db.query<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [id], { name: 'users.roles_of' });
