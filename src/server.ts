@@ -189,7 +189,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
 
   const https = config.issuer.startsWith('https://');
   // Before the hooks below: a request they refuse (NUL in the URL) still gets the security headers.
-  await securityHeaders(app, { https });
+  securityHeaders(app, { https });
   // While draining (SIGTERM), each response closes its keep-alive connection, so in-flight
   // requests finish and no idle client keeps the process alive until its keep-alive timeout.
   let draining = false;
@@ -203,7 +203,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     done(/%00/i.test(req.url) ? new NulCharacterError() : undefined);
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
-    // Security headers: @fastify/helmet (src/endpoints/security-headers.ts).
+    // Security headers: helmet, in its own onRequest hook (src/endpoints/security-headers.ts).
     if (draining) reply.header('connection', 'close');
     done(null, payload);
   });

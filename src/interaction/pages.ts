@@ -91,7 +91,7 @@ export function registerFavicon(app: FastifyInstance): void {
 }
 
 /**
- * Page headers. The global ones also come from @fastify/helmet (src/endpoints/security-headers.ts);
+ * Page headers. The global ones also come from helmet (src/endpoints/security-headers.ts);
  * a page states them all itself so that it is right wherever it is rendered (also in an app without
  * helmet, as in test/unit/pages.test.ts), and its CSP replaces the API one.
  */

@@ -4,7 +4,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
  * CORS (@fastify/cors) only on the API endpoints browser apps call; security headers
- * (@fastify/helmet) on every response, the exact set README.md documents and nothing more.
+ * (helmet) on every response, the exact set README.md documents and nothing more.
  */
 describe('CORS and security headers', () => {
   let server: TestServer;
