@@ -325,9 +325,11 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
   await app.register(healthEndpoints, { db: ctx.db, keystore: ctx.keystore });
   await app.register(metricsEndpoint, { config, metrics: { registry: opts.metricsSource ?? metrics.registry } });
+  // One set of admin services for the API and the console: both validate, store and audit alike.
+  const adminServices = createAdminServices(ctx);
   await app.register(adminApi, {
     prefix: ADMIN_API_PREFIX,
-    services: createAdminServices(ctx),
+    services: adminServices,
     bodyLimit: config.bodyLimit,
     auth: { issuer: config.issuer, clock: ctx.clock, keystore: ctx.keystore, statuses: ctx.repos.revocations },
   });
@@ -339,6 +341,8 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     keystore: ctx.keystore,
     events: ctx.events,
     repos: ctx.repos,
+    db: ctx.db,
+    services: adminServices,
     grantDeps: grantsDeps,
   });
   return app;

@@ -19,8 +19,7 @@ export type SecurityEventType =
   | 'user.roles_changed'
   | 'console.sign_in'
   | 'console.sign_in_refused'
-  | 'console.sign_out'
-  | 'console.client_created';
+  | 'console.sign_out';
 
 export interface SecurityEvent {
   type: SecurityEventType;

@@ -122,9 +122,38 @@ describe('admin console (headless Chromium)', { skip: skipReason }, () => {
     // The list shows it, and nothing came from elsewhere.
     await page.goto(`${server.url}/admin/apps`);
     assert.ok(await page.getByRole('cell', { name: clientId }).isVisible());
+
+    // Recorded as an audit event naming the operator and the console, without the secret.
+    const rootId = (await server.ctx.repos.users.findByUsername('root'))!.id;
+    await page.goto(`${server.url}/admin/events?type=client.created`);
+    const row = page.locator('table.events tbody tr').filter({ hasText: `client ${clientId}` });
+    assert.equal(await row.count(), 1);
+    const text = (await row.textContent()) ?? '';
+    assert.match(text, new RegExp(`user ${rootId} · client latchkey-console`));
+    assert.ok(!text.includes(secret), 'the secret is not in the event');
     const foreign = rec.requests.filter((r) => new URL(r.url).origin !== server.url && !trap.matches(r.url));
     assert.deepEqual(foreign, []);
     assert.deepEqual(rec.pageErrors, []);
+  });
+
+  it('the helper shows the service’s refusal next to the field, and creates nothing', TEST, async () => {
+    const { page } = await open();
+    await signIn(page, 'root');
+    await page.waitForURL(`${server.url}/admin`);
+    const before = (await server.ctx.repos.clients.list()).length;
+    await page.goto(`${server.url}/admin/apps/new/web`);
+    await page.getByLabel(/^Name/).fill('Plain HTTP');
+    await page.getByLabel(/^Redirect URIs/).fill('http://app.example.com/cb');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Create application' }).click(),
+    ]);
+    assert.equal(res.status(), 422);
+    const field = page.getByLabel(/^Redirect URIs/);
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    assert.equal(await field.inputValue(), 'http://app.example.com/cb', 'what was typed is kept');
+    assert.match((await page.locator('#redirect_uris-error').textContent()) ?? '', /use https/);
+    assert.equal((await server.ctx.repos.clients.list()).length, before);
   });
 
   it('a user without the admin role is refused with a readable page', TEST, async () => {

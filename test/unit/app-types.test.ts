@@ -5,7 +5,6 @@ import {
   APP_TYPES,
   answerIssues,
   appTypesFor,
-  clientIdSlug,
   clientMetadataFor,
   getsSecret,
   type AppAnswers,
@@ -100,12 +99,6 @@ describe('application creation helper (app types)', () => {
   it('fills in the default scope and normalises spaces', () => {
     assert.equal(clientMetadataFor(APP_TYPES.web, answersFor(APP_TYPES.web)).scope, 'openid profile email');
     assert.equal(clientMetadataFor(APP_TYPES.web, answersFor(APP_TYPES.web, { scope: '  openid   email ' })).scope, 'openid email');
-  });
-
-  it('makes readable client ids', () => {
-    assert.equal(clientIdSlug('Billing Service!', 'web'), 'billing-service');
-    assert.equal(clientIdSlug('Café Über', 'web'), 'cafe-uber');
-    assert.equal(clientIdSlug('!!!', 'web'), 'web');
   });
 
   it('writes ready-to-paste configuration naming the client, its secret only when it has one', () => {

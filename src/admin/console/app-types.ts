@@ -262,15 +262,3 @@ export const getsSecret = (m: Pick<ClientMetadataInput, 'token_endpoint_auth_met
   m.token_endpoint_auth_method === undefined ||
   m.token_endpoint_auth_method === 'client_secret_basic' ||
   m.token_endpoint_auth_method === 'client_secret_post';
-
-/** "Billing Service!" -> "billing-service": the readable part of a generated client_id. */
-export function clientIdSlug(name: string, fallback: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, 40)
-    .replace(/^-+|-+$/g, '');
-  return slug || fallback;
-}

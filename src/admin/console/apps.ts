@@ -3,26 +3,23 @@
  * The helper's decisions are app-types.ts (pure); this module turns the wizard's form into
  * answers, creates the client, and shows the secret once with ready-to-paste configuration.
  */
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { hashClientSecret } from '../../keys/secret.js';
-import { clientMetadataSchema, describeIssues, type StoredClientMetadata } from '../../oauth/client-metadata.js';
+import { AdminError } from '../services/errors.js';
+import { generateClientId } from '../../clients/credentials.js';
 import { renderPage } from '../../interaction/pages.js';
 import {
   APP_TYPES,
   FIELD_LABELS,
   answerIssues,
   appTypesFor,
-  clientIdSlug,
   clientMetadataFor,
-  getsSecret,
   isAppTypeId,
   type AnswerIssue,
   type AppAnswers,
   type AppType,
 } from './app-types.js';
 import { appConfiguration } from './app-snippets.js';
-import { checkConsoleCsrf, type ConsoleDeps, type Operator } from './deps.js';
+import { actorOf, checkConsoleCsrf, type ConsoleDeps, type Operator } from './deps.js';
 
 type Form = Record<string, string | string[] | undefined>;
 
@@ -57,7 +54,7 @@ export function readAnswers(t: AppType, f: Form): { answers: AppAnswers; issues:
   }
   const answers: AppAnswers = {
     name,
-    clientId: typedId || `${clientIdSlug(name, t.id)}-${randomBytes(6).toString('hex')}`,
+    clientId: typedId || generateClientId(name, t.id),
     redirectUris: lines(text(f, 'redirect_uris')),
     postLogoutRedirectUris: lines(text(f, 'post_logout_redirect_uris')),
     scope: text(f, 'scope', 2000),
@@ -67,14 +64,15 @@ export function readAnswers(t: AppType, f: Form): { answers: AppAnswers; issues:
   return { answers, issues: [...issues, ...answerIssues(t, answers)] };
 }
 
-/** The client schema's issues, each pinned to the wizard field it is about. */
-function schemaIssues(error: Parameters<typeof describeIssues>[0]): AnswerIssue[] {
-  return error.issues.map((i) => {
-    const top = String(i.path[0] ?? '');
+/** The service's refusal, each field error pinned to the wizard field it is about. */
+function issuesOf(err: AdminError): AnswerIssue[] {
+  if (!err.errors.length) return [{ field: 'client_id', message: err.detail }];
+  return err.errors.map((e) => {
+    const top = (e.pointer ?? '').split('/')[1] ?? '';
     const field = (['redirect_uris', 'post_logout_redirect_uris', 'scope', 'audiences', 'jwks', 'client_id'] as const).find(
       (f) => f === top,
     );
-    return { field: field ?? (top === 'client_name' ? 'name' : 'client_id'), message: i.message };
+    return { field: field ?? (top === 'client_name' ? 'name' : 'client_id'), message: e.detail };
   });
 }
 
@@ -119,21 +117,17 @@ export function appRoutes(app: FastifyInstance, deps: ConsoleDeps, operatorOf: (
     if (!t) return notFound(reply, op);
     const { answers, issues } = readAnswers(t, form);
     if (issues.length) return renderForm(reply, op, t, form, issues, 422);
-    const input = clientMetadataFor(t, answers);
-    const secret = getsSecret(input) ? randomBytes(32).toString('base64url') : undefined;
-    const parsed = clientMetadataSchema.safeParse({ ...input, ...(secret ? { client_secret: secret } : {}) });
-    if (!parsed.success) return renderForm(reply, op, t, form, schemaIssues(parsed.error), 422);
-    const { client_secret: _secret, ...metadata } = parsed.data;
-    const created = await createClient(deps, op, metadata, secret, req.ip);
-    if (!created)
-      return renderForm(
-        reply,
-        op,
-        t,
-        form,
-        [{ field: 'client_id', message: `A client with the id "${metadata.client_id}" already exists.` }],
-        409,
-      );
+    // The admin API's clients service: the same schema, the secret made there and returned once,
+    // the insert and its client.created audit event in one transaction.
+    let created: Awaited<ReturnType<ConsoleDeps['services']['clients']['create']>>;
+    try {
+      created = await deps.services.clients.create(clientMetadataFor(t, answers), actorOf(op, req.ip));
+    } catch (err) {
+      if (!(err instanceof AdminError) || (err.kind !== 'invalid' && err.kind !== 'conflict')) throw err;
+      return renderForm(reply, op, t, form, issuesOf(err), err.kind === 'conflict' ? 409 : 422);
+    }
+    const metadata = created.client;
+    const secret = created.clientSecret;
     const config = appConfiguration(t, {
       issuer: deps.config.issuer,
       clientId: metadata.client_id,
@@ -208,34 +202,6 @@ export function appRoutes(app: FastifyInstance, deps: ConsoleDeps, operatorOf: (
 }
 
 const typeOr404 = (id: string): AppType | undefined => (isAppTypeId(id) ? APP_TYPES[id] : undefined);
-
-/**
- * Creates the client; false when its id is taken. The secret is stored only as its HMAC
- * (keys/secret.ts) and shown once, on the result page.
- */
-async function createClient(
-  deps: ConsoleDeps,
-  op: Operator,
-  metadata: StoredClientMetadata,
-  secret: string | undefined,
-  ip: string,
-): Promise<boolean> {
-  const ok = await deps.repos.clients.insert(metadata.client_id, metadata, secret ? hashClientSecret(deps.secrets, secret) : null);
-  if (ok) {
-    deps.events.emit({
-      type: 'console.client_created',
-      clientId: metadata.client_id,
-      userId: op.user.id,
-      ip,
-      details: {
-        actor_client_id: 'latchkey-console',
-        grant_types: metadata.grant_types,
-        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
-      },
-    });
-  }
-  return ok;
-}
 
 /** What every console page's layout shows: who is signed in, the sign-out form, where we are. */
 export function layoutData(op: Operator, section: ConsoleSection, pageTitle: string) {

@@ -1,4 +1,8 @@
 import type { Clock } from '../../clock.js';
+import type { Db } from '../../store/db.js';
+import type { AdminServices } from '../services/index.js';
+import type { Actor } from '../services/audit.js';
+import { CONSOLE_CLIENT_ID } from './console-client.js';
 import type { Registry } from '../../clients/registry.js';
 import type { Config } from '../../config.js';
 import type { KeyStore } from '../../keys/keystore.js';
@@ -21,6 +25,10 @@ export interface ConsoleDeps {
   keystore: KeyStore;
   events: SecurityEvents;
   repos: Pick<Repositories, 'users' | 'consoleSessions' | 'clients' | 'keys'>;
+  /** Writes that must be audited in the same transaction (admin/services/audit.ts). */
+  db: Db;
+  /** The admin API's service layer, called in-process with the operator as the audit actor. */
+  services: AdminServices;
 }
 
 /** The signed-in operator of a console request. */
@@ -30,6 +38,9 @@ export interface Operator {
   /** The CSRF token of this console session's forms. */
   csrf: string;
 }
+
+/** Who did it, for audit events: the console client and the signed-in operator. */
+export const actorOf = (op: Operator, ip: string): Actor => ({ client_id: CONSOLE_CLIENT_ID, sub: op.user.id, ip });
 
 export const isAdmin = (user: Pick<User, 'roles'>): boolean => hasRole(user.roles, ADMIN_ROLE);
 

@@ -14,10 +14,29 @@ import type { AuthorizationCodeDeps } from '../../grants/authorization-code.js';
 import { classifyError } from '../../endpoints/error-classifier.js';
 import { renderPage } from '../../interaction/pages.js';
 import { keyStatus } from '../../keys/lifecycle.js';
+import type { AuditEventRecord } from '../../store/repositories/audit-events.js';
 import { consoleCsrf, isAdmin, type ConsoleDeps, type Operator } from './deps.js';
 import { endConsoleSession, readConsoleSession } from './session.js';
 import { consoleMessage, signInRoutes } from './sign-in.js';
 import { appRoutes, layoutData } from './apps.js';
+
+const EVENTS_PAGE = 50;
+
+/** An audit event as a table row: who, what, on what, and the details as compact JSON. */
+function eventRow(e: AuditEventRecord) {
+  const who = [e.actor.sub ? `user ${e.actor.sub}` : '', e.actor.client_id ? `client ${e.actor.client_id}` : '', e.actor.ip ?? '']
+    .filter(Boolean)
+    .join(' · ');
+  const detail = JSON.stringify(e.detail);
+  return {
+    id: e.id,
+    time: e.time.toISOString().replace('T', ' ').slice(0, 19),
+    type: e.type,
+    actor: who || '—',
+    target: e.target ? `${e.target.type} ${e.target.id}` : '—',
+    detail: detail === '{}' ? '' : detail.length > 300 ? `${detail.slice(0, 300)}…` : detail,
+  };
+}
 
 export type ConsoleOptions = ConsoleDeps & { grantDeps: AuthorizationCodeDeps };
 
@@ -86,7 +105,12 @@ export const consolePlugin: FastifyPluginCallback<ConsoleOptions> = (app, opts, 
   app.get('/admin', async (req, reply) => {
     const op = operatorOf(req);
     const now = deps.clock.now();
-    const [clients, users, keys] = await Promise.all([deps.repos.clients.list(), deps.repos.users.list(), deps.repos.keys.listAll()]);
+    const [clients, users, keys, events] = await Promise.all([
+      deps.repos.clients.list(),
+      deps.repos.users.list(),
+      deps.repos.keys.listAll(),
+      deps.services.events.list({ limit: 10 }),
+    ]);
     return renderPage(reply, 'console/dashboard', {
       ...layoutData(op, 'dashboard', 'Dashboard'),
       counts: { clients: clients.length, users: users.length, admins: users.filter(isAdmin).length },
@@ -99,7 +123,34 @@ export const consolePlugin: FastifyPluginCallback<ConsoleOptions> = (app, opts, 
           publishUntil: k.publish_until?.toISOString() ?? '',
         }))
         .filter((k) => k.status !== 'expired'),
+      events: events.slice(0, 10).map(eventRow),
     });
+  });
+
+  /** Audit events, newest first, filtered like GET /admin/api/v1/events; 50 a page. */
+  app.get<{ Querystring: Record<string, string | undefined> }>('/admin/events', async (req, reply) => {
+    const op = operatorOf(req);
+    const q = req.query;
+    const field = (name: string) => {
+      const v = q[name];
+      return typeof v === 'string' && v.trim() && v.length <= 255 ? v.trim() : undefined;
+    };
+    const after = field('after');
+    const page = await deps.services.events.list({
+      type: field('type'),
+      subject: field('subject'),
+      clientId: field('client_id'),
+      ...(after && /^\d{1,19}$/.test(after) ? { after } : {}),
+      limit: EVENTS_PAGE,
+    });
+    const rows = page.slice(0, EVENTS_PAGE);
+    const filters = { type: field('type') ?? '', subject: field('subject') ?? '', client_id: field('client_id') ?? '' };
+    const last = rows.at(-1);
+    const next =
+      page.length > EVENTS_PAGE && last
+        ? `/admin/events?${new URLSearchParams({ ...Object.fromEntries(Object.entries(filters).filter(([, v]) => v)), after: last.id }).toString()}`
+        : undefined;
+    return renderPage(reply, 'console/events', { ...layoutData(op, 'events', 'Audit events'), filters, events: rows.map(eventRow), next });
   });
 
   appRoutes(app, deps, operatorOf);
