@@ -61,7 +61,31 @@ export function resolveSecret(config: Config, log?: Pick<FastifyBaseLogger, 'war
   return deriveSecrets(secret);
 }
 
-/** Opens the store, applies migrations, ensures signing keys and loads them. */
+/**
+ * What must exist before any request is served: the schema (migrations), the admin API's resource,
+ * one signing key per algorithm and the admin console's client. Each is safe when several processes run it at once (an
+ * advisory lock, an upsert, the keys repository's lock), but under WORKERS the cluster's primary
+ * runs them once, before forking.
+ */
+export async function prepareStore(
+  db: Db,
+  config: Pick<Config, 'issuer'>,
+  secrets: ServerSecrets,
+  clock: Clock,
+  log?: Pick<FastifyBaseLogger, 'info'>,
+): Promise<void> {
+  const applied = await migrate(db);
+  if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
+  const repos = createRepositories(db);
+  await ensureAdminResource(repos.resources, config.issuer);
+  const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
+  if (created.length) log?.info({ kids: created }, 'generated signing keys');
+  const consoleClient = await ensureConsoleClient(repos.clients, secrets, config.issuer);
+  if (consoleClient !== 'unchanged')
+    log?.info({ client_id: 'latchkey-console', outcome: consoleClient }, 'ensured the admin console client');
+}
+
+/** Opens the store, applies migrations, ensures signing keys (unless `prepared`) and loads them. */
 export async function createAppContext(
   config: Config,
   opts: {
@@ -71,6 +95,8 @@ export async function createAppContext(
     events?: SecurityEvents;
     /** The grant registry the server will dispatch to (a test may add grants): client metadata is read against it. */
     grants?: GrantTable;
+    /** The store was prepared (prepareStore) by another process: a cluster worker's primary. */
+    prepared?: boolean;
   } = {},
 ): Promise<AppContext> {
   const clock = opts.clock ?? systemClock;
@@ -84,8 +110,7 @@ export async function createAppContext(
       (notice) => log?.warn({ dataDir: config.dataDir }, notice),
     ));
   try {
-    const applied = await migrate(db);
-    if (applied.length) log?.info({ migrations: applied }, 'applied migrations');
+    if (!opts.prepared) await prepareStore(db, config, secrets, clock, log);
     const repos = createRepositories(db);
     // Without a logger (tests, embedding) events are kept in memory rather than lost silently;
     // either way each is also stored as an audit event (src/admin/services/audit.ts).
@@ -94,12 +119,6 @@ export async function createAppContext(
       repos.auditEvents,
       (err) => log?.error({ err }, 'storing a security event as an audit event failed'),
     );
-    await ensureAdminResource(repos.resources, config.issuer);
-    const created = await ensureSigningKeys(repos.keys, secrets.keyEncryptionKey, clock);
-    if (created.length) log?.info({ kids: created }, 'generated signing keys');
-    const consoleClient = await ensureConsoleClient(repos.clients, secrets, config.issuer);
-    if (consoleClient !== 'unchanged')
-      log?.info({ client_id: 'latchkey-console', outcome: consoleClient }, 'ensured the admin console client');
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
       log?.error({ err }, 'reloading signing keys failed; keeping the keys already loaded'),
     );

@@ -93,6 +93,24 @@ const trustProxy = z
     return Object.freeze(entries);
   });
 
+/** WORKERS: `auto` (resolved against DATABASE_URL in the transform below) or a whole number 1…256. */
+const workers = z
+  .string()
+  .default('auto')
+  .transform((raw, ctx): number | 'auto' => {
+    const v = raw.trim().toLowerCase();
+    if (v === 'auto') return 'auto';
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 1 || n > 256) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `WORKERS must be auto or a whole number from 1 to 256 (server processes sharing the port), not "${raw}"`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+
 /** OIDC Discovery §3 / RFC 8414 §2: an https URL without query or fragment (http only on loopback). */
 const issuer = z.string().superRefine((raw, ctx) => {
   const fail = (message: string) => ctx.addIssue({ code: 'custom', message: `ISSUER: ${message}` });
@@ -137,6 +155,11 @@ const settings = z.object({
   DATA_DIR: z.string().min(1, 'DATA_DIR must not be empty').default('./data'),
   /** Encrypts private keys at rest and keys the client-secret and CSRF HMACs; unset only in embedded mode (generated). */
   LATCHKEY_SECRET: z.string().min(32, 'LATCHKEY_SECRET must be at least 32 characters (use e.g. `openssl rand -base64 48`)').optional(),
+  /**
+   * Server processes sharing the port (node:cluster): a whole number or `auto` (the default) — the
+   * number of CPUs with DATABASE_URL, 1 on the embedded database, which one process alone may open.
+   */
+  WORKERS: workers,
   /** A bootstrap file applied at start-up (idempotent upsert). */
   LATCHKEY_BOOTSTRAP: z.string().min(1).optional(),
   LOG_LEVEL: z
@@ -258,6 +281,7 @@ const settings = z.object({
   AUDIT_RETENTION_DAYS: count('AUDIT_RETENTION_DAYS', 90, 1, 3650),
   /** Allow jwks_uri on private/loopback addresses (off: jwks_uri is no SSRF lever). */
   JWKS_URI_ALLOW_PRIVATE: bool('JWKS_URI_ALLOW_PRIVATE', false),
+  /** PostgreSQL connections per process: with WORKERS, per worker (WORKERS × DB_POOL_MAX in total). */
   DB_POOL_MAX: count('DB_POOL_MAX', 10, 1, 500),
   DB_STATEMENT_TIMEOUT_MS: count('DB_STATEMENT_TIMEOUT_MS', 5000, 100, 600000),
   /** /metrics on the main port answers only with `Authorization: Bearer <METRICS_TOKEN>`; unset: 404 there. */
@@ -301,6 +325,13 @@ function crossCheck(s: Settings, ctx: z.RefinementCtx): void {
       `PASSWORD_VERIFY_CONCURRENCY (${s.PASSWORD_VERIFY_CONCURRENCY}) must be below UV_THREADPOOL_SIZE (${s.UV_THREADPOOL_SIZE}), so that token requests always find a free thread`,
     );
   }
+  // PGlite is one process's database: a second process on the same DATA_DIR is refused (open.ts).
+  if (typeof s.WORKERS === 'number' && s.WORKERS > 1 && !s.DATABASE_URL) {
+    issue(
+      'WORKERS',
+      `WORKERS=${s.WORKERS} needs DATABASE_URL: the embedded database serves one process; set DATABASE_URL to a PostgreSQL server, or WORKERS=1`,
+    );
+  }
   if (s.METRICS_PORT !== undefined && s.METRICS_PORT !== 0 && s.METRICS_PORT === s.PORT) {
     issue('METRICS_PORT', `METRICS_PORT must differ from PORT (${s.PORT})`);
   }
@@ -333,8 +364,12 @@ function camelKeys<T extends object>(settings: T): CamelKeys<T> {
 /** The environment → the frozen Config. */
 export const configSchema = settings
   .superRefine(crossCheck)
-  .transform(({ ISSUER, ...s }): Readonly<CamelKeys<Omit<Settings, 'ISSUER'>> & { issuer: string }> =>
-    Object.freeze({ ...camelKeys(s), issuer: ISSUER ?? `http://localhost:${s.PORT}` }),
+  .transform(({ ISSUER, WORKERS, ...s }): Readonly<CamelKeys<Omit<Settings, 'ISSUER' | 'WORKERS'>> & { issuer: string; workers: number }> =>
+    Object.freeze({
+      ...camelKeys(s),
+      issuer: ISSUER ?? `http://localhost:${s.PORT}`,
+      workers: WORKERS !== 'auto' ? WORKERS : s.DATABASE_URL ? availableParallelism() : 1,
+    }),
   );
 
 export type Config = z.output<typeof configSchema>;

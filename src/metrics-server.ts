@@ -1,14 +1,15 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { AppContext } from './app.js';
-import { metricsHandler } from './endpoints/metrics.js';
+import type { Config } from './config.js';
+import { metricsHandler, type MetricsEndpointOptions } from './endpoints/metrics.js';
 import { connectionLimits, nodeServerLimits } from './http-options.js';
 import { OAuthError } from './oauth/errors.js';
 
 /**
  * The METRICS_PORT listener: /metrics alone, for a Prometheus on a private network, bound to
- * METRICS_HOST (loopback by default). The same connection limits as the main port.
+ * METRICS_HOST (loopback by default). The same connection limits as the main port. Under WORKERS
+ * the cluster's primary runs it, over every worker's metrics (src/cluster/metrics.ts).
  */
-export function buildMetricsServer(ctx: AppContext): FastifyInstance {
+export function buildMetricsServer(ctx: MetricsEndpointOptions & { config: Config }): FastifyInstance {
   const app = Fastify({
     logger: false,
     ...connectionLimits(ctx.config),

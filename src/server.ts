@@ -22,7 +22,7 @@ import { tokenEndpoint } from './endpoints/token.js';
 import { introspectEndpoint } from './endpoints/introspect.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { healthEndpoints } from './endpoints/health.js';
-import { metricsEndpoint } from './endpoints/metrics.js';
+import { metricsEndpoint, type MetricsSource } from './endpoints/metrics.js';
 import { authorizeEndpoint } from './endpoints/authorize.js';
 import { interactionEndpoints } from './endpoints/interaction.js';
 import { userinfoEndpoint } from './endpoints/userinfo.js';
@@ -65,6 +65,8 @@ export interface BuildOptions {
   grants?: GrantTable;
   /** A pino logger instance; false disables logging (tests); unset builds one from config. */
   logger?: false | FastifyBaseLogger;
+  /** What /metrics on this port exposes; this process's registry unless a cluster worker's (all workers). */
+  metricsSource?: MetricsSource;
 }
 
 /** What every grant may use (each grant's handler reads only its part), built once. */
@@ -322,7 +324,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     repos: ctx.repos,
   });
   await app.register(healthEndpoints, { db: ctx.db, keystore: ctx.keystore });
-  await app.register(metricsEndpoint, { config, metrics });
+  await app.register(metricsEndpoint, { config, metrics: { registry: opts.metricsSource ?? metrics.registry } });
   // One set of admin services for the API and the console: both validate, store and audit alike.
   const adminServices = createAdminServices(ctx);
   await app.register(adminApi, {

@@ -43,9 +43,15 @@ export function metricsHandler(ctx: MetricsEndpointOptions, ownListener: boolean
   };
 }
 
+/**
+ * Where the exposition comes from: this process's registry, or under WORKERS the whole cluster's
+ * (src/cluster/metrics.ts), which answers the same two members.
+ */
+export type MetricsSource = Pick<Metrics['registry'], 'metrics' | 'contentType'>;
+
 export interface MetricsEndpointOptions {
   config: Pick<Config, 'issuer' | 'metricsToken'>;
-  metrics: Pick<Metrics, 'registry'>;
+  metrics: { registry: MetricsSource };
 }
 
 /** /metrics on the main port. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import { ConfigError, SETTING_NAMES, loadConfig, settingKey, type Config } from '../../src/config.js';
 
@@ -83,5 +84,30 @@ describe('config: one schema', () => {
   it('several bad variables are named in one line', () => {
     const m = refused({ PORT: 'abc', LOG_LEVEL: 'loud' });
     assert.match(m, /PORT must be a number; LOG_LEVEL must be one of/);
+  });
+});
+
+describe('config: WORKERS', () => {
+  const pg = { DATABASE_URL: 'postgres://db/latchkey', LATCHKEY_SECRET: 'x'.repeat(32) };
+  it('auto (the default): the number of CPUs with DATABASE_URL, 1 on the embedded database', () => {
+    assert.equal(loadConfig({}).workers, 1);
+    assert.equal(loadConfig({ WORKERS: 'auto' }).workers, 1);
+    assert.equal(loadConfig(pg).workers, availableParallelism());
+    assert.equal(loadConfig({ ...pg, WORKERS: 'AUTO' }).workers, availableParallelism());
+    assert.equal(loadConfig({ ...pg, WORKERS: '5' }).workers, 5);
+    assert.equal(loadConfig({ WORKERS: '1' }).workers, 1);
+  });
+
+  it('more than one without DATABASE_URL is refused, naming the setting and what to do', () => {
+    assert.equal(
+      refused({ WORKERS: '2' }),
+      'invalid configuration: WORKERS=2 needs DATABASE_URL: the embedded database serves one process; set DATABASE_URL to a PostgreSQL server, or WORKERS=1',
+    );
+  });
+
+  it('anything but auto or a whole number from 1 to 256 is refused', () => {
+    for (const bad of ['0', '-1', '1.5', 'two', '257', '3 workers', 'max']) {
+      assert.match(refused({ ...pg, WORKERS: bad }), /^invalid configuration: WORKERS must be auto or a whole number from 1 to 256/, bad);
+    }
   });
 });
