@@ -129,6 +129,11 @@ export async function applyBootstrap(
   /** New password hashes: the server and the CLI pass the configured PASSWORD_HASH_* parameters. */
   passwords: PasswordHasher = new PasswordHasher(),
 ): Promise<ApplyResult> {
+  // argon2 runs before the transaction, never inside it: hashing while holding the rows' locks made
+  // processes that bootstrap together (a rolling deploy, WORKERS' primaries, the cluster tests)
+  // wait on each other past DB_STATEMENT_TIMEOUT_MS. What was read here is checked again inside the
+  // transaction; only a row another process changed in between is verified under the lock.
+  const plans = await planPasswords(usersRepository(db), b.users, passwords);
   return db.transaction(async (tx) => {
     const clients = clientsRepository(tx);
     const resources = resourcesRepository(tx);
@@ -144,14 +149,20 @@ export async function applyBootstrap(
       );
     }
     for (const u of b.users) {
+      const plan = plans.get(u.username);
       const existing = await users.findByUsername(u.username);
       if (!existing) {
-        await users.insert(u.username, await passwords.hash(u.password), u.claims, u.roles ?? []);
+        await users.insert(u.username, plan?.fresh ?? (await passwords.hash(u.password)), u.claims, u.roles ?? []);
         result.users[u.username] = 'created';
         continue;
       }
       // A fresh salt would make every re-application a change: re-hash only a changed password.
-      const passwordHash = (await verifyPassword(existing.passwordHash, u.password)) ? undefined : await passwords.hash(u.password);
+      const passwordHash =
+        plan && plan.seenHash === existing.passwordHash
+          ? plan.fresh
+          : (await verifyPassword(existing.passwordHash, u.password))
+            ? undefined
+            : (plan?.fresh ?? (await passwords.hash(u.password)));
       const claimsChanged = JSON.stringify(sortKeys(existing.claims)) !== JSON.stringify(sortKeys(u.claims));
       const rolesChanged = u.roles !== undefined && JSON.stringify(existing.roles) !== JSON.stringify(u.roles);
       if (passwordHash || claimsChanged || rolesChanged) {
@@ -169,6 +180,31 @@ export async function applyBootstrap(
     for (const t of b.trusted_issuers) result.trusted_issuers[t.issuer] = await trusted.upsert(t);
     return result;
   });
+}
+
+interface PasswordPlan {
+  /** The stored hash this plan was made against (undefined: no such user then). */
+  seenHash: string | undefined;
+  /** A new hash of the file's password, or undefined when the stored hash already matches it. */
+  fresh: string | undefined;
+}
+
+/** Outside any transaction: which users' passwords need a new hash, hashed now. */
+async function planPasswords(
+  users: ReturnType<typeof usersRepository>,
+  wanted: Bootstrap['users'],
+  passwords: PasswordHasher,
+): Promise<Map<string, PasswordPlan>> {
+  const plans = new Map<string, PasswordPlan>();
+  for (const u of wanted) {
+    const existing = await users.findByUsername(u.username);
+    const matches = existing ? await verifyPassword(existing.passwordHash, u.password) : false;
+    plans.set(u.username, {
+      seenHash: existing?.passwordHash,
+      fresh: matches ? undefined : await passwords.hash(u.password),
+    });
+  }
+  return plans;
 }
 
 /** JSON with object keys in order, so equal claims compare equal whatever order jsonb keeps. */

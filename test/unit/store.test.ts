@@ -8,6 +8,7 @@ import { deriveSecrets } from '../../src/keys/secret.js';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openDb } from '../../src/store/open.js';
+import { PasswordHasher, verifyPassword } from '../../src/users/password.js';
 import { keysRepository } from '../../src/store/repositories/keys.js';
 import { rateLimitsRepository } from '../../src/store/repositories/rate-limits.js';
 import { replayRepository } from '../../src/store/repositories/replay.js';
@@ -121,6 +122,28 @@ describe('store (embedded or PostgreSQL, whichever the suite runs on)', () => {
     assert.ok(!stored.includes('x'.repeat(40)), 'the secret is not stored in plain text');
     const changed = bootstrapSchema.parse({ ...file, clients: [{ ...file.clients[0], client_name: 'Renamed' }] });
     assert.equal((await applyBootstrap(db, secrets, changed)).clients.svc, 'updated');
+  });
+
+  it('bootstrap: passwords are hashed before the transaction; a hash changed meanwhile is checked again', async () => {
+    const weak = { memoryKib: 7168, iterations: 1, parallelism: 1 };
+    const file = (password: string) => bootstrapSchema.parse({ users: [{ username: 'boot-alice', password }] });
+    assert.equal((await applyBootstrap(db, secrets, file('first password 1'), new PasswordHasher(weak))).users['boot-alice'], 'created');
+    assert.equal((await applyBootstrap(db, secrets, file('first password 1'), new PasswordHasher(weak))).users['boot-alice'], 'unchanged');
+
+    // Another process applies the same file after this one read the row and hashed outside the
+    // transaction: inside it the stored hash is no longer the one planned against, so it is
+    // verified again under the row's lock and, as it already holds the file's password, kept.
+    class RacingHasher extends PasswordHasher {
+      override async hash(password: string): Promise<string> {
+        const other = await new PasswordHasher(weak).hash('second password 2');
+        await db.query("UPDATE users SET password_hash = $1 WHERE username = 'boot-alice'", [other]);
+        return super.hash(password);
+      }
+    }
+    const result = await applyBootstrap(db, secrets, file('second password 2'), new RacingHasher(weak));
+    assert.equal(result.users['boot-alice'], 'unchanged');
+    const stored = (await db.query<{ password_hash: string }>("SELECT password_hash FROM users WHERE username = 'boot-alice'")).rows[0];
+    assert.ok(stored && (await verifyPassword(stored.password_hash, 'second password 2')), 'the password in the file wins');
   });
 
   it('bootstrap: all or nothing', async () => {
