@@ -118,6 +118,7 @@ export async function createAppContext(
       opts.events ?? (log ? logSecurityEvents(log) : collectSecurityEvents()),
       repos.auditEvents,
       (err) => log?.error({ err }, 'storing a security event as an audit event failed'),
+      droppedAuditWarning(log),
     );
     const keystore = new KeyStore(repos.keys, secrets.keyEncryptionKey, clock, (err) =>
       log?.error({ err }, 'reloading signing keys failed; keeping the keys already loaded'),
@@ -171,4 +172,18 @@ export async function createAppContext(
     if (!opts.db) await db.close().catch(() => {});
     throw err;
   }
+}
+
+/** One warning per 10 s at most while security events come faster than they can be stored. */
+function droppedAuditWarning(log: Pick<FastifyBaseLogger, 'warn'> | undefined): () => void {
+  let dropped = 0;
+  let lastWarning = 0;
+  return () => {
+    dropped++;
+    const now = Date.now();
+    if (now - lastWarning < 10_000) return;
+    lastWarning = now;
+    log?.warn({ dropped }, 'security events arrive faster than they can be stored: only logged, not stored as audit events');
+    dropped = 0;
+  };
 }

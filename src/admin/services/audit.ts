@@ -68,19 +68,35 @@ function targetOf(e: SecurityEvent): AuditTarget | undefined {
 }
 
 /**
+ * At most this many security events are being stored at once. Producers include unauthenticated
+ * requests (a flood of wrong client secrets emits client_auth.failure per request): without a
+ * bound, each would queue an INSERT for the pool's 10 connections and starve the requests that
+ * need the database (seen: 1.4 million queued writes in 40 s, then 503s for everyone).
+ */
+export const MAX_PENDING_AUDIT_WRITES = 256;
+
+/**
  * Security events go on being log lines (`next`), and are also stored as audit events. The store
  * is written after the fact (producers emit synchronously, often outside any transaction); a
  * failed write is logged and never fails the request. `flush()` waits for the writes under way.
+ * Past MAX_PENDING_AUDIT_WRITES writes under way, an event is only logged, not stored, and
+ * `onDropped` is told (the log line is the record of last resort).
  */
 export function persistSecurityEvents(
   next: SecurityEvents,
   repo: AuditEventsRepository,
   onError: (err: unknown) => void,
+  onDropped: (e: SecurityEvent) => void = () => undefined,
+  maxPending = MAX_PENDING_AUDIT_WRITES,
 ): SecurityEvents & { flush(): Promise<void> } {
   const pending = new Set<Promise<void>>();
   return {
     emit(e) {
       next.emit(e);
+      if (pending.size >= maxPending) {
+        onDropped(e);
+        return;
+      }
       const write = repo
         .insert({
           type: e.type,
