@@ -68,15 +68,15 @@ async function makePendingLogins(baseUrl: string, n: number, push: (p: PendingLo
   );
 }
 
-/** Issue 3: the sign-in POST, bound by argon2id (library defaults: m = 64 MiB, t = 3, p = 4). */
+/** Issue 3: the sign-in POST, bound by argon2id (OWASP's m = 19 MiB, t = 2, p = 1 by default, PASSWORD_HASH_*). */
 export const login: Scenario = {
   id: 'login',
   title: 'login POST: username + password (argon2id), fresh interaction per request',
   description:
     'POST /interaction/ID/login with csrf, username and the right password, on an interaction made beforehand (GET /authorize ' +
     'without a session, with its own browser cookie, then the login page for its CSRF field) → 303 to the client with a code ' +
-    '(skip_consent) and a new session cookie. Bound by argon2id verification with the library defaults (m = 64 MiB, t = 3, p = 4: ' +
-    'about 200 ms by design), so the number to read is logins per second and per CPU-second of the Latchkey process (one ' +
+    "(skip_consent) and a new session cookie. Bound by argon2id verification with OWASP's parameters (m = 19 MiB, t = 2, p = 1: " +
+    'about 30–50 ms of CPU by design), so the number to read is logins per second and per CPU-second of the Latchkey process (one ' +
     `process; argon2 runs on libuv's thread pool). ${CONNECTIONS} connections. No peer: oidc-provider ships no real login ` +
     '(its development interactions accept any password without checking it).',
   fixtures: { clients: [authorizationCodeClient], resources: [apiResource], users: [BENCH_USER] },
