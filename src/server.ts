@@ -42,6 +42,7 @@ import type { InteractionDeps } from './interaction/deps.js';
 import { consolePlugin } from './admin/console/plugin.js';
 import { ADMIN_API_PREFIX, adminApi } from './admin/api/plugin.js';
 import { createAdminServices } from './admin/services/index.js';
+import { trackRouteMethods } from './endpoints/route-methods.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -231,17 +232,9 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   });
 
   // Every route's path as a pattern, to tell "wrong method" (405) from "no such path" (404).
-  const routes: { pattern: RegExp; methods: string[] }[] = [];
-  app.addHook('onRoute', (r) => {
-    const methods = (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD');
-    const pattern = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`);
-    const existing = routes.find((x) => x.pattern.source === pattern.source);
-    if (existing) existing.methods.push(...methods);
-    else routes.push({ pattern, methods });
-  });
+  const allowedMethods = trackRouteMethods(app);
   app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?', 1)[0] ?? req.url;
-    const allowed = routes.find((r) => r.pattern.test(path))?.methods;
+    const allowed = allowedMethods(req.url);
     if (allowed) {
       return sendError(
         reply,

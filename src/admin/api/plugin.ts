@@ -15,6 +15,7 @@ import { resourcesRoutes, trustedIssuersRoutes } from './resources.js';
 import { grantsRoutes } from './grants.js';
 import { sessionsRoutes } from './sessions.js';
 import { usersRoutes } from './users.js';
+import { trackRouteMethods } from '../../endpoints/route-methods.js';
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
 
@@ -72,17 +73,10 @@ export const adminApi: FastifyPluginAsync<AdminApiOptions> = async (app, opts) =
   app.setErrorHandler((err, req, reply) => sendProblem(req, reply, err, opts.bodyLimit));
 
   // 405 for a known path with another method, 404 for an unknown one: both as problem details.
-  const routes: { pattern: RegExp; methods: string[] }[] = [];
-  app.addHook('onRoute', (r) => {
-    const methods = (Array.isArray(r.method) ? r.method : [r.method]).filter((m) => m !== 'HEAD');
-    const pattern = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+')}$`);
-    const existing = routes.find((x) => x.pattern.source === pattern.source);
-    if (existing) existing.methods.push(...methods);
-    else routes.push({ pattern, methods });
-  });
+  const allowedMethods = trackRouteMethods(app);
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?', 1)[0] ?? req.url;
-    const allowed = routes.find((r) => r.pattern.test(path))?.methods;
+    const allowed = allowedMethods(req.url);
     const error = allowed
       ? new AdminError('method_not_allowed', `${req.method} is not allowed here; use ${allowed.join(' or ')}`, [], {
           allow: allowed.join(', '),
