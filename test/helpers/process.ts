@@ -21,7 +21,10 @@ export interface LatchkeyProcess {
 export function startProcess(env: Record<string, string>): LatchkeyProcess {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build (npm test does)`);
   const child = spawn(process.execPath, ['--enable-source-maps', MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // One process unless a test asks for WORKERS: with DATABASE_URL the default is one worker per
+    // CPU, and these tests assert what one process does (its cache, its shutdown); the cluster's
+    // own behaviour is tested in test/cluster/workers.test.ts and three-processes.test.ts.
+    env: { PATH: process.env.PATH ?? '', WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
