@@ -297,7 +297,7 @@ describe('console: signing keys, resources, trusted issuers (headless Chromium)'
     assert.match((await page.getByRole('status').textContent()) ?? '', /trusted issuer was deleted/);
     const events = await auditEvents('trusted_issuer.created');
     assert.equal(events[0]?.actor.sub, rootId);
-    assert.equal(events[0]?.actor.client_id, 'latchkey-console');
+    assert.equal(events[0].actor.client_id, 'latchkey-console');
   });
 
   it('refuses these forms without the console session’s CSRF token, and changes nothing', TEST, async () => {

@@ -22,6 +22,7 @@ import { appRoutes, layoutData } from './apps.js';
 import { keyRoutes } from './keys.js';
 import { resourceRoutes } from './resources.js';
 import { trustedIssuerRoutes } from './trusted-issuers.js';
+import { userRoutes } from './users.js';
 
 const EVENTS_PAGE = 50;
 
@@ -160,5 +161,6 @@ export const consolePlugin: FastifyPluginCallback<ConsoleOptions> = (app, opts, 
   keyRoutes(app, deps, operatorOf);
   resourceRoutes(app, deps, operatorOf);
   trustedIssuerRoutes(app, deps, operatorOf);
+  userRoutes(app, deps, operatorOf);
   done();
 };

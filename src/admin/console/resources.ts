@@ -111,7 +111,7 @@ export function resourceRoutes(app: FastifyInstance, deps: ConsoleDeps, operator
     if (Object.keys(errors).length) return renderForm(reply, op, 'new', form, errors, '', 422);
     try {
       const created = await svc.create(doc, actorOf(op, req.ip));
-      return doneRedirect(reply, '/admin/resources', 'created', { identifier: created.id });
+      return await doneRedirect(reply, '/admin/resources', 'created', { identifier: created.id });
     } catch (err) {
       if (!(err instanceof AdminError) || (err.kind !== 'invalid' && err.kind !== 'conflict')) throw err;
       return renderForm(reply, op, 'new', form, errorsOf(err, fieldOf, 'identifier'), '', err.kind === 'conflict' ? 409 : 422);

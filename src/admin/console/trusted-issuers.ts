@@ -110,7 +110,7 @@ export function trustedIssuerRoutes(app: FastifyInstance, deps: ConsoleDeps, ope
     if (Object.keys(errors).length) return renderForm(reply, op, 'new', form, errors, '', 422);
     try {
       const created = await svc.create(doc, actorOf(op, req.ip));
-      return doneRedirect(reply, '/admin/trusted-issuers', 'created', { issuer: created.id });
+      return await doneRedirect(reply, '/admin/trusted-issuers', 'created', { issuer: created.id });
     } catch (err) {
       if (!(err instanceof AdminError) || (err.kind !== 'invalid' && err.kind !== 'conflict')) throw err;
       return renderForm(reply, op, 'new', form, errorsOf(err, fieldOf, 'issuer'), '', err.kind === 'conflict' ? 409 : 422);
