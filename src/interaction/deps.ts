@@ -17,10 +17,10 @@ export interface InteractionDeps {
   clock: Clock;
   /** All-or-nothing writes (the grant and its code): repositories bound to one transaction. */
   transaction: Transaction;
-  secrets: Pick<ServerSecrets, 'csrfKey'>;
+  secrets: Pick<ServerSecrets, 'csrfKey' | 'totpKey'>;
   keystore: KeyStore;
   registry: Registry;
   metrics: Pick<Metrics, 'errors' | 'passwordChecks' | 'passwordChecksRefused'>;
   events: SecurityEvents;
-  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits'>;
+  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits' | 'totp'>;
 }

@@ -81,6 +81,8 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
         .default(''),
       audiences: z.array(uri(resourceIndicatorProblem)).max(50).default([]),
       skip_consent: z.boolean().default(false),
+      /** Every sign-in for this client needs the second factor (TOTP); a password-only session is asked for it (step-up). */
+      require_mfa: z.boolean({ error: 'require_mfa must be true or false' }).optional(),
       // RFC 7591 §2 descriptive metadata, stored for display.
       client_uri: z.url().optional(),
       logo_uri: z.url().optional(),
