@@ -308,7 +308,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
 
   /**
    * The second factor: a TOTP code (RFC 6238) or a recovery code. Throttled with the password's
-   * buckets (the account and the address; docs/security.md item 30), counted before the check.
+   * buckets (the account and the address; docs/security.md items 38-39), counted before the check.
    * A code is good once: its time step is recorded by one compare-and-set UPDATE, so a replay —
    * in this process or another — is refused; a recovery code is marked used the same way.
    */
