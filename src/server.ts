@@ -25,6 +25,7 @@ import { healthEndpoints } from './endpoints/health.js';
 import { metricsEndpoint, type MetricsSource } from './endpoints/metrics.js';
 import { authorizeEndpoint } from './endpoints/authorize.js';
 import { interactionEndpoints } from './endpoints/interaction.js';
+import { accountEndpoint } from './endpoints/account.js';
 import { userinfoEndpoint } from './endpoints/userinfo.js';
 import { endSessionEndpoint } from './endpoints/end-session.js';
 import { registerPages } from './interaction/pages.js';
@@ -32,6 +33,8 @@ import { corsEndpoints } from './endpoints/cors.js';
 import { securityHeaders } from './endpoints/security-headers.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
 import { deviceEndpoint } from './endpoints/device.js';
+import { parEndpoint } from './endpoints/par.js';
+import type { RequestObjectDeps } from './trust/request-object.js';
 import { endpointUrl } from './endpoints/paths.js';
 import { RecentRotations } from './grants/recent-rotations.js';
 import type { GrantDeps } from './grants/types.js';
@@ -47,7 +50,7 @@ import { trackRouteMethods } from './endpoints/route-methods.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Paths whose errors a person reads: HTML pages, not JSON. */
-const BROWSER_PATH = /^\/(authorize|interaction|device|end_session|admin(?!\/api(\/|\?|$)))(\/|\?|$)/;
+const BROWSER_PATH = /^\/(authorize|interaction|device|end_session|account|admin(?!\/api(\/|\?|$)))(\/|\?|$)/;
 
 const BAD_REQUEST_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
@@ -273,6 +276,13 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   await registerPages(app);
   await corsEndpoints(app);
   // Each endpoint gets the options it declares, nothing more (the composition root decides).
+  const requestObjects: RequestObjectDeps = {
+    issuer: config.issuer,
+    remoteJwks: ctx.remoteJwks,
+    replay: ctx.repos.replay,
+    clockSkew: config.clockSkew,
+    maxLifetime: config.assertionMaxLifetime,
+  };
   const interaction: InteractionDeps = {
     config,
     clock: ctx.clock,
@@ -283,6 +293,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     metrics,
     events: ctx.events,
     repos: ctx.repos,
+    requestObjects,
   };
   await app.register(discoveryEndpoints, { config, registry: ctx.registry, grants });
   await app.register(authorizeEndpoint, interaction);
@@ -297,6 +308,14 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     repos: ctx.repos,
   });
   await app.register(deviceEndpoint, interaction);
+  await app.register(parEndpoint, {
+    config,
+    clock: ctx.clock,
+    authenticator: ctx.authenticator,
+    registry: ctx.registry,
+    repos: ctx.repos,
+    requestObjects,
+  });
   await app.register(jwksEndpoint, { config, keystore: ctx.keystore });
   // One set of grant dependencies (jti pool, recent rotations) for /token and the console's
   // in-process code redemption.
@@ -326,6 +345,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     bodyLimit: config.bodyLimit,
     auth: { issuer: config.issuer, clock: ctx.clock, keystore: ctx.keystore, statuses: ctx.repos.revocations },
   });
+  await app.register(accountEndpoint, { ...interaction, grants: adminServices.grants });
   await app.register(consolePlugin, {
     config,
     clock: ctx.clock,

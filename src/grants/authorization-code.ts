@@ -106,6 +106,7 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     grantId: code.grantId,
     authTime,
     nonce: code.nonce,
+    amr: code.amr,
   });
   if (refreshTokenDue) response.refresh_token = refresh.token;
   return response;

@@ -20,6 +20,8 @@ export interface UserTokens {
   /** Seconds since the epoch of the sign-in. */
   authTime: number;
   nonce?: string | null;
+  /** How the person signed in (RFC 8176), when known: the code grant's ID token states it. */
+  amr?: readonly string[] | null;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
         issuedAt: iat,
         ttl: deps.idTokenTtl,
         authTime: t.authTime,
+        ...(t.amr ? { amr: t.amr } : {}),
         ...(t.nonce ? { nonce: t.nonce } : {}),
         accessToken,
         grantId: t.grantId,

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { Repositories } from '../store/repositories/index.js';
 import type { Transaction } from '../store/transaction.js';
+import type { RequestObjectDeps } from '../trust/request-object.js';
 
 /**
  * What the browser side (authorize, sign-in and consent pages, device page, sign-out) needs:
@@ -17,10 +18,12 @@ export interface InteractionDeps {
   clock: Clock;
   /** All-or-nothing writes (the grant and its code): repositories bound to one transaction. */
   transaction: Transaction;
-  secrets: Pick<ServerSecrets, 'csrfKey'>;
+  secrets: Pick<ServerSecrets, 'csrfKey' | 'totpKey'>;
   keystore: KeyStore;
   registry: Registry;
   metrics: Pick<Metrics, 'errors' | 'passwordChecks' | 'passwordChecksRefused'>;
   events: SecurityEvents;
-  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits'>;
+  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits' | 'pushedRequests' | 'totp'>;
+  /** Verifying signed request objects at /authorize (RFC 9101). */
+  requestObjects: RequestObjectDeps;
 }

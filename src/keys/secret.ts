@@ -20,6 +20,10 @@ export interface ServerSecrets {
    * be used at the token endpoint by anyone else.
    */
   readonly consoleClientSecret: string;
+  /** AES-256-GCM key that encrypts users' TOTP secrets (RFC 6238 shared secrets) at rest. */
+  readonly totpKey: Buffer;
+  /** The account page's built-in client secret (src/account/account-client.ts), like the console's. */
+  readonly accountClientSecret: string;
 }
 
 export function deriveSecrets(secret: string): ServerSecrets {
@@ -30,6 +34,8 @@ export function deriveSecrets(secret: string): ServerSecrets {
     clientSecretKey: derive('latchkey client-secret v1'),
     csrfKey: derive('latchkey csrf v1'),
     consoleClientSecret: derive('latchkey console-client v1').toString('base64url'),
+    totpKey: derive('latchkey totp-secret v1'),
+    accountClientSecret: derive('latchkey account-client v1').toString('base64url'),
   });
 }
 

@@ -151,5 +151,21 @@ export const usersRoutes: FastifyPluginCallbackZod<AdminRouteOptions> = (app, { 
     },
     async (req) => services.users.unlock(req.params.id, actorOf(req)),
   );
+
+  app.delete(
+    '/users/:id/totp',
+    {
+      schema: {
+        tags,
+        summary: "Remove the user's second factor (TOTP and recovery codes)",
+        description:
+          'For a person who lost their authenticator: their next sign-in asks for the password only, and they can set up ' +
+          'two-step verification again on /account. Clients that require it (require_mfa) refuse them until they do.',
+        params: idParams,
+        response: { 200: z.object({ totp_removed: z.boolean().describe('false: the user had no second factor') }) },
+      },
+    },
+    async (req) => services.users.resetSecondFactor(req.params.id, actorOf(req)),
+  );
   done();
 };

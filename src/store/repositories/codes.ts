@@ -11,6 +11,8 @@ export interface AuthorizationCode {
   nonce: string | null;
   codeChallenge: string | null;
   authTime: Date;
+  /** How the person signed in (RFC 8176 amr values) for the ID token; null for codes made before it was kept. */
+  amr: string[] | null;
   expiresAt: Date;
   consumedAt: Date | null;
   /** Why the token request that consumed the code was refused; null if it was not (or not yet). */
@@ -52,6 +54,7 @@ interface Row {
   nonce: string | null;
   code_challenge: string | null;
   auth_time: Date;
+  amr: string[] | null;
   expires_at: Date;
   consumed_at: Date | null;
   exchange_failure: CodeExchangeFailure | null;
@@ -69,6 +72,7 @@ const COLUMN_NAMES = [
   'nonce',
   'code_challenge',
   'auth_time',
+  'amr',
   'expires_at',
   'consumed_at',
   'exchange_failure',
@@ -86,6 +90,7 @@ const toCode = (r: Row): AuthorizationCode => ({
   nonce: r.nonce,
   codeChallenge: r.code_challenge,
   authTime: r.auth_time,
+  amr: r.amr,
   expiresAt: r.expires_at,
   consumedAt: r.consumed_at,
   exchangeFailure: r.exchange_failure,
@@ -117,8 +122,8 @@ export function codesRepository(db: Queryable): CodesRepository {
     async create(c) {
       await db.query(
         `INSERT INTO authorization_codes
-           (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+           (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, amr)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [
           c.codeHash,
           c.grantId,
@@ -131,6 +136,7 @@ export function codesRepository(db: Queryable): CodesRepository {
           c.codeChallenge,
           c.authTime,
           c.expiresAt,
+          c.amr === null ? null : JSON.stringify(c.amr),
         ],
         { name: 'codes.create' },
       );

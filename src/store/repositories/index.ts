@@ -8,12 +8,14 @@ import { deviceCodesRepository } from './device-codes.js';
 import { grantsRepository } from './grants.js';
 import { interactionsRepository } from './interactions.js';
 import { keysRepository } from './keys.js';
+import { pushedRequestsRepository } from './pushed-requests.js';
 import { rateLimitsRepository } from './rate-limits.js';
 import { refreshTokensRepository } from './refresh-tokens.js';
 import { replayRepository } from './replay.js';
 import { resourcesRepository } from './resources.js';
 import { revocationsRepository } from './revocations.js';
 import { sessionsRepository } from './sessions.js';
+import { totpRepository } from './totp.js';
 import { trustedIssuersRepository } from './trusted-issuers.js';
 import { usersRepository } from './users.js';
 
@@ -37,6 +39,8 @@ export function createRepositories(db: Db) {
     trustedIssuers: trustedIssuersRepository(db),
     consoleSessions: consoleSessionsRepository(db),
     auditEvents: auditEventsRepository(db),
+    totp: totpRepository(db),
+    pushedRequests: pushedRequestsRepository(db),
   };
 }
 
