@@ -53,7 +53,10 @@ describe('claims through the CLI', () => {
   });
 
   it('bad claims are refused in one line naming the claim, and nothing changes', T, async () => {
-    assertOneLineFailure(await run(['users', 'set-claims', 'alice', '--merge', '{"sub": "x"}']), /invalid claims: sub: claim "sub" is reserved/);
+    assertOneLineFailure(
+      await run(['users', 'set-claims', 'alice', '--merge', '{"sub": "x"}']),
+      /invalid claims: sub: claim "sub" is reserved/,
+    );
     assertOneLineFailure(await run(['users', 'set-claims', 'alice', '--merge', '{"a b": 1}']), /claim "a b" has an invalid name/);
     assertOneLineFailure(
       await run(['users', 'set-claims', 'alice', '--merge', JSON.stringify({ bio: 'x'.repeat(9000) })]),
@@ -118,7 +121,18 @@ describe('claims through the CLI', () => {
     assert.deepEqual(client.id_token_claims, ['roles', 'department']);
     assert.equal(client.id_token_minimal, true);
     assertOneLineFailure(
-      await run(['clients', 'create', '--type', 'web', '--name', 'Bad', '--redirect-uri', 'https://app.example.com/cb', '--id-token-claim', 'nonce']),
+      await run([
+        'clients',
+        'create',
+        '--type',
+        'web',
+        '--name',
+        'Bad',
+        '--redirect-uri',
+        'https://app.example.com/cb',
+        '--id-token-claim',
+        'nonce',
+      ]),
       /id_token_claims: claim "nonce" is reserved/,
     );
   });

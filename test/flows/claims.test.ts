@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { decodeJwt } from 'jose';
+import { SignJWT, decodeJwt } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { clientKeyPair, type ClientKeys } from '../helpers/fixtures.js';
 import { bootstrapSchema } from '../../src/bootstrap.js';
 import { describeIssues } from '../../src/oauth/issues.js';
 import { startAdminServer, type AdminTestServer } from '../helpers/admin.js';
@@ -24,6 +26,9 @@ const SECRET = 'claims-secret-claims-secret-claims-0123';
 const PASSWORD = 'correct horse battery staple';
 const TIER = 'https://example.com/claims/tier';
 const insecure = { execute: [oidc.allowInsecureRequests] };
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const PARTNER = 'https://idp.partner.example';
 
 const client = (client_id: string, extra: Record<string, unknown> = {}) => ({
   client_id,
@@ -52,6 +57,14 @@ describe('claims: custom claims, access_token_claims, id_token_claims, id_token_
         client('web'),
         client('rich', { id_token_claims: ['roles', 'department', TIER] }),
         client('minimal', { id_token_minimal: true, id_token_claims: ['roles'] }),
+        {
+          client_id: 'gateway',
+          client_secret: SECRET,
+          grant_types: [JWT_BEARER, TOKEN_EXCHANGE, 'client_credentials'],
+          scope: 'api:read',
+          audiences: [API],
+          token_exchange_impersonation: true,
+        },
       ],
       users: [
         {
@@ -74,7 +87,13 @@ describe('claims: custom claims, access_token_claims, id_token_claims, id_token_
     }
     const found = await s.api('GET', '/users?username=alice');
     aliceId = found.body.items[0].id;
+    partner = await clientKeyPair('ES256', 'partner-1');
+    const trusted = await s.api('POST', '/trusted-issuers', {
+      body: { issuer: PARTNER, jwks: { keys: [partner.publicJwk] }, allow_any_subject: true, scope: 'api:read', client_ids: ['gateway'] },
+    });
+    assert.equal(trusted.status, 201, JSON.stringify(trusted.body));
   });
+  let partner: ClientKeys;
   after(() => s.close());
 
   const signIn = (id: string, scope: string) =>
@@ -282,6 +301,88 @@ describe('claims: custom claims, access_token_claims, id_token_claims, id_token_
         describeIssues(res.error),
         /resources\[0\]\.access_token_claims\[0\]: access_token_claims: claim "x y" has an invalid name/,
       );
+    });
+  });
+
+  describe('JWT-bearer and token exchange: the resource claims only when the subject is a Latchkey user', () => {
+    const partnerJwt = (sub: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: PARTNER, sub, aud: s.issuer, jti: randomUUID(), iat: now, exp: now + 120 })
+        .setProtectedHeader({ alg: 'ES256', kid: 'partner-1' })
+        .sign(partner.privateKey);
+    };
+    const token = async (form: Record<string, string>) => {
+      const r = await postForm(`${s.url}/token`, form, { authorization: basic('gateway', SECRET) });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return decodeJwt(r.body.access_token as string);
+    };
+
+    it('JWT-bearer: an assertion naming alice carries her roles; a foreign subject carries none', async () => {
+      const alice = await token({ grant_type: JWT_BEARER, assertion: await partnerJwt('alice'), resource: API });
+      assert.equal(alice.sub, aliceId);
+      assert.deepEqual(alice.roles, ['billing', 'support']);
+      assert.equal(alice.department, 'sales');
+      const stranger = await token({ grant_type: JWT_BEARER, assertion: await partnerJwt('someone-else'), resource: API });
+      assert.equal(stranger.sub, 'someone-else');
+      for (const absent of ['roles', 'department', 'email']) assert.equal(stranger[absent], undefined, absent);
+    });
+
+    it("token exchange: alice's access token gives her claims; a client's own token none, even under a user's id", async () => {
+      const { tokens } = await signIn('web', 'openid api:read');
+      const exchanged = await token({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: tokens.access_token,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        resource: API,
+      });
+      assert.equal(exchanged.sub, aliceId);
+      assert.deepEqual(exchanged.roles, ['billing', 'support']);
+
+      const own = await oidc.clientCredentialsGrant(
+        await oidc.discovery(new URL(s.issuer), 'gateway', undefined, oidc.ClientSecretBasic(SECRET), insecure),
+        { resource: API },
+      );
+      const fromClient = await token({
+        grant_type: TOKEN_EXCHANGE,
+        subject_token: own.access_token,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        resource: API,
+      });
+      assert.equal(fromClient.sub, 'gateway');
+      assert.equal(fromClient.roles, undefined);
+
+      // A client whose client_id is alice's sub: its own token is still a client's, and carries no claims of hers.
+      const twin = await s.api('POST', '/clients', {
+        body: {
+          client_id: aliceId,
+          client_secret: SECRET,
+          grant_types: ['client_credentials', TOKEN_EXCHANGE],
+          scope: 'api:read',
+          audiences: [API],
+          token_exchange_impersonation: true,
+        },
+      });
+      assert.equal(twin.status, 201, JSON.stringify(twin.body));
+      const twinToken = await postForm(
+        `${s.url}/token`,
+        { grant_type: 'client_credentials', resource: API },
+        { authorization: basic(aliceId, SECRET) },
+      );
+      assert.equal(twinToken.status, 200, JSON.stringify(twinToken.body));
+      const twinExchange = await postForm(
+        `${s.url}/token`,
+        {
+          grant_type: TOKEN_EXCHANGE,
+          subject_token: twinToken.body.access_token as string,
+          subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+          resource: API,
+        },
+        { authorization: basic(aliceId, SECRET) },
+      );
+      assert.equal(twinExchange.status, 200, JSON.stringify(twinExchange.body));
+      const twinClaims = decodeJwt(twinExchange.body.access_token as string);
+      assert.equal(twinClaims.sub, aliceId);
+      for (const absent of ['roles', 'department', 'email']) assert.equal(twinClaims[absent], undefined, absent);
     });
   });
 
