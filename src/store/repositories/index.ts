@@ -8,6 +8,7 @@ import { deviceCodesRepository } from './device-codes.js';
 import { grantsRepository } from './grants.js';
 import { interactionsRepository } from './interactions.js';
 import { keysRepository } from './keys.js';
+import { pushedRequestsRepository } from './pushed-requests.js';
 import { rateLimitsRepository } from './rate-limits.js';
 import { refreshTokensRepository } from './refresh-tokens.js';
 import { replayRepository } from './replay.js';
@@ -37,6 +38,7 @@ export function createRepositories(db: Db) {
     trustedIssuers: trustedIssuersRepository(db),
     consoleSessions: consoleSessionsRepository(db),
     auditEvents: auditEventsRepository(db),
+    pushedRequests: pushedRequestsRepository(db),
   };
 }
 
