@@ -298,7 +298,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   await app.register(discoveryEndpoints, { config, registry: ctx.registry, grants });
   await app.register(authorizeEndpoint, interaction);
   await app.register(interactionEndpoints, interaction);
-  await app.register(userinfoEndpoint, { config, clock: ctx.clock, keystore: ctx.keystore, repos: ctx.repos });
+  await app.register(userinfoEndpoint, { config, clock: ctx.clock, keystore: ctx.keystore, repos: ctx.repos, registry: ctx.registry });
   await app.register(endSessionEndpoint, interaction);
   await app.register(deviceAuthorizationEndpoint, {
     config,

@@ -96,6 +96,8 @@ function buildMetadata(v: Values): StoredClientMetadata {
     audiences: strs(v, 'audience'),
     ...(jwksFile ? { jwks: readJwksFile(jwksFile) as ClientMetadataInput['jwks'] } : {}),
     ...(jwksUri ? { jwks_uri: jwksUri } : {}),
+    ...(strs(v, 'id-token-claim').length ? { id_token_claims: strs(v, 'id-token-claim') } : {}),
+    ...(v['id-token-minimal'] === true ? { id_token_minimal: true } : {}),
   };
   const parsed = clientMetadataSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(`invalid client: ${describeIssues(parsed.error)}`);
@@ -139,6 +141,8 @@ function describeClient(rec: ClientRecord): string {
     ],
     ['jwks_uri', m.jwks_uri ? [m.jwks_uri] : []],
     ['skip_consent', m.skip_consent ? ['true'] : []],
+    ['id_token_claims', m.id_token_claims?.length ? [m.id_token_claims.join(' ')] : []],
+    ['id_token_minimal', m.id_token_minimal ? ['true'] : []],
     ['created_at', [iso(rec.createdAt)]],
     ['updated_at', [iso(rec.updatedAt)]],
   ];
@@ -175,6 +179,9 @@ export const clientCommands: Command[] = [
       "  --jwks-file FILE       the client's public keys (JWK Set or one JWK): use private_key_jwt (web, service)",
       '  --jwks-uri URL         where the client publishes its public keys: use private_key_jwt (web, service)',
       '  --client-id ID         use this client_id instead of a generated one',
+      "  --id-token-claim NAME  a claim of the user for its ID tokens and /userinfo beyond the scopes' (roles, a",
+      '                         standard or custom claim); repeat for several',
+      '  --id-token-minimal     ID tokens carry no claims of the user (the client reads them from /userinfo)',
     ].join('\n'),
     options: {
       type: { type: 'string' },
@@ -185,6 +192,8 @@ export const clientCommands: Command[] = [
       'jwks-file': { type: 'string' },
       'jwks-uri': { type: 'string' },
       'client-id': { type: 'string' },
+      'id-token-claim': { type: 'string', multiple: true },
+      'id-token-minimal': { type: 'boolean' },
     },
     async run(s, values) {
       const metadata = buildMetadata(values);

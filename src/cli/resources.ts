@@ -13,6 +13,7 @@ const OPTIONS = {
   scope: { type: 'string' },
   'scope-description': { type: 'string', multiple: true },
   'access-token-ttl': { type: 'string' },
+  'access-token-claims': { type: 'string' },
 } as const;
 
 const OPTION_HELP = [
@@ -20,6 +21,8 @@ const OPTION_HELP = [
   '  --scope "A B"                    the scopes it defines, separated by spaces',
   '  --scope-description SCOPE=TEXT   plain words for one scope on the consent page; repeat for several',
   '  --access-token-ttl SECONDS       lifetime of its access tokens (30-86400; default ACCESS_TOKEN_TTL)',
+  '  --access-token-claims "A B"      claims of the user its access tokens carry, e.g. "roles email department"',
+  '                                   (roles, standard or custom claims; "" for none, the default)',
 ];
 
 /** --scope-description values: "read=See your orders" → { read: 'See your orders' }. */
@@ -41,6 +44,7 @@ function ttl(values: Values): number | undefined {
 }
 
 const scopesOf = (values: Values): string[] | undefined => str(values, 'scope')?.trim().split(/\s+/).filter(Boolean);
+const claimNamesOf = (values: Values): string[] | undefined => str(values, 'access-token-claims')?.trim().split(/\s+/).filter(Boolean);
 
 function validate(input: unknown): Resource {
   const parsed = resourceSchema.safeParse(input);
@@ -55,6 +59,7 @@ function view(r: Resource) {
     scopes: r.scopes,
     scope_descriptions: r.scope_descriptions ?? {},
     access_token_ttl: r.access_token_ttl ?? null,
+    access_token_claims: r.access_token_claims ?? [],
   };
 }
 
@@ -64,7 +69,8 @@ export const resourceCommands: Command[] = [
   {
     path: ['resources', 'create'],
     summary: 'register an API (resource server) that tokens may be issued for',
-    usage: 'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS]',
+    usage:
+      'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS] [--access-token-claims "A B"]',
     args: ['IDENTIFIER'],
     help: OPTION_HELP.join('\n'),
     notes: [
@@ -80,6 +86,7 @@ export const resourceCommands: Command[] = [
         scopes: scopesOf(values) ?? [],
         scope_descriptions: scopeDescriptions(values),
         ...(ttl(values) !== undefined ? { access_token_ttl: ttl(values) } : {}),
+        ...(claimNamesOf(values)?.length ? { access_token_claims: claimNamesOf(values) } : {}),
       });
       if (!(await resourcesRepository(await s.db()).insert(resource))) {
         throw new CliError(`resource "${resource.identifier}" already exists; change it with \`latchkey resources update\``);
@@ -93,8 +100,9 @@ export const resourceCommands: Command[] = [
   },
   {
     path: ['resources', 'update'],
-    summary: "change an API's name, scopes, scope descriptions or token lifetime",
-    usage: 'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS]',
+    summary: "change an API's name, scopes, scope descriptions, token lifetime or token claims",
+    usage:
+      'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS] [--access-token-claims "A B"]',
     args: ['IDENTIFIER'],
     help: OPTION_HELP.join('\n'),
     notes: [
@@ -116,12 +124,14 @@ export const resourceCommands: Command[] = [
       );
       const name = str(values, 'name') ?? current.name;
       const lifetime = ttl(values) ?? current.access_token_ttl;
+      const claimNames = claimNamesOf(values) ?? current.access_token_claims ?? [];
       const resource = validate({
         identifier,
         ...(name !== undefined ? { name } : {}),
         scopes,
         scope_descriptions: descriptions,
         ...(lifetime !== undefined ? { access_token_ttl: lifetime } : {}),
+        ...(claimNames.length ? { access_token_claims: claimNames } : {}),
       });
       const outcome = await repo.upsert(resource);
       if (s.json) {
@@ -147,12 +157,13 @@ export const resourceCommands: Command[] = [
       }
       s.print(
         table(
-          ['IDENTIFIER', 'NAME', 'SCOPES', 'TOKEN TTL'],
+          ['IDENTIFIER', 'NAME', 'SCOPES', 'TOKEN TTL', 'TOKEN CLAIMS'],
           list.map((r) => [
             r.identifier,
             r.name ?? '-',
             r.scopes.join(' ') || '-',
             r.access_token_ttl !== undefined ? `${r.access_token_ttl} s` : '-',
+            r.access_token_claims?.join(' ') || '-',
           ]),
         ),
       );

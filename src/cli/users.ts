@@ -3,7 +3,8 @@ import type { Db } from '../store/db.js';
 import { clientsRepository } from '../store/repositories/clients.js';
 import { consentsRepository } from '../store/repositories/consents.js';
 import { usersRepository, type User } from '../store/repositories/users.js';
-import { userClaimsSchema, type UserClaims } from '../users/claims.js';
+import { applyMergePatch } from '../admin/api/merge-patch.js';
+import { customClaimNameProblem, userClaimsSchema, type UserClaims } from '../users/claims.js';
 import { MAX_PASSWORD_LENGTH, PasswordHasher, passwordHashParameters } from '../users/password.js';
 import { changePassword } from '../users/password-change.js';
 import { rolesSchema } from '../users/roles.js';
@@ -93,10 +94,13 @@ function buildClaims(v: Values): UserClaims {
       if (!ADDRESS_FIELDS.includes(field))
         throw new UsageError(`--claim ${key}: the address claim's fields are ${ADDRESS_FIELDS.join(', ')}`);
       set(address, field, value);
-    } else if (!CLAIM_NAMES.includes(key) || key === 'address') {
-      throw new UsageError(
-        `--claim ${key}: not an OIDC standard claim (${CLAIM_NAMES.filter((c) => c !== 'address').join(', ')}, address.FIELD)`,
-      );
+    } else if (key === 'address') {
+      throw new UsageError('--claim address: give its fields as address.FIELD=VALUE (address.country=FR, …)');
+    } else if (!CLAIM_NAMES.includes(key)) {
+      // A custom claim: a string here; other JSON values through `latchkey users set-claims`.
+      const problem = customClaimNameProblem(key);
+      if (problem) throw new UsageError(`--claim ${key}: ${problem}`);
+      set(claims, key, value);
     } else if (BOOLEAN_CLAIMS.has(key)) {
       if (value !== 'true' && value !== 'false') throw new UsageError(`--claim ${key} must be true or false (got "${value}")`);
       set(claims, key, value === 'true');
@@ -142,7 +146,7 @@ function describeUser(u: User): string {
   const claimRows = order.flatMap((k): [string, string][] => {
     const val = claims[k];
     if (val === undefined) return [];
-    if (val && typeof val === 'object') return Object.entries(val).map(([f, x]) => [`${k}.${f}`, cell(x)]);
+    if (val && typeof val === 'object' && !Array.isArray(val)) return Object.entries(val).map(([f, x]) => [`${k}.${f}`, cell(x)]);
     return [[k, cell(val)]];
   });
   const rows: [string, string][] = [
@@ -185,7 +189,8 @@ export const userCommands: Command[] = [
       "  --email-verified       also set email_verified: true (the address is known to be the user's)",
       '  --name NAME            the name claim (full name, for display)',
       '  --claim KEY=VALUE      another OIDC standard claim: given_name=Alice, locale=fr-FR, phone_number=…,',
-      '                         address.country=FR, …; repeat for several',
+      '                         address.country=FR, …, or a custom claim with a string value (department=sales;',
+      '                         other JSON values with `latchkey users set-claims`); repeat for several',
       ROLE_HELP,
     ].join('\n'),
     notes: [
@@ -283,6 +288,62 @@ export const userCommands: Command[] = [
         return;
       }
       s.print(roles.length ? `Roles of "${user.username}": ${roles.join(' ')}.` : `"${user.username}" has no roles now.`);
+    },
+  },
+  {
+    path: ['users', 'set-claims'],
+    summary: "change a user's claims with a JSON merge patch (null removes a claim)",
+    usage: 'USERNAME --merge \'{"department": "sales", "nickname": null}\'',
+    args: ['USERNAME'],
+    help: [
+      "  --merge JSON           a JSON merge patch (RFC 7396) of the user's claims: each member sets that claim",
+      '                         (standard or custom; any JSON value), null removes it, objects merge member by member',
+    ].join('\n'),
+    notes: [
+      lookupNote,
+      'Custom claim names: a letter, then up to 63 letters, digits or _ . : - (or an https:// URL); names the',
+      'protocol uses (iss, sub, aud, exp, scope, client_id, roles, …) are refused. All claims together take at',
+      'most 8 KiB as JSON. Tokens already issued keep the claims they carry. Example:',
+      '  latchkey users set-claims alice --merge \'{"department": "sales", "teams": ["eu", "b2b"]}\'',
+    ].join('\n'),
+    options: { merge: { type: 'string' } },
+    async run(s, values, arg) {
+      const name = arg('USERNAME');
+      const raw = str(values, 'merge');
+      if (raw === undefined) throw new UsageError('--merge is required: a JSON object, e.g. --merge \'{"department": "sales"}\'');
+      let patch: unknown;
+      try {
+        patch = JSON.parse(raw);
+      } catch {
+        throw new UsageError('--merge must be JSON (a merge patch object, e.g. {"department": "sales"})');
+      }
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+        throw new UsageError('--merge must be a JSON object: each member a claim to set, or null to remove it');
+      }
+      const db = await s.db();
+      const found = await findOrFail(db, name);
+      const claims = await db.transaction(async (tx) => {
+        const users = usersRepository(tx);
+        const user = await users.findForUpdate(found.id);
+        if (!user) throw new CliError(`no user named "${name}"`); // deleted meanwhile
+        const parsed = userClaimsSchema.safeParse(applyMergePatch(user.claims, patch));
+        if (!parsed.success) throw new UsageError(`invalid claims: ${describeIssues(parsed.error)}`);
+        await users.update(user.id, { claims: parsed.data });
+        // The names only: claim values are personal data, kept out of the logs.
+        const before = user.claims as Record<string, unknown>;
+        const after = parsed.data as Record<string, unknown>;
+        const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+          (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+        );
+        s.events.emit({ type: 'user.claims_changed', userId: user.id, details: { claims: changed.sort(), via: 'cli' } });
+        return { user, claims: parsed.data };
+      });
+      if (s.json) {
+        s.printJson({ id: claims.user.id, username: claims.user.username, claims: claims.claims });
+        return;
+      }
+      s.print(`Claims of "${claims.user.username}" changed.\n`);
+      s.print(describeUser({ ...claims.user, claims: claims.claims }));
     },
   },
   {

@@ -7,6 +7,7 @@ import type { InteractionDeps } from './deps.js';
 import { epochSeconds } from '../clock.js';
 import type { User } from '../store/repositories/users.js';
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
+import { idTokenUserClaims } from '../oauth/claim-release.js';
 import { hashToken, newId, newOpaqueToken } from '../tokens/opaque.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
 import { AuthorizationRedirectError, type RedirectTarget } from './authorization-request.js';
@@ -244,6 +245,8 @@ export async function finishAuthorization(
         amr,
         ...(request.nonce ? { nonce: request.nonce } : {}),
         code,
+        // The same claims as the token endpoint's ID token (src/oauth/claim-release.ts).
+        userClaims: idTokenUserClaims(user, request.scopes, client.metadata),
       }),
       ctx.keystore.signingKey(alg),
     );

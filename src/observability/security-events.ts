@@ -17,6 +17,7 @@ export type SecurityEventType =
   | 'key.rotated'
   | 'user.password_changed'
   | 'user.roles_changed'
+  | 'user.claims_changed'
   | 'console.sign_in'
   | 'console.sign_in_refused'
   | 'console.sign_out'

@@ -34,11 +34,17 @@ export interface IdTokenInput {
    * exchange accepts an ID token only while that grant is alive (grants/token-exchange/).
    */
   grantId?: string;
+  /**
+   * Claims of the user (src/oauth/claim-release.ts: the granted scopes' standard claims and the
+   * client's id_token_claims). Never over the protocol's: those are set after them.
+   */
+  userClaims?: Record<string, unknown>;
 }
 
 /** Pure: the claims of an ID token (OIDC Core §2). */
 export function buildIdTokenClaims(i: IdTokenInput): JWTPayload {
   return {
+    ...i.userClaims,
     iss: i.issuer,
     sub: i.subject,
     aud: i.clientId,

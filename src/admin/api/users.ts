@@ -10,7 +10,9 @@ export const userViewSchema = z
   .object({
     id: z.string().describe("the user's OIDC sub: random, stable, never reused"),
     username: z.string(),
-    claims: z.record(z.string(), z.unknown()).describe('OIDC Core §5.1 standard claims'),
+    claims: z
+      .record(z.string(), z.unknown())
+      .describe('OIDC Core §5.1 standard claims and custom claims (any JSON value; 8 KiB in all, nesting at most 5 deep)'),
     roles: z.array(z.string()).describe('e.g. ["admin"]: lets the user into the admin console'),
     created_at: z.string(),
     updated_at: z.string(),
