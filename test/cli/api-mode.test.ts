@@ -156,14 +156,19 @@ describe(`latchkey in API mode against a running server (${onPostgres ? 'Postgre
     assert.equal(rotated.previous_secret_expires_at, null);
     assert.notEqual(rotated.client_secret, secret);
     assert.ok(await tokenFor(clientId, rotated.client_secret));
-    await waitUntil('the old secret refused by every process', async () => {
-      try {
-        await tokenFor(clientId, secret);
-        return false;
-      } catch (err) {
-        return (err as { error?: string }).error === 'invalid_client';
-      }
-    });
+    await waitUntil(
+      'the old secret refused by every process',
+      async () => {
+        try {
+          await tokenFor(clientId, secret);
+          return false;
+        } catch (err) {
+          return (err as { error?: string }).error === 'invalid_client';
+        }
+        // Every try sends a wrong secret: few of them, or the failure limiter (rightly) blocks the client.
+      },
+      { everyMs: 700 },
+    );
     // With an overlap, both work until it ends (the admin API's rotation with overlap_seconds).
     const overlapped = await cli(['clients', 'rotate-secret', clientId, '--overlap', '600']);
     assert.equal(overlapped.code, 0, overlapped.stderr);
