@@ -57,7 +57,8 @@ async function tokenFor(clientId: string, secret: string, url = urls.at(-1)!): P
   const tokens = await oidc.clientCredentialsGrant(config, { resource: API });
   return tokens.access_token;
 }
-const refused = (p: Promise<unknown>) => assert.rejects(p, (err: { error?: string }) => err.error === 'invalid_client');
+const refused = (p: Promise<unknown>) =>
+  assert.rejects(p, (err: { error?: string; status?: number }) => err.error === 'invalid_client' || err.status === 401);
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-api-'));
@@ -163,7 +164,9 @@ describe(`latchkey in API mode against a running server (${onPostgres ? 'Postgre
           await tokenFor(clientId, secret);
           return false;
         } catch (err) {
-          return (err as { error?: string }).error === 'invalid_client';
+          // A 401 with only a Basic challenge reaches openid-client as WWWAuthenticateChallengeError (status, no body error).
+          const e = err as { error?: string; status?: number };
+          return e.error === 'invalid_client' || e.status === 401;
         }
         // Every try sends a wrong secret: few of them, or the failure limiter (rightly) blocks the client.
       },
