@@ -1,6 +1,5 @@
 import { describeIssues, resourceSchema, type Resource } from '../oauth/client-metadata.js';
-import { resourcesRepository } from '../store/repositories/resources.js';
-import { CliError, UsageError, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, str, strs, table, type Command, type Values } from './common.js';
 
 /**
  * `latchkey resources create|update|list`: the APIs tokens are for (RFC 8707), with the name and
@@ -63,8 +62,6 @@ function view(r: Resource) {
   };
 }
 
-const cacheNote = (s: Session) => `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
-
 export const resourceCommands: Command[] = [
   {
     path: ['resources', 'create'],
@@ -88,14 +85,14 @@ export const resourceCommands: Command[] = [
         ...(ttl(values) !== undefined ? { access_token_ttl: ttl(values) } : {}),
         ...(claimNamesOf(values)?.length ? { access_token_claims: claimNamesOf(values) } : {}),
       });
-      if (!(await resourcesRepository(await s.db()).insert(resource))) {
+      if (!(await s.admin.resources.create(resource))) {
         throw new CliError(`resource "${resource.identifier}" already exists; change it with \`latchkey resources update\``);
       }
       if (s.json) {
         s.printJson({ ...view(resource), result: 'created' });
         return;
       }
-      s.print(`Created resource "${resource.identifier}"; ${cacheNote(s)}`);
+      s.print(`Created resource "${resource.identifier}"; ${s.admin.propagation}`);
     },
   },
   {
@@ -113,8 +110,7 @@ export const resourceCommands: Command[] = [
     options: OPTIONS,
     async run(s, values, arg) {
       const identifier = arg('IDENTIFIER');
-      const repo = resourcesRepository(await s.db());
-      const current = await repo.find(identifier);
+      const current = await s.admin.resources.find(identifier);
       if (!current) throw new CliError(`resource "${identifier}" does not exist; create it with \`latchkey resources create\``);
       const scopes = scopesOf(values) ?? current.scopes;
       const descriptions = Object.fromEntries(
@@ -133,12 +129,12 @@ export const resourceCommands: Command[] = [
         ...(lifetime !== undefined ? { access_token_ttl: lifetime } : {}),
         ...(claimNames.length ? { access_token_claims: claimNames } : {}),
       });
-      const outcome = await repo.upsert(resource);
+      const outcome = await s.admin.resources.update(current, resource);
       if (s.json) {
         s.printJson({ ...view(resource), result: outcome });
         return;
       }
-      s.print(`${outcome === 'unchanged' ? 'Unchanged:' : 'Updated'} resource "${identifier}"; ${cacheNote(s)}`);
+      s.print(`${outcome === 'unchanged' ? 'Unchanged:' : 'Updated'} resource "${identifier}"; ${s.admin.propagation}`);
     },
   },
   {
@@ -146,7 +142,7 @@ export const resourceCommands: Command[] = [
     summary: 'list the APIs tokens may be issued for',
     usage: '',
     async run(s) {
-      const list = await resourcesRepository(await s.db()).list();
+      const list = await s.admin.resources.list();
       if (s.json) {
         s.printJson(list.map(view));
         return;

@@ -1,15 +1,10 @@
+import type { UserView } from '../admin/services/users.js';
 import { describeIssues } from '../oauth/client-metadata.js';
-import type { Db } from '../store/db.js';
-import { clientsRepository } from '../store/repositories/clients.js';
-import { consentsRepository } from '../store/repositories/consents.js';
-import { usersRepository, type User } from '../store/repositories/users.js';
-import { applyMergePatch } from '../admin/api/merge-patch.js';
 import { customClaimNameProblem, userClaimsSchema, type UserClaims } from '../users/claims.js';
-import { MAX_PASSWORD_LENGTH, PasswordHasher, passwordHashParameters } from '../users/password.js';
-import { changePassword } from '../users/password-change.js';
+import { MAX_PASSWORD_LENGTH } from '../users/password.js';
 import { rolesSchema } from '../users/roles.js';
 import { passwordSchema, usernameSchema } from '../users/schema.js';
-import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 /** The OIDC standard claims, in the order OIDC Core §5.1 lists them. */
 const CLAIM_NAMES = Object.keys(userClaimsSchema.shape);
@@ -127,16 +122,21 @@ function parseRoles(v: Values): string[] {
 
 const ROLE_HELP = '  --role ROLE            a role, e.g. admin (lets the user into the admin console); repeat for several';
 
-/** The user as --json shows it: never the password hash. `id` is the OIDC `sub`. */
-function userView(u: User) {
-  return { id: u.id, username: u.username, claims: u.claims, roles: u.roles, created_at: u.createdAt, updated_at: u.updatedAt };
-}
+/** The user as --json shows it (the admin API's view): never the password hash. `id` is the OIDC `sub`. */
+const userJson = (u: UserView) => ({
+  id: u.id,
+  username: u.username,
+  claims: u.claims,
+  roles: u.roles,
+  created_at: u.created_at,
+  updated_at: u.updated_at,
+});
 
 /** A claim value in the table: strings as they are, anything else as JSON (the claims are JSON). */
 const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
-function describeUser(u: User): string {
-  const claims = u.claims as Record<string, unknown>;
+function describeUser(u: UserView): string {
+  const claims = u.claims;
   const order = [
     ...CLAIM_NAMES,
     ...Object.keys(claims)
@@ -155,22 +155,21 @@ function describeUser(u: User): string {
     ...claimRows,
     ['roles', u.roles.length ? u.roles.join(' ') : '-'],
     ['password', 'set (stored only as a hash)'],
-    ['created_at', iso(u.createdAt)],
-    ['updated_at', iso(u.updatedAt)],
+    ['created_at', u.created_at],
+    ['updated_at', u.updated_at],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
 }
 
 /** By username (whatever its case) or, failing that, by id (the `sub` found in tokens and logs). */
-async function findOrFail(db: Db, nameOrId: string): Promise<User> {
-  const users = usersRepository(db);
-  const user = (await users.findByUsername(nameOrId)) ?? (await users.findById(nameOrId));
+async function findOrFail(s: Session, nameOrId: string): Promise<UserView> {
+  const user = await s.admin.users.find(nameOrId);
   if (!user) throw new CliError(`no user named "${nameOrId}"`);
   return user;
 }
 
-function alreadyExists(username: string, existing: User | undefined): CliError {
+function alreadyExists(username: string, existing: UserView | undefined): CliError {
   const as = existing && existing.username !== username ? ` (as "${existing.username}": usernames ignore case)` : '';
   return new CliError(`a user named "${username}" already exists${as}`);
 }
@@ -213,17 +212,14 @@ export const userCommands: Command[] = [
       const claims = buildClaims(values);
       const roles = parseRoles(values);
       requirePasswordStdin(values);
-      const users = usersRepository(await s.db());
       // Checked before asking for the password: on a terminal, nobody types one in vain.
-      const existing = await users.findByUsername(username);
-      if (existing) throw alreadyExists(username, existing);
-      const passwordHash = await new PasswordHasher(passwordHashParameters(s.config)).hash(
-        await readPassword(s, `Password for ${username}: `),
-      );
-      const user = await users.insert(username, passwordHash, claims, roles);
-      if (!user) throw alreadyExists(username, await users.findByUsername(username)); // created meanwhile
+      const existing = await s.admin.users.find(username);
+      if (existing && existing.username.toLowerCase() === username.toLowerCase()) throw alreadyExists(username, existing);
+      const password = await readPassword(s, `Password for ${username}: `);
+      const user = await s.admin.users.create({ username, password, claims, roles });
+      if (!user) throw alreadyExists(username, await s.admin.users.find(username)); // created meanwhile
       if (s.json) {
-        s.printJson(userView(user));
+        s.printJson(userJson(user));
         return;
       }
       s.print(`Created user "${user.username}".\n`);
@@ -235,9 +231,9 @@ export const userCommands: Command[] = [
     summary: 'list user accounts',
     usage: '',
     async run(s) {
-      const users = await usersRepository(await s.db()).list();
+      const users = await s.admin.users.list();
       if (s.json) {
-        s.printJson(users.map(userView));
+        s.printJson(users.map(userJson));
         return;
       }
       if (users.length === 0) {
@@ -247,7 +243,7 @@ export const userCommands: Command[] = [
       s.print(
         table(
           ['USERNAME', 'ID (SUB)', 'EMAIL', 'ROLES', 'CREATED_AT', 'NAME'],
-          users.map((u) => [u.username, u.id, u.claims.email ?? '', u.roles.join(' '), iso(u.createdAt), u.claims.name ?? '']),
+          users.map((u) => [u.username, u.id, cell(u.claims.email ?? ''), u.roles.join(' '), u.created_at, cell(u.claims.name ?? '')]),
         ),
       );
     },
@@ -260,9 +256,9 @@ export const userCommands: Command[] = [
     notes: lookupNote,
     async run(s, _values, arg) {
       const name = arg('USERNAME');
-      const user = await findOrFail(await s.db(), name);
+      const user = await findOrFail(s, name);
       if (s.json) {
-        s.printJson(userView(user));
+        s.printJson(userJson(user));
         return;
       }
       s.print(describeUser(user));
@@ -279,10 +275,8 @@ export const userCommands: Command[] = [
     async run(s, values, arg) {
       const name = arg('USERNAME');
       const roles = parseRoles(values);
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      if (!(await usersRepository(db).update(user.id, { roles }))) throw new CliError(`no user named "${name}"`); // deleted meanwhile
-      s.events.emit({ type: 'user.roles_changed', userId: user.id, details: { before: user.roles, after: roles, via: 'cli' } });
+      const user = await findOrFail(s, name);
+      if (!(await s.admin.users.setRoles(user, roles))) throw new CliError(`no user named "${name}"`); // deleted meanwhile
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, roles });
         return;
@@ -320,30 +314,15 @@ export const userCommands: Command[] = [
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
         throw new UsageError('--merge must be a JSON object: each member a claim to set, or null to remove it');
       }
-      const db = await s.db();
-      const found = await findOrFail(db, name);
-      const claims = await db.transaction(async (tx) => {
-        const users = usersRepository(tx);
-        const user = await users.findForUpdate(found.id);
-        if (!user) throw new CliError(`no user named "${name}"`); // deleted meanwhile
-        const parsed = userClaimsSchema.safeParse(applyMergePatch(user.claims, patch));
-        if (!parsed.success) throw new UsageError(`invalid claims: ${describeIssues(parsed.error)}`);
-        await users.update(user.id, { claims: parsed.data });
-        // The names only: claim values are personal data, kept out of the logs.
-        const before = user.claims as Record<string, unknown>;
-        const after = parsed.data as Record<string, unknown>;
-        const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
-          (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]),
-        );
-        s.events.emit({ type: 'user.claims_changed', userId: user.id, details: { claims: changed.sort(), via: 'cli' } });
-        return { user, claims: parsed.data };
-      });
+      const found = await findOrFail(s, name);
+      const user = await s.admin.users.setClaims(found, patch as Record<string, unknown>);
+      if (!user) throw new CliError(`no user named "${name}"`); // deleted meanwhile
       if (s.json) {
-        s.printJson({ id: claims.user.id, username: claims.user.username, claims: claims.claims });
+        s.printJson({ id: user.id, username: user.username, claims: user.claims });
         return;
       }
-      s.print(`Claims of "${claims.user.username}" changed.\n`);
-      s.print(describeUser({ ...claims.user, claims: claims.claims }));
+      s.print(`Claims of "${user.username}" changed.\n`);
+      s.print(describeUser(user));
     },
   },
   {
@@ -354,9 +333,8 @@ export const userCommands: Command[] = [
     notes: lookupNote,
     async run(s, _values, arg) {
       const name = arg('USERNAME');
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      if (!(await usersRepository(db).delete(user.id))) throw new CliError(`no user named "${name}"`);
+      const user = await findOrFail(s, name);
+      if (!(await s.admin.users.delete(user))) throw new CliError(`no user named "${name}"`);
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, deleted: true });
         return;
@@ -373,11 +351,9 @@ export const userCommands: Command[] = [
     async run(s, _values, arg) {
       const name = arg('USERNAME');
       const clientId = arg('CLIENT_ID');
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      if (!(await clientsRepository(db).find(clientId))) throw new CliError(`no client with client_id "${clientId}"`);
-      const hadConsent = await consentsRepository(db).revoke(user.id, clientId);
-      s.events.emit({ type: 'consent.revoked', userId: user.id, clientId, details: { had_consent: hadConsent, via: 'cli' } });
+      const user = await findOrFail(s, name);
+      if (!(await s.admin.clients.find(clientId))) throw new CliError(`no client with client_id "${clientId}"`);
+      const hadConsent = await s.admin.users.revokeConsent(user, clientId);
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
         return;
@@ -401,19 +377,10 @@ export const userCommands: Command[] = [
       const name = arg('USERNAME');
       refusePasswordArgument(values);
       requirePasswordStdin(values);
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      const passwordHash = await new PasswordHasher(passwordHashParameters(s.config)).hash(
-        await readPassword(s, `New password for ${user.username}: `),
-      );
-      const change = await changePassword(db, user.id, passwordHash, new Date());
+      const user = await findOrFail(s, name);
+      const change = await s.admin.users.setPassword(user, await readPassword(s, `New password for ${user.username}: `));
       if (!change) throw new CliError(`no user named "${name}"`); // deleted meanwhile
       const { sessionsEnded, grantsRevoked } = change;
-      s.events.emit({
-        type: 'user.password_changed',
-        userId: user.id,
-        details: { sessions_ended: sessionsEnded, grants_revoked: grantsRevoked, via: 'cli' },
-      });
       if (s.json) {
         s.printJson({
           id: user.id,
@@ -427,6 +394,28 @@ export const userCommands: Command[] = [
       const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
       s.print(
         `Changed the password of "${user.username}"; ended ${plural(sessionsEnded, 'browser session')} and revoked ${plural(grantsRevoked, 'grant')} (their refresh and access tokens).`,
+      );
+    },
+  },
+  {
+    path: ['users', 'unlock'],
+    summary: "clear the account's sign-in lockout (its count of failed sign-ins)",
+    usage: 'USERNAME',
+    args: ['USERNAME'],
+    notes: `${lookupNote}\nThe counts kept per client address are not the account's and stay.`,
+    async run(s, _values, arg) {
+      const name = arg('USERNAME');
+      const user = await findOrFail(s, name);
+      const cleared = await s.admin.users.unlock(user);
+      if (cleared === undefined) throw new CliError(`no user named "${name}"`); // deleted meanwhile
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, failures_cleared: cleared });
+        return;
+      }
+      s.print(
+        cleared
+          ? `Cleared the failed sign-ins of "${user.username}": they can sign in again.`
+          : `"${user.username}" had no failed sign-ins counted.`,
       );
     },
   },
