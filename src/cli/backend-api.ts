@@ -2,7 +2,7 @@ import type { ClientView } from '../admin/services/clients.js';
 import type { KeyView } from '../admin/services/keys.js';
 import type { UserView } from '../admin/services/users.js';
 import type { Resource } from '../oauth/client-metadata.js';
-import type { AdminBackend, KeyRotation, TrustedIssuerView } from './backend.js';
+import type { AdminBackend, KeyRetirement, KeyRotation, TrustedIssuerView } from './backend.js';
 import { CliError } from './common.js';
 
 /** The admin API's resource identifier (RFC 8707) and base path: docs/contract.md "Admin API". */
@@ -325,6 +325,7 @@ export function apiBackend(settings: ApiSettings): AdminBackend {
         const req = { ...(delaySeconds !== undefined ? { delay_seconds: delaySeconds } : {}), ...(alg ? { alg } : {}) };
         return body<KeyRotation>(await call('POST', '/keys/rotate', { body: req }));
       },
+      retire: async (kid, unpublish) => body<KeyRetirement>(await call('POST', `/keys/${id(kid)}/retire`, { body: { unpublish } })),
     },
   };
 }

@@ -8,6 +8,8 @@ import { accountBucketKey } from '../interaction/login-throttle.js';
 import { SIGNING_ALGS } from '../keys/algorithms.js';
 import { keyStatus } from '../keys/lifecycle.js';
 import { rotateKeys } from '../keys/rotation.js';
+import { KeyRetireError, retireSigningKey } from '../keys/retirement.js';
+import { recordChange } from '../admin/services/audit.js';
 import { hashClientSecret, type ServerSecrets } from '../keys/secret.js';
 import { clientMetadataSchema, describeIssues } from '../oauth/client-metadata.js';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -244,6 +246,44 @@ export function databaseBackend(d: DirectDeps): AdminBackend {
             retired: r.retired,
             retired_publish_until: r.retiredPublishedUntil.toISOString(),
           })),
+        };
+      },
+      async retire(kid, unpublish) {
+        const db = await keysReady();
+        let r;
+        try {
+          r = await retireSigningKey(
+            { keys: keysRepository(db), resources: resourcesRepository(db), clock: systemClock, settings: config },
+            kid,
+            { unpublish },
+            (tx, done) =>
+              recordChange(tx, {
+                type: 'key.retired',
+                actor: {},
+                target: { type: 'key', id: kid },
+                before: { status: done.statusBefore, retired_at: done.before.retired_at, publish_until: done.before.publish_until },
+                after: { status: done.statusAfter, retired_at: done.after.retired_at, publish_until: done.after.publish_until },
+                extra: {
+                  unpublished: done.unpublished,
+                  signing_now: done.signingNow ?? null,
+                  ...(done.promoted ? { promoted: { kid: done.promoted.kid, planned_from: done.promoted.plannedFrom } } : {}),
+                  via: 'cli',
+                },
+              }),
+          );
+        } catch (err) {
+          if (err instanceof KeyRetireError) {
+            throw new CliError(err.code === 'no_successor' ? `${err.message} (latchkey keys rotate --alg ALG)` : err.message);
+          }
+          throw err;
+        }
+        const after = (await this.list()).find((k) => k.kid === r.kid);
+        if (!after) throw new CliError(`there is no signing key "${kid}"`);
+        return {
+          key: after,
+          unpublished: r.unpublished,
+          signing_now: r.signingNow ?? null,
+          promoted: r.promoted ? { kid: r.promoted.kid, planned_from: r.promoted.plannedFrom.toISOString() } : null,
         };
       },
     },

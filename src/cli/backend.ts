@@ -71,10 +71,20 @@ export interface AdminBackend {
     list(): Promise<KeyView[]>;
     /** `delaySeconds` undefined: the server's KEY_ROTATION_DELAY. */
     rotate(opts: { delaySeconds: number | undefined; alg: SigningAlg | undefined }): Promise<KeyRotation>;
+    /** Stops one key signing now (and with `unpublish` removes it from /jwks); refusals are CliErrors. */
+    retire(kid: string, unpublish: boolean): Promise<KeyRetirement>;
   };
 }
 
 export type TrustedIssuerView = TrustedIssuer & { created_at: string; updated_at: string };
+
+/** What POST /admin/api/v1/keys/{kid}/retire answers. */
+export interface KeyRetirement {
+  key: KeyView;
+  unpublished: boolean;
+  signing_now: string | null;
+  promoted: { kid: string; planned_from: string } | null;
+}
 
 export interface KeyRotation {
   delay_seconds: number;

@@ -1,10 +1,5 @@
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms.js';
-import { systemClock } from '../clock.js';
-import { KeyRetireError, retireSigningKey } from '../keys/retirement.js';
-import { recordChange } from '../admin/services/audit.js';
-import { keysRepository } from '../store/repositories/keys.js';
-import { resourcesRepository } from '../store/repositories/resources.js';
-import { CliError, UsageError, iso, str, table, type Command } from './common.js';
+import { UsageError, str, table, type Command } from './common.js';
 
 /** Upper bound of KEY_ROTATION_DELAY in config.ts. */
 const MAX_DELAY = 7 * 86400;
@@ -99,49 +94,17 @@ export const keyCommands: Command[] = [
       '--unpublish the key stays in /jwks while the tokens it signed live. Running servers follow within ' +
       'KEY_RELOAD_INTERVAL. Example: latchkey keys rotate --alg ES256 --delay 0 && latchkey keys retire OLD_KID --unpublish',
     options: { unpublish: { type: 'boolean' } },
-    // The admin API has it (POST /admin/api/v1/keys/{kid}/retire); the CLI's API backend does not call it yet.
-    directOnly: 'is not available in API mode yet (POST /admin/api/v1/keys/{kid}/retire does it)',
     async run(s, values, arg) {
-      const kid = arg('KID');
-      const unpublish = values.unpublish === true;
-      const db = await s.db();
-      await s.secrets(); // a fresh database gets its keys first, as at a server's first start
-      let r;
-      try {
-        r = await retireSigningKey(
-          { keys: keysRepository(db), resources: resourcesRepository(db), clock: systemClock, settings: s.config },
-          kid,
-          { unpublish },
-          (tx, done) =>
-            recordChange(tx, {
-              type: 'key.retired',
-              actor: {},
-              target: { type: 'key', id: kid },
-              before: { status: done.statusBefore, retired_at: done.before.retired_at, publish_until: done.before.publish_until },
-              after: { status: done.statusAfter, retired_at: done.after.retired_at, publish_until: done.after.publish_until },
-              extra: {
-                unpublished: done.unpublished,
-                signing_now: done.signingNow ?? null,
-                ...(done.promoted ? { promoted: { kid: done.promoted.kid, planned_from: done.promoted.plannedFrom } } : {}),
-                via: 'cli',
-              },
-            }),
-        );
-      } catch (err) {
-        if (err instanceof KeyRetireError) {
-          throw new CliError(err.code === 'no_successor' ? `${err.message} (latchkey keys rotate --alg ALG)` : err.message);
-        }
-        throw err;
-      }
+      const r = await s.admin.keys.retire(arg('KID'), values.unpublish === true);
       const out = {
-        kid: r.kid,
-        alg: r.alg,
-        status: r.statusAfter,
-        retired_at: r.after.retired_at,
-        publish_until: r.after.publish_until,
+        kid: r.key.kid,
+        alg: r.key.alg,
+        status: r.key.status,
+        retired_at: r.key.retired_at,
+        publish_until: r.key.publish_until,
         unpublished: r.unpublished,
-        signing_now: r.signingNow ?? null,
-        promoted: r.promoted ? { kid: r.promoted.kid, planned_from: r.promoted.plannedFrom } : null,
+        signing_now: r.signing_now,
+        promoted: r.promoted,
       };
       if (s.json) {
         s.printJson(out);
@@ -150,11 +113,11 @@ export const keyCommands: Command[] = [
       s.print(
         table(
           ['KID', 'ALG', 'STATUS', 'RETIRED_AT', 'PUBLISH_UNTIL', 'SIGNING NOW'],
-          [[out.kid, out.alg, out.status, iso(out.retired_at), iso(out.publish_until), out.signing_now ?? '-']],
+          [[out.kid, out.alg, out.status, out.retired_at ?? '-', out.publish_until ?? '-', out.signing_now ?? '-']],
         ),
       );
-      if (r.promoted) s.warn(`key ${r.promoted.kid} signs now instead of from ${r.promoted.plannedFrom.toISOString()}`);
-      s.warn(`running servers follow within KEY_RELOAD_INTERVAL (${s.config.keyReloadInterval} s)`);
+      if (r.promoted) s.warn(`key ${r.promoted.kid} signs now instead of from ${r.promoted.planned_from}`);
+      s.warn('running servers follow within KEY_RELOAD_INTERVAL');
     },
   },
 ];

@@ -305,6 +305,18 @@ describe(`latchkey in API mode against a running server (${onPostgres ? 'Postgre
     );
     const afterRotation = await cliJson<{ kid: string; status: string }[]>(['keys', 'list']);
     assert.equal(afterRotation.length, 3);
+    // keys retire through POST /keys/{kid}/retire: the API's refusals as one line; unpublish.
+    const newEs = afterRotation.find((k) => k.status === 'signing' && !before.some((b) => b.kid === k.kid))!.kid;
+    assertOneLineFailure(await cli(['keys', 'retire', newEs]), /no other ES256 key would sign now/);
+    const oldEs = before.find((k) => k.alg === 'ES256')!.kid;
+    const retired = await cliJson<{ kid: string; status: string; unpublished: boolean; signing_now: string }>([
+      'keys',
+      'retire',
+      oldEs,
+      '--unpublish',
+    ]);
+    assert.deepEqual([retired.kid, retired.status, retired.unpublished, retired.signing_now], [oldEs, 'expired', true, newEs]);
+    assertOneLineFailure(await cli(['keys', 'retire', 'no-such-kid']), /no signing key "no-such-kid"/);
   });
 
   it('a read-only admin client reads, and gets one line naming the missing scope on a write', T, async () => {
