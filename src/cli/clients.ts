@@ -96,6 +96,7 @@ function buildMetadata(v: Values): StoredClientMetadata {
     audiences: strs(v, 'audience'),
     ...(jwksFile ? { jwks: readJwksFile(jwksFile) as ClientMetadataInput['jwks'] } : {}),
     ...(jwksUri ? { jwks_uri: jwksUri } : {}),
+    ...(v.dpop === true ? { dpop_bound_access_tokens: true } : {}),
   };
   const parsed = clientMetadataSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(`invalid client: ${describeIssues(parsed.error)}`);
@@ -139,6 +140,7 @@ function describeClient(rec: ClientRecord): string {
     ],
     ['jwks_uri', m.jwks_uri ? [m.jwks_uri] : []],
     ['skip_consent', m.skip_consent ? ['true'] : []],
+    ['dpop_bound_access_tokens', m.dpop_bound_access_tokens ? ['true'] : []],
     ['created_at', [iso(rec.createdAt)]],
     ['updated_at', [iso(rec.updatedAt)]],
   ];
@@ -175,6 +177,7 @@ export const clientCommands: Command[] = [
       "  --jwks-file FILE       the client's public keys (JWK Set or one JWK): use private_key_jwt (web, service)",
       '  --jwks-uri URL         where the client publishes its public keys: use private_key_jwt (web, service)',
       '  --client-id ID         use this client_id instead of a generated one',
+      '  --dpop                 every token request must carry a DPoP proof (dpop_bound_access_tokens, RFC 9449)',
     ].join('\n'),
     options: {
       type: { type: 'string' },
@@ -185,6 +188,7 @@ export const clientCommands: Command[] = [
       'jwks-file': { type: 'string' },
       'jwks-uri': { type: 'string' },
       'client-id': { type: 'string' },
+      dpop: { type: 'boolean' },
     },
     async run(s, values) {
       const metadata = buildMetadata(values);

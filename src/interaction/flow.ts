@@ -205,6 +205,7 @@ export async function finishAuthorization(
       resources: request.resources,
       nonce: request.nonce ?? null,
       codeChallenge: request.codeChallenge ?? null,
+      dpopJkt: request.dpopJkt ?? null,
       authTime: new Date(authTime * 1000),
       expiresAt: new Date(now + ctx.config.authorizationCodeTtl * 1000),
     });

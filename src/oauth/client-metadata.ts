@@ -81,6 +81,8 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
         .default(''),
       audiences: z.array(uri(resourceIndicatorProblem)).max(50).default([]),
       skip_consent: z.boolean().default(false),
+      /** RFC 9449 §5.2: every token request of this client must carry a DPoP proof (its tokens are always sender-constrained). */
+      dpop_bound_access_tokens: z.boolean({ error: 'dpop_bound_access_tokens must be true or false' }).optional(),
       // RFC 7591 §2 descriptive metadata, stored for display.
       client_uri: z.url().optional(),
       logo_uri: z.url().optional(),
