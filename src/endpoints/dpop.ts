@@ -47,7 +47,12 @@ export interface DpopVerifier {
 }
 
 export function dpopVerifier(o: DpopVerifierOptions): DpopVerifier {
-  const refuse = (audience: DpopAudience, code: 'invalid_dpop_proof' | 'use_dpop_nonce', description: string, headers: Record<string, string> = {}) =>
+  const refuse = (
+    audience: DpopAudience,
+    code: 'invalid_dpop_proof' | 'use_dpop_nonce',
+    description: string,
+    headers: Record<string, string> = {},
+  ) =>
     new OAuthError(code, description, {
       status: audience === 'token' ? 400 : 401,
       headers: audience === 'token' ? headers : { ...headers, 'www-authenticate': dpopChallenge(code, description) },
@@ -61,7 +66,13 @@ export function dpopVerifier(o: DpopVerifierOptions): DpopVerifier {
       const now = o.clock.now();
       let proof: VerifiedProof;
       try {
-        proof = await verifyDpopProof(raw.trim(), { method: req.method, url, now, clockSkew: o.clockSkew, ...(accessToken !== undefined ? { accessToken } : {}) });
+        proof = await verifyDpopProof(raw.trim(), {
+          method: req.method,
+          url,
+          now,
+          clockSkew: o.clockSkew,
+          ...(accessToken !== undefined ? { accessToken } : {}),
+        });
       } catch (err) {
         if (err instanceof DpopRejected) throw refuse(audience, 'invalid_dpop_proof', err.reason);
         throw err;
@@ -80,7 +91,11 @@ export function dpopVerifier(o: DpopVerifierOptions): DpopVerifier {
       // Kept until the proof could no longer pass the iat check anyway.
       const until = new Date(Math.max(now, proof.iat * 1000) + (PROOF_MAX_AGE + o.clockSkew) * 1000);
       if (!(await o.proofs.firstUse(proof.jkt, proof.jti, until)))
-        throw refuse(audience, 'invalid_dpop_proof', 'the DPoP proof was already used: its jti must be unique, make a new proof for each request');
+        throw refuse(
+          audience,
+          'invalid_dpop_proof',
+          'the DPoP proof was already used: its jti must be unique, make a new proof for each request',
+        );
       return proof;
     },
     responseHeaders() {

@@ -18,7 +18,12 @@ type ErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'i
  * scheme is answered with a DPoP challenge (with `algs`); one without a token is offered both
  * schemes; any other with Bearer.
  */
-function resourceError(code: ErrorCode | undefined, description: string, status: number, scheme: 'Bearer' | 'DPoP' | 'both' = 'Bearer'): OAuthError {
+function resourceError(
+  code: ErrorCode | undefined,
+  description: string,
+  status: number,
+  scheme: 'Bearer' | 'DPoP' | 'both' = 'Bearer',
+): OAuthError {
   const bearer = code
     ? `Bearer realm="latchkey", error="${code}", error_description="${description.replace(/["\\]/g, '')}"`
     : 'Bearer realm="latchkey"';
@@ -36,7 +41,11 @@ interface Presented {
 function presentedToken(req: FastifyRequest<FormRoute>): Presented {
   const query = req.query;
   if (query && 'access_token' in query) {
-    throw resourceError('invalid_request', 'access tokens are not accepted in the query string; send them in the Authorization header', 400);
+    throw resourceError(
+      'invalid_request',
+      'access tokens are not accepted in the query string; send them in the Authorization header',
+      400,
+    );
   }
   const header = req.headers.authorization;
   let fromBody: string | undefined;
@@ -50,7 +59,12 @@ function presentedToken(req: FastifyRequest<FormRoute>): Presented {
   if (header !== undefined) {
     const [, scheme, token] = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header) ?? [];
     if (token === undefined || scheme === undefined)
-      throw resourceError('invalid_request', 'the Authorization header must be "Bearer <access token>" or "DPoP <access token>"', 400, 'both');
+      throw resourceError(
+        'invalid_request',
+        'the Authorization header must be "Bearer <access token>" or "DPoP <access token>"',
+        400,
+        'both',
+      );
     return { scheme: scheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token };
   }
   if (fromBody) return { scheme: 'Bearer', token: fromBody };
@@ -95,10 +109,16 @@ export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = 
     const jkt = p.cnf?.jkt;
     // RFC 9449 §7.2: a DPoP-bound token is never accepted as a bearer token.
     if (jkt !== undefined && scheme === 'Bearer')
-      throw resourceError('invalid_token', 'this access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', 401, 'DPoP');
+      throw resourceError(
+        'invalid_token',
+        'this access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof',
+        401,
+        'DPoP',
+      );
     if (scheme === 'DPoP') {
       if (jkt === undefined) throw fail('invalid_token', 'this access token is not DPoP-bound: send it as "Authorization: Bearer <token>"');
-      if (jkt !== proofJkt) throw fail('invalid_token', 'the DPoP proof is signed with another key than the one this access token is bound to');
+      if (jkt !== proofJkt)
+        throw fail('invalid_token', 'the DPoP proof is signed with another key than the one this access token is bound to');
     }
     const aud = typeof p.aud === 'string' ? [p.aud] : p.aud;
     if (!aud.includes(userinfoUrl)) throw fail('invalid_token', 'the access token is not meant for the userinfo endpoint');

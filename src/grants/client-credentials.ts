@@ -23,7 +23,10 @@ export const parameters = z.object({
  * no refresh token is issued (§4.4.3). Issuing writes nothing to the database: revocation is by
  * jti, recorded only when a token is revoked.
  */
-export const clientCredentials: GrantHandler<z.output<typeof parameters>, ClientCredentialsDeps> = async ({ client, params: p, dpopJkt }, deps) => {
+export const clientCredentials: GrantHandler<z.output<typeof parameters>, ClientCredentialsDeps> = async (
+  { client, params: p, dpopJkt },
+  deps,
+) => {
   // An empty scope parameter means the same as none: the client's default scopes.
   const requestedScopes = p.scope ? parseScope(p.scope) : undefined;
   if (p.scope && !requestedScopes) {

@@ -53,7 +53,12 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
     ),
     deps.keystore.signingKey(deps.accessTokenSigningAlg),
   );
-  const response: TokenResponse = { access_token: accessToken, token_type: tokenTypeFor(t.dpopJkt), expires_in: ttl, scope: t.scopes.join(' ') };
+  const response: TokenResponse = {
+    access_token: accessToken,
+    token_type: tokenTypeFor(t.dpopJkt),
+    expires_in: ttl,
+    scope: t.scopes.join(' '),
+  };
   if (openid) {
     response.id_token = signIdToken(
       buildIdTokenClaims({

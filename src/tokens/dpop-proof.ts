@@ -106,7 +106,8 @@ export async function verifyDpopProof(proof: string, check: DpopCheck): Promise<
   if (typeof header.alg !== 'string' || !DPOP_SIGNING_ALGS.includes(header.alg))
     throw new DpopRejected(`the DPoP proof alg must be one of ${DPOP_SIGNING_ALGS.join(', ')} (asymmetric, RFC 9449 §4.2)`);
   const jwk = header.jwk;
-  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk)) throw new DpopRejected('the DPoP proof header must carry the public key as "jwk"');
+  if (!jwk || typeof jwk !== 'object' || Array.isArray(jwk))
+    throw new DpopRejected('the DPoP proof header must carry the public key as "jwk"');
   if (PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m)) || jwk.kty === 'oct')
     throw new DpopRejected('the DPoP proof "jwk" must be a public key: it carries private key material (RFC 9449 §4.3 item 7)');
   let key: Awaited<ReturnType<typeof importJWK>>;
@@ -138,7 +139,8 @@ export async function verifyDpopProof(proof: string, check: DpopCheck): Promise<
     throw new DpopRejected('the DPoP proof "nonce" must be the non-empty string the server sent');
   if (check.accessToken !== undefined) {
     if (ath === undefined) throw new DpopRejected('the DPoP proof must carry "ath", the hash of the access token (RFC 9449 §4.3 item 12)');
-    if (ath !== accessTokenHash(check.accessToken)) throw new DpopRejected('the DPoP proof "ath" does not match the access token presented');
+    if (ath !== accessTokenHash(check.accessToken))
+      throw new DpopRejected('the DPoP proof "ath" does not match the access token presented');
   }
   return { jkt: await jwkThumbprint(jwk), jti, iat, ...(typeof nonce === 'string' ? { nonce } : {}) };
 }

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { calculateJwkThumbprint, decodeJwt, exportJWK } from 'jose';
+import { API, CB, SECRET, dpopBootstrap, insecure, signIn } from '../helpers/dpop.js';
 import { pkceAuthorizationUrl } from '../helpers/oidc.js';
 import { postForm, startServer, type TestServer } from '../helpers/server.js';
 import { basicAuth } from '../support/basic-auth.js';
-import { UserAgent } from '../support/user-agent.js';
-import { formAction, hiddenField } from '../support/html-form.js';
 
 /**
  * DPoP (RFC 9449) with openid-client's own DPoP support (getDPoPHandle): tokens bound with
@@ -15,59 +14,8 @@ import { formAction, hiddenField } from '../support/html-form.js';
  * server-nonce round trip (DPOP_NONCE=required). Attacks: test/security/dpop-*.test.ts.
  */
 
-const API = 'https://api.example.com';
-const CB = 'http://127.0.0.1:8080/cb';
-const SECRET = 'web-secret-web-secret-web-secret-0123';
-const PASSWORD = 'correct horse battery staple';
-const insecure = { execute: [oidc.allowInsecureRequests] };
-
-const dpopBootstrap = {
-  resources: [{ identifier: API, scopes: ['api:read'] }],
-  clients: [
-    {
-      client_id: 'web',
-      client_secret: SECRET,
-      redirect_uris: [CB],
-      grant_types: ['authorization_code', 'refresh_token'],
-      scope: 'openid profile offline_access api:read',
-      audiences: [API],
-      skip_consent: true,
-    },
-    {
-      client_id: 'spa',
-      token_endpoint_auth_method: 'none',
-      redirect_uris: [CB],
-      grant_types: ['authorization_code', 'refresh_token'],
-      scope: 'openid profile offline_access',
-      skip_consent: true,
-    },
-    { client_id: 'svc', client_secret: SECRET, grant_types: ['client_credentials'], scope: 'api:read', audiences: [API] },
-    {
-      client_id: 'svc-dpop',
-      client_secret: SECRET,
-      grant_types: ['client_credentials'],
-      scope: 'api:read',
-      audiences: [API],
-      dpop_bound_access_tokens: true,
-    },
-  ],
-  users: [{ username: 'alice', password: PASSWORD, claims: { name: 'Alice' } }],
-};
-
-/** Signs alice in through the login page; returns the callback URL and what its exchange needs. */
-async function signIn(server: TestServer, config: oidc.Configuration, scope: string, extra: Record<string, string> = {}) {
-  const { url, verifier, nonce, state } = await pkceAuthorizationUrl(config, CB, { scope, ...extra });
-  const ua = new UserAgent();
-  let r = await ua.follow(await ua.get(url.toString()), server.url);
-  const html = await r.text();
-  r = await ua.post(formAction(html, server.url), { username: 'alice', password: PASSWORD, csrf: hiddenField(html, 'csrf') });
-  assert.equal(r.status, 303);
-  const callback = new URL(r.headers.get('location')!);
-  assert.ok(callback.searchParams.get('code'), `a code, not ${callback.toString()}`);
-  return { callback, verifier, nonce, state };
-}
-
-const thumbprint = async (keys: { publicKey: CryptoKey }) => calculateJwkThumbprint(await exportJWK(keys.publicKey), 'sha256');
+const thumbprint = async (keys: Awaited<ReturnType<typeof oidc.randomDPoPKeyPair>>) =>
+  calculateJwkThumbprint(await exportJWK(keys.publicKey), 'sha256');
 
 /** Introspection as the client the token was issued to (RFC 7662; oauth/introspection-access.ts). */
 async function introspect(server: TestServer, token: string, client = 'web') {
@@ -123,7 +71,9 @@ describe('DPoP with openid-client (RFC 9449)', () => {
 
     // RFC 9449 §5: a confidential client's refresh token is not bound, the new access token is.
     const otherKeys = await oidc.randomDPoPKeyPair('ES256');
-    const again = await oidc.refreshTokenGrant(config, refreshed.refresh_token!, undefined, { DPoP: oidc.getDPoPHandle(config, otherKeys) });
+    const again = await oidc.refreshTokenGrant(config, refreshed.refresh_token!, undefined, {
+      DPoP: oidc.getDPoPHandle(config, otherKeys),
+    });
     assert.deepEqual(decodeJwt(again.access_token).cnf, { jkt: await thumbprint(otherKeys) });
     // …and without a proof, a bearer token.
     const bearer = await oidc.refreshTokenGrant(config, again.refresh_token!);
@@ -148,10 +98,10 @@ describe('DPoP with openid-client (RFC 9449)', () => {
     const r2 = await oidc.refreshTokenGrant(config, r1.refresh_token!, undefined, { DPoP });
     assert.equal(r2.token_type, 'dpop');
     assert.deepEqual(decodeJwt(r2.access_token).cnf, { jkt: await thumbprint(keys) });
-    const stored = await server.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens WHERE client_id = $1 AND dpop_jkt = $2', [
-      'spa',
-      await thumbprint(keys),
-    ]);
+    const stored = await server.ctx.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM refresh_tokens WHERE client_id = $1 AND dpop_jkt = $2',
+      ['spa', await thumbprint(keys)],
+    );
     assert.equal(stored.rows[0]!.n, 3, 'the first token and both successors carry the binding');
   });
 

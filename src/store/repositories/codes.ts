@@ -174,7 +174,15 @@ export function codesRepository(db: Queryable): CodesRepository {
            RETURNING 1
          )
          SELECT ${columnsOf('code')}, EXISTS (SELECT 1 FROM first_token) AS refresh_token_stored FROM code`,
-        [codeHash, clientId, now, refresh?.tokenHash ?? null, refresh?.idleSeconds ?? 0, refresh?.grantExpiresAt ?? now, refresh?.dpopJkt ?? null],
+        [
+          codeHash,
+          clientId,
+          now,
+          refresh?.tokenHash ?? null,
+          refresh?.idleSeconds ?? 0,
+          refresh?.grantExpiresAt ?? now,
+          refresh?.dpopJkt ?? null,
+        ],
         { name: 'codes.consume' },
       );
       const row = r.rows[0];

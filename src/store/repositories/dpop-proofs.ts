@@ -16,9 +16,13 @@ export function dpopProofsRepository(db: Queryable): DpopProofsRepository {
     async firstUse(jkt, jti, expiresAt) {
       // Hashed: a jti is up to 256 characters of the client's choosing; the key stays 43.
       const key = createHash('sha256').update(jkt).update('\0').update(jti).digest('base64url');
-      const r = await db.query('INSERT INTO dpop_proofs (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING 1', [key, expiresAt], {
-        name: 'dpop_proofs.first_use',
-      });
+      const r = await db.query(
+        'INSERT INTO dpop_proofs (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING 1',
+        [key, expiresAt],
+        {
+          name: 'dpop_proofs.first_use',
+        },
+      );
       return r.rowCount > 0;
     },
   };
