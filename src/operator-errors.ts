@@ -46,6 +46,11 @@ export function operatorMessage(err: unknown): string | undefined {
   }
   const code = (err as { code?: unknown }).code;
   // The URL is not repeated: it may hold a password.
+  // 57014 query_canceled: DB_STATEMENT_TIMEOUT_MS ran out (or someone ran pg_cancel_backend): the
+  // database was reached, so "cannot reach" would send the operator to check the wrong thing.
+  if (code === '57014') {
+    return `the database cancelled a statement (it ran longer than DB_STATEMENT_TIMEOUT_MS, or an operator cancelled it): ${describe(err)}`;
+  }
   if (isDatabaseUnavailable(err)) return `cannot reach the database (DATABASE_URL): ${describe(err)}`;
   if (typeof code === 'string' && REFUSED.test(code)) return `the database refused the connection (DATABASE_URL): ${describe(err)}`;
   return undefined;

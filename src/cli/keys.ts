@@ -2,9 +2,11 @@ import { systemClock } from '../clock.js';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/algorithms.js';
 import { keyStatus } from '../keys/lifecycle.js';
 import { rotateKeys } from '../keys/rotation.js';
+import { KeyRetireError, retireSigningKey } from '../keys/retirement.js';
+import { recordChange } from '../admin/services/audit.js';
 import { keysRepository } from '../store/repositories/keys.js';
 import { resourcesRepository } from '../store/repositories/resources.js';
-import { UsageError, iso, str, table, type Command, type Session } from './common.js';
+import { CliError, UsageError, iso, str, table, type Command, type Session } from './common.js';
 
 /**
  * Same as a server's first start: a fresh database gets its keys from whichever process comes
@@ -124,6 +126,77 @@ export const keyCommands: Command[] = [
           keys.map((k) => [k.alg, k.kid, iso(k.active_from), k.retired.join(',') || '-', iso(k.retired_publish_until)]),
         ),
       );
+    },
+  },
+  {
+    path: ['keys', 'retire'],
+    summary: 'stop signing with one key now (suspected compromise); --unpublish also removes it from /jwks',
+    usage: 'KID [--unpublish]',
+    args: ['KID'],
+    help: [
+      '  --unpublish      also remove it from /jwks now: every token it signed stops verifying',
+      '                   (at resource servers once their JWKS cache refreshes)',
+    ].join('\n'),
+    notes:
+      'Another key of the same algorithm must sign from now on: one that already does, or the pending key of a ' +
+      'rotation, which then signs at once. Otherwise run `latchkey keys rotate --alg ALG` first. Without ' +
+      '--unpublish the key stays in /jwks while the tokens it signed live. Running servers follow within ' +
+      'KEY_RELOAD_INTERVAL. Example: latchkey keys rotate --alg ES256 --delay 0 && latchkey keys retire OLD_KID --unpublish',
+    options: { unpublish: { type: 'boolean' } },
+    async run(s, values, arg) {
+      const kid = arg('KID');
+      const unpublish = values.unpublish === true;
+      const db = await s.db();
+      await ensureKeys(s);
+      let r;
+      try {
+        r = await retireSigningKey(
+          { keys: keysRepository(db), resources: resourcesRepository(db), clock: systemClock, settings: s.config },
+          kid,
+          { unpublish },
+          (tx, done) =>
+            recordChange(tx, {
+              type: 'key.retired',
+              actor: {},
+              target: { type: 'key', id: kid },
+              before: { status: done.statusBefore, retired_at: done.before.retired_at, publish_until: done.before.publish_until },
+              after: { status: done.statusAfter, retired_at: done.after.retired_at, publish_until: done.after.publish_until },
+              extra: {
+                unpublished: done.unpublished,
+                signing_now: done.signingNow ?? null,
+                ...(done.promoted ? { promoted: { kid: done.promoted.kid, planned_from: done.promoted.plannedFrom } } : {}),
+                via: 'cli',
+              },
+            }),
+        );
+      } catch (err) {
+        if (err instanceof KeyRetireError) {
+          throw new CliError(err.code === 'no_successor' ? `${err.message} (latchkey keys rotate --alg ALG)` : err.message);
+        }
+        throw err;
+      }
+      const out = {
+        kid: r.kid,
+        alg: r.alg,
+        status: r.statusAfter,
+        retired_at: r.after.retired_at,
+        publish_until: r.after.publish_until,
+        unpublished: r.unpublished,
+        signing_now: r.signingNow ?? null,
+        promoted: r.promoted ? { kid: r.promoted.kid, planned_from: r.promoted.plannedFrom } : null,
+      };
+      if (s.json) {
+        s.printJson(out);
+        return;
+      }
+      s.print(
+        table(
+          ['KID', 'ALG', 'STATUS', 'RETIRED_AT', 'PUBLISH_UNTIL', 'SIGNING NOW'],
+          [[out.kid, out.alg, out.status, iso(out.retired_at), iso(out.publish_until), out.signing_now ?? '-']],
+        ),
+      );
+      if (r.promoted) s.warn(`key ${r.promoted.kid} signs now instead of from ${r.promoted.plannedFrom.toISOString()}`);
+      s.warn(`running servers follow within KEY_RELOAD_INTERVAL (${s.config.keyReloadInterval} s)`);
     },
   },
 ];

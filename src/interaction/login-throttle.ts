@@ -21,3 +21,17 @@ export function loginBuckets(
   if (username === '') return [address];
   return [{ kind: 'account', key: accountBucketKey(username), limit: config.loginFailureLimitAccount }, address];
 }
+
+/**
+ * When the account's sign-in lockout ends, from its counter (`rate_limits` row); undefined when
+ * it is not locked: fewer failures than the limit, or their window has passed.
+ */
+export function accountLockedUntil(
+  config: Pick<Config, 'loginFailureLimitAccount' | 'loginFailureWindow'>,
+  counter: { count: number; windowStart: Date } | undefined,
+  now: number,
+): Date | undefined {
+  if (!counter || counter.count < config.loginFailureLimitAccount) return undefined;
+  const until = counter.windowStart.getTime() + config.loginFailureWindow * 1000;
+  return until > now ? new Date(until) : undefined;
+}

@@ -59,3 +59,23 @@ export function keyStatus<T extends KeyTimes>(row: T, now: number, all: readonly
   );
   return signing?.row === row ? 'signing' : 'retired';
 }
+
+/**
+ * The first instant at or after `from` at which no key of `alg` among `keys` may sign, or
+ * undefined when one always may (a key that never stops). Walks the chain of keys that take over
+ * from each other: rotation leaves none of these gaps, and retiring a key must not make one.
+ */
+export function signingGapOf(keys: readonly KeyTimes[], alg: string, from: number): number | undefined {
+  let t = from;
+  for (;;) {
+    let reach = -Infinity;
+    for (const k of keys) {
+      if (k.alg !== alg || !mayKeySign(k, t)) continue;
+      const end = Math.min(k.retired_at?.getTime() ?? Infinity, k.publish_until?.getTime() ?? Infinity);
+      if (end > reach) reach = end;
+    }
+    if (reach === -Infinity) return t;
+    if (reach === Infinity) return undefined;
+    t = reach; // strictly later: a key that may sign at t ends after t
+  }
+}

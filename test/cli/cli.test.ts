@@ -78,6 +78,7 @@ describe('latchkey CLI', () => {
       'users set-password',
       'users set-roles',
       'keys rotate',
+      'keys retire',
       'migrate',
       'import',
     ])
@@ -251,6 +252,28 @@ describe('latchkey CLI', () => {
     for (const old of before) assert.equal(afterRotate.find((k) => k.kid === old.kid)?.status, 'retired');
     for (const k of rotated.keys) assert.equal(afterRotate.find((x) => x.kid === k.kid)?.status, 'signing');
     assertOneLineFailure(await run(['keys', 'rotate', '--alg', 'HS256']), /--alg must be one of RS256, ES256/);
+
+    // keys retire: the signing key has no successor (refused, says to rotate); a retired key is unpublished.
+    const es = rotated.keys.find((k) => k.alg === 'ES256')!.kid;
+    assertOneLineFailure(await run(['keys', 'retire', es]), /no other ES256 key would sign now.*latchkey keys rotate/);
+    const oldEs = before.find((k) => k.alg === 'ES256')!.kid;
+    assertOneLineFailure(await run(['keys', 'retire', oldEs]), /retire it with unpublish/);
+    const unpublished = await runJson<{ kid: string; status: string; unpublished: boolean; signing_now: string }>([
+      'keys',
+      'retire',
+      oldEs,
+      '--unpublish',
+    ]);
+    assert.deepEqual([unpublished.kid, unpublished.status, unpublished.unpublished, unpublished.signing_now], [oldEs, 'expired', true, es]);
+    assert.equal((await runJson<Key[]>(['keys', 'list'])).find((k) => k.kid === oldEs)?.status, 'expired');
+    assertOneLineFailure(await run(['keys', 'retire', 'no-such-kid']), /no signing key "no-such-kid"/);
+    await withDb(async (db) => {
+      const events = await db.query<{ target: { id: string } }>("SELECT target FROM audit_events WHERE type = 'key.retired'");
+      assert.deepEqual(
+        events.rows.map((e) => e.target.id),
+        [oldEs],
+      );
+    });
   });
 
   /** The stored row, read directly: the CLI never shows the hash, so the tests look for themselves. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { keyStatus, signingKeyOf, type KeyTimes } from '../../src/keys/lifecycle.js';
+import { keyStatus, signingGapOf, signingKeyOf, type KeyTimes } from '../../src/keys/lifecycle.js';
 import { keyRetentionSeconds } from '../../src/keys/retention.js';
 import type { Db } from '../../src/store/db.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/store/migrate.js';
@@ -95,5 +95,21 @@ describe('migration 009 rewrites times left by earlier overlapping rotations', (
     assert.equal(rows.get('B')!.retired_at?.getTime(), at(600).getTime(), 'B never signs');
     assert.equal(rows.get('C')!.retired_at, null);
     assert.equal(rows.get('A')!.publish_until?.getTime(), at(4000).getTime(), 'publication is not shortened');
+  });
+});
+
+describe('signingGapOf: when no key of an algorithm would sign', () => {
+  it('follows the chain of keys taking over from each other', () => {
+    assert.equal(signingGapOf([key('A', 0, null)], 'ES256', T), undefined, 'a key that never stops');
+    assert.equal(signingGapOf([key('A', 0, null)], 'RS256', T), T, 'no key of that algorithm');
+    // A rotation: A until 600, then B for good.
+    assert.equal(signingGapOf([key('A', 0, 600), key('B', 600, null)], 'ES256', T), undefined);
+    // B retired while pending (it never signs): A stops at 600 with nothing after it.
+    assert.equal(signingGapOf([key('A', 0, 600), key('B', 600, 600)], 'ES256', T)!, at(600).getTime());
+    // A retired now: B has not started.
+    assert.equal(signingGapOf([key('A', 0, 0), key('B', 600, null)], 'ES256', T), T);
+    // Unpublished keys sign nothing, whatever retired_at says.
+    assert.equal(signingGapOf([key('A', 0, null, 0)], 'ES256', T), T);
+    assert.equal(signingGapOf([key('A', 0, null, 100), key('B', 50, null)], 'ES256', T), undefined);
   });
 });

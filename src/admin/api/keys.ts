@@ -38,7 +38,20 @@ const rotateBody = z
   })
   .optional();
 
-/** /keys: the signing keys with their timeline; POST /keys/rotate. */
+const retireBody = z
+  .strictObject({
+    unpublish: z
+      .boolean({ error: 'unpublish must be true or false' })
+      .optional()
+      .describe(
+        'also remove the key from /jwks now (default false). Every token it signed — access tokens, ID tokens, ' +
+          'token exchange JWTs — then stops verifying, here and at every resource server once its JWKS cache ' +
+          'refreshes: their holders must get new ones (refresh tokens are not JWTs and keep working)',
+      ),
+  })
+  .optional();
+
+/** /keys: the signing keys with their timeline; POST /keys/rotate; POST /keys/{kid}/retire. */
 export const keysRoutes: FastifyPluginCallbackZod<AdminRouteOptions> = (app, { services }, done) => {
   const tags = ['keys'];
   app.get(
@@ -94,6 +107,37 @@ export const keysRoutes: FastifyPluginCallbackZod<AdminRouteOptions> = (app, { s
       },
     },
     async (req) => services.keys.rotate({ delaySeconds: req.body?.delay_seconds, alg: req.body?.alg }, actorOf(req)),
+  );
+  app.post(
+    '/keys/:kid/retire',
+    {
+      schema: {
+        tags,
+        summary: 'Retire one key now (suspected compromise): it stops signing; with unpublish it also leaves /jwks',
+        description:
+          'The key stops signing at once (a pending key never signs), provided another key of its algorithm ' +
+          'signs from now on: one that already may, or the pending key of an earlier rotation, which then starts ' +
+          'signing now instead of at its planned time (promoted); otherwise 409 — rotate first. Without unpublish it stays in /jwks while the tokens it signed live (the rotation retention), ' +
+          'so they keep verifying. With unpublish it leaves /jwks at once: every JWT it signed stops verifying ' +
+          '(resource servers once their JWKS cache refreshes, at most JWKS_MAX_AGE), and so does an ID token it ' +
+          'signed used as id_token_hint. A key that already stopped signing can still be unpublished. Every ' +
+          'process follows within KEY_RELOAD_INTERVAL. Recorded as key.retired.',
+        params: z.object({ kid: z.string().min(1).max(200) }),
+        body: retireBody,
+        response: {
+          200: z.object({
+            key: keySchema,
+            unpublished: z.boolean(),
+            signing_now: z.string().nullable().describe('the key that signs this algorithm now'),
+            promoted: z
+              .object({ kid: z.string(), planned_from: z.string() })
+              .nullable()
+              .describe("a rotation's pending successor brought forward to sign now, and when it was to start"),
+          }),
+        },
+      },
+    },
+    async (req) => services.keys.retire(req.params.kid, { unpublish: req.body?.unpublish ?? false }, actorOf(req)),
   );
   done();
 };

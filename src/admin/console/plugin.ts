@@ -19,6 +19,7 @@ import { consoleCsrf, isAdmin, type ConsoleDeps, type Operator } from './deps.js
 import { endConsoleSession, readConsoleSession } from './session.js';
 import { consoleMessage, signInRoutes } from './sign-in.js';
 import { appRoutes, layoutData } from './apps.js';
+import { userRoutes } from './users.js';
 
 const EVENTS_PAGE = 50;
 
@@ -154,5 +155,6 @@ export const consolePlugin: FastifyPluginCallback<ConsoleOptions> = (app, opts, 
   });
 
   appRoutes(app, deps, operatorOf);
+  userRoutes(app, deps, operatorOf);
   done();
 };

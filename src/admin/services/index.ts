@@ -27,7 +27,12 @@ export function createAdminServices(ctx: AppContext) {
       events: ctx.events,
     }),
     events: eventsService(ctx.db),
-    users: usersService({ db: ctx.db, clock: ctx.clock, passwords: new PasswordHasher(passwordHashParameters(ctx.config)) }),
+    users: usersService({
+      db: ctx.db,
+      clock: ctx.clock,
+      passwords: new PasswordHasher(passwordHashParameters(ctx.config)),
+      throttle: ctx.config,
+    }),
     sessions: sessionsService({ db: ctx.db, clock: ctx.clock }),
     grants: grantsService({ db: ctx.db, clock: ctx.clock }),
   };

@@ -5,12 +5,13 @@ import { SIGNING_ALGS } from '../../keys/algorithms.js';
 import type { KeyStore } from '../../keys/keystore.js';
 import { keyStatus, type KeyStatus } from '../../keys/lifecycle.js';
 import { rotateKeys } from '../../keys/rotation.js';
+import { KeyRetireError, retireSigningKey } from '../../keys/retirement.js';
 import type { SecurityEvents } from '../../observability/security-events.js';
 import type { Db } from '../../store/db.js';
 import { keysRepository, type KeyRow } from '../../store/repositories/keys.js';
 import { resourcesRepository } from '../../store/repositories/resources.js';
-import type { Actor } from './audit.js';
-import { notFound } from './errors.js';
+import { recordChange, type Actor } from './audit.js';
+import { AdminError, notFound } from './errors.js';
 
 /** A signing key and its timeline (src/keys/lifecycle.ts): never its private half. */
 export interface KeyView {
@@ -30,6 +31,40 @@ export interface KeyView {
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** A key row as the API shows it, with the status it was given. */
+const viewOf = (k: KeyRow, status: KeyStatus): KeyView => ({
+  kid: k.kid,
+  alg: k.alg,
+  status,
+  created_at: k.created_at.toISOString(),
+  active_from: k.active_from.toISOString(),
+  retired_at: iso(k.retired_at),
+  publish_until: iso(k.publish_until),
+  public_jwk: k.public_jwk,
+});
+
+/** A key's timeline without its public key, for audit events. */
+const timelineOf = (v: KeyView) => ({
+  kid: v.kid,
+  alg: v.alg,
+  status: v.status,
+  created_at: v.created_at,
+  active_from: v.active_from,
+  retired_at: v.retired_at,
+  publish_until: v.publish_until,
+});
+
+/** What retiring a key did. */
+export interface KeyRetirement {
+  key: KeyView;
+  /** Removed from /jwks at once. */
+  unpublished: boolean;
+  /** The key that signs its algorithm now. */
+  signing_now: string | null;
+  /** A rotation's pending successor that was brought forward to sign now, and when it was to start. */
+  promoted: { kid: string; planned_from: string } | null;
+}
 
 /** Newest first by when they sign; ties by kid. The cursor is this sort key. */
 export const keySortKey = (k: Pick<KeyView, 'active_from' | 'kid'>) => `${k.active_from}|${k.kid}`;
@@ -53,17 +88,7 @@ export function keysService(deps: KeysServiceDeps) {
   const views = async (): Promise<KeyView[]> => {
     const rows = await keysRepository(deps.db).listAll();
     const now = deps.clock.now();
-    const view = (k: KeyRow): KeyView => ({
-      kid: k.kid,
-      alg: k.alg,
-      status: keyStatus(k, now, rows),
-      created_at: k.created_at.toISOString(),
-      active_from: k.active_from.toISOString(),
-      retired_at: iso(k.retired_at),
-      publish_until: iso(k.publish_until),
-      public_jwk: k.public_jwk,
-    });
-    return rows.map(view).sort((a, b) => (keySortKey(a) < keySortKey(b) ? 1 : -1));
+    return rows.map((k) => viewOf(k, keyStatus(k, now, rows))).sort((a, b) => (keySortKey(a) < keySortKey(b) ? 1 : -1));
   };
   return {
     /** `limit + 1` keys after the cursor (there are a handful: sorted in memory). */
@@ -122,6 +147,47 @@ export function keysService(deps: KeysServiceDeps) {
           retired: k.retired,
           retired_publish_until: k.retiredPublishedUntil.toISOString(),
         })),
+      };
+    },
+
+    /**
+     * Retires one key now (src/keys/retirement.ts): it stops signing at once, if another key of
+     * its algorithm signs from now on (else 409: rotate first); with `unpublish` it also leaves
+     * /jwks at once, so every token it signed stops verifying. `key.retired` is recorded in the
+     * same transaction; this process follows at once, the others within KEY_RELOAD_INTERVAL.
+     */
+    async retire(kid: string, opts: { unpublish: boolean }, actor: Actor): Promise<KeyRetirement> {
+      let r;
+      try {
+        r = await retireSigningKey(
+          { keys: keysRepository(deps.db), resources: resourcesRepository(deps.db), clock: deps.clock, settings: deps.config },
+          kid,
+          opts,
+          (tx, done) =>
+            recordChange(tx, {
+              type: 'key.retired',
+              actor,
+              target: { type: 'key', id: kid },
+              before: timelineOf(viewOf(done.before, done.statusBefore)),
+              after: timelineOf(viewOf(done.after, done.statusAfter)),
+              extra: {
+                unpublished: done.unpublished,
+                signing_now: done.signingNow ?? null,
+                ...(done.promoted ? { promoted: { kid: done.promoted.kid, planned_from: done.promoted.plannedFrom.toISOString() } } : {}),
+              },
+            }),
+        );
+      } catch (err) {
+        if (!(err instanceof KeyRetireError)) throw err;
+        if (err.code === 'not_found') throw notFound('signing key', kid);
+        throw new AdminError('conflict', err.message);
+      }
+      await deps.keystore.reload();
+      return {
+        key: viewOf(r.after, r.statusAfter),
+        unpublished: r.unpublished,
+        signing_now: r.signingNow ?? null,
+        promoted: r.promoted ? { kid: r.promoted.kid, planned_from: r.promoted.plannedFrom.toISOString() } : null,
       };
     },
   };

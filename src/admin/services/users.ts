@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../../clock.js';
-import { accountBucketKey } from '../../interaction/login-throttle.js';
+import type { Config } from '../../config.js';
+import { accountBucketKey, accountLockedUntil } from '../../interaction/login-throttle.js';
 import type { Db } from '../../store/db.js';
-import { clearRateLimit } from '../../store/repositories/rate-limits.js';
+import { clearRateLimit, readRateLimits } from '../../store/repositories/rate-limits.js';
 import { usersRepository, type User } from '../../store/repositories/users.js';
 import { userClaimsSchema } from '../../users/claims.js';
 import type { PasswordHasher } from '../../users/password.js';
@@ -53,6 +54,8 @@ export interface UsersServiceDeps {
   clock: Clock;
   /** Hashes new passwords with the configured PASSWORD_HASH_* parameters. */
   passwords: PasswordHasher;
+  /** The sign-in throttle's account limit, to tell which accounts it has locked. */
+  throttle: Pick<Config, 'loginFailureLimitAccount' | 'loginFailureWindow'>;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -66,12 +69,16 @@ const taken = (username: string) =>
  * Users: the validation of the bootstrap file and the CLI (src/users/schema.ts), stored with the
  * repository the CLI uses, each change audited in its transaction (never a password or its hash).
  */
-export function usersService({ db, clock, passwords }: UsersServiceDeps) {
+export function usersService({ db, clock, passwords, throttle }: UsersServiceDeps) {
   const now = () => new Date(clock.now());
   return {
-    /** `limit + 1` users after the cursor's key (lower-cased username), or the one named `username`. */
+    /**
+     * `limit + 1` users after the cursor's key (lower-cased username): the one named `username`,
+     * those `search` finds (sub, or part of the username or email: the console's search box), or all.
+     */
     async list(q: {
       username?: string | undefined;
+      search?: string | undefined;
       after?: string | undefined;
       limit: number;
     }): Promise<{ view: UserView; key: string }[]> {
@@ -79,7 +86,9 @@ export function usersService({ db, clock, passwords }: UsersServiceDeps) {
       const users =
         q.username !== undefined
           ? [await repo.findByUsername(q.username)].filter((u): u is User => u !== undefined && q.after === undefined)
-          : await repo.page(q.after, q.limit + 1);
+          : q.search !== undefined
+            ? await repo.search(q.search, q.after, q.limit + 1)
+            : await repo.page(q.after, q.limit + 1);
       return users.map((u) => ({ view: userView(u), key: u.username.toLowerCase() }));
     },
 
@@ -178,6 +187,21 @@ export function usersService({ db, clock, passwords }: UsersServiceDeps) {
       );
       if (!change) throw notFound('user', id);
       return { sessions_ended: change.sessionsEnded, grants_revoked: change.grantsRevoked };
+    },
+
+    /**
+     * When the sign-in lockout of each of these users ends (their account counter is full within
+     * its window: src/interaction/login-throttle.ts); users who are not locked are absent.
+     */
+    async lockouts(users: readonly Pick<UserView, 'id' | 'username'>[]): Promise<Map<string, Date>> {
+      const ids = new Map(users.map((u) => [accountBucketKey(u.username), u.id]));
+      const locked = new Map<string, Date>();
+      for (const counter of await readRateLimits(db, [...ids.keys()])) {
+        const until = accountLockedUntil(throttle, counter, clock.now());
+        const id = ids.get(counter.key);
+        if (until && id !== undefined) locked.set(id, until);
+      }
+      return locked;
     },
 
     /**

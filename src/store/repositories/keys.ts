@@ -26,8 +26,9 @@ export function keysRepository(db: Db) {
       return r.rows;
     },
 
-    async listAll(): Promise<KeyRow[]> {
-      return (await db.query<KeyRow>('SELECT * FROM signing_keys ORDER BY alg, active_from')).rows;
+    /** Every key, expired ones too; `q` is a transaction's connection when the caller holds the lock. */
+    async listAll(q: Queryable = db): Promise<KeyRow[]> {
+      return (await q.query<KeyRow>('SELECT * FROM signing_keys ORDER BY alg, active_from')).rows;
     },
 
     /** Runs fn holding the key-management lock, inside one transaction. */
@@ -69,6 +70,25 @@ export function keysRepository(db: Db) {
         [alg, at, publishUntil],
       );
       return r.rows.map((x) => x.kid);
+    },
+
+    /**
+     * Retires one key on purpose (src/keys/retirement.ts decides the times, holding the lock):
+     * it stops signing at `retiredAt` and leaves /jwks at `publishUntil`. Returns the row as it
+     * now is, or undefined if there is no such key.
+     */
+    async retire(tx: Queryable, kid: string, retiredAt: Date, publishUntil: Date): Promise<KeyRow | undefined> {
+      const r = await tx.query<KeyRow>(`UPDATE signing_keys SET retired_at = $2, publish_until = $3 WHERE kid = $1 RETURNING *`, [
+        kid,
+        retiredAt,
+        publishUntil,
+      ]);
+      return r.rows[0];
+    },
+
+    /** Brings a pending key's start forward to `at` (a retirement's successor, under the lock). */
+    async startSigning(tx: Queryable, kid: string, at: Date): Promise<void> {
+      await tx.query('UPDATE signing_keys SET active_from = $2 WHERE kid = $1 AND active_from > $2', [kid, at]);
     },
   };
 }

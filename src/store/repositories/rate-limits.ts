@@ -110,3 +110,13 @@ export function rateLimitsRepository(db: Db): RateLimitsRepository {
 export async function clearRateLimit(db: Queryable, key: string): Promise<boolean> {
   return (await db.query('DELETE FROM rate_limits WHERE key = $1 AND count > 0', [key])).rowCount > 0;
 }
+
+/** The counters under `keys` that exist (an operator looking at accounts' sign-in lockouts). */
+export async function readRateLimits(db: Queryable, keys: readonly string[]): Promise<{ key: string; count: number; windowStart: Date }[]> {
+  if (keys.length === 0) return [];
+  const r = await db.query<{ key: string; count: number; window_start: Date }>(
+    'SELECT key, count, window_start FROM rate_limits WHERE key = ANY($1::text[])',
+    [keys],
+  );
+  return r.rows.map((row) => ({ key: row.key, count: row.count, windowStart: row.window_start }));
+}

@@ -81,6 +81,23 @@ export function usersRepository(db: Queryable) {
     },
 
     /**
+     * The console's search: users whose `sub` is `term`, or whose username or email address
+     * contains it (any case; `%`, `_` and `\` in the term match themselves). Keyset page by
+     * `lower(username)` as `page`.
+     */
+    async search(term: string, afterKey: string | undefined, limit: number): Promise<User[]> {
+      const contains = `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const r = await db.query<Row>(
+        `SELECT ${COLUMNS} FROM users
+         WHERE (id = $1 OR lower(username) LIKE $2 OR lower(claims->>'email') LIKE $2)
+           AND ($3::text IS NULL OR lower(username) > $3)
+         ORDER BY lower(username) LIMIT $4`,
+        [term, contains, afterKey ?? null, limit],
+      );
+      return r.rows.map(toUser);
+    },
+
+    /**
      * Renames the user; false when another user has the name (in any case). The unique index
      * decides a race between two renames.
      */
