@@ -192,6 +192,10 @@ const settings = z.object({
    * `except-oidc-nonce` (a confidential client's OpenID request with a nonce may omit it).
    */
   PKCE_REQUIRED: z.enum(PKCE_REQUIREMENTS, { error: 'PKCE_REQUIRED must be always or except-oidc-nonce' }).default('always'),
+  /** Pushed authorization requests (RFC 9126): how long a request_uri from /par stays usable (§2.2: short). */
+  PAR_TTL: seconds('PAR_TTL', 60, 10, 600),
+  /** Every authorization request must come through /par (RFC 9126 §5 require_pushed_authorization_requests). */
+  REQUIRE_PAR: bool('REQUIRE_PAR', false),
   /** Longest lifetime a trusted issuer's JWT may have (JWT-bearer assertions, token-exchange JWTs). */
   JWT_BEARER_MAX_ASSERTION_LIFETIME: seconds('JWT_BEARER_MAX_ASSERTION_LIFETIME', 300, 30, 86400),
 

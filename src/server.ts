@@ -32,6 +32,8 @@ import { corsEndpoints } from './endpoints/cors.js';
 import { securityHeaders } from './endpoints/security-headers.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization.js';
 import { deviceEndpoint } from './endpoints/device.js';
+import { parEndpoint } from './endpoints/par.js';
+import type { RequestObjectDeps } from './trust/request-object.js';
 import { endpointUrl } from './endpoints/paths.js';
 import { RecentRotations } from './grants/recent-rotations.js';
 import type { GrantDeps } from './grants/types.js';
@@ -275,6 +277,13 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   await registerPages(app);
   await corsEndpoints(app);
   // Each endpoint gets the options it declares, nothing more (the composition root decides).
+  const requestObjects: RequestObjectDeps = {
+    issuer: config.issuer,
+    remoteJwks: ctx.remoteJwks,
+    replay: ctx.repos.replay,
+    clockSkew: config.clockSkew,
+    maxLifetime: config.assertionMaxLifetime,
+  };
   const interaction: InteractionDeps = {
     config,
     clock: ctx.clock,
@@ -285,6 +294,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     metrics,
     events: ctx.events,
     repos: ctx.repos,
+    requestObjects,
   };
   await app.register(discoveryEndpoints, { config, registry: ctx.registry, grants });
   await app.register(authorizeEndpoint, interaction);
@@ -307,6 +317,14 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     repos: ctx.repos,
   });
   await app.register(deviceEndpoint, interaction);
+  await app.register(parEndpoint, {
+    config,
+    clock: ctx.clock,
+    authenticator: ctx.authenticator,
+    registry: ctx.registry,
+    repos: ctx.repos,
+    requestObjects,
+  });
   await app.register(jwksEndpoint, { config, keystore: ctx.keystore });
   // One set of grant dependencies (jti pool, recent rotations) for /token and the console's
   // in-process code redemption.

@@ -133,7 +133,7 @@ export function createAuthenticator(
         if (creds.method === 'client_secret_basic' || creds.method === 'client_secret_post') {
           verifySecret(deps.secrets, client, creds.secret, triedBasic, deps.clock.now());
         } else if (creds.method === 'private_key_jwt') {
-          await verifyClientAssertion(deps, client, creds.assertion);
+          await verifyClientAssertion(deps, client, creds.assertion, input.endpointUrl);
         }
         return { client, method: creds.method };
       } catch (err) {

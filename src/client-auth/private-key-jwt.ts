@@ -29,9 +29,15 @@ export function assertionClientId(assertion: string): string {
  * introspection and revocation URLs are refused too: an assertion made for one of those endpoints
  * (of this or a look-alike server) is not a token request.
  */
-export function clientAssertionAudienceProblem(aud: unknown, issuer: string, tokenEndpoint: string): string | undefined {
-  if (typeof aud === 'string' && (aud === issuer || aud === tokenEndpoint)) return undefined;
-  const expected = `this server's issuer (${issuer}) or its token endpoint URL (${tokenEndpoint}), as a single string`;
+export function clientAssertionAudienceProblem(
+  aud: unknown,
+  issuer: string,
+  tokenEndpoint: string,
+  endpointUrl?: string,
+): string | undefined {
+  if (typeof aud === 'string' && (aud === issuer || aud === tokenEndpoint || (endpointUrl !== undefined && aud === endpointUrl)))
+    return undefined;
+  const expected = `this server's issuer (${issuer}) or its token endpoint URL (${tokenEndpoint})${endpointUrl !== undefined ? ` or ${endpointUrl}` : ''}, as a single string`;
   if (Array.isArray(aud)) return `"aud" must be ${expected}, not an array`;
   return `"aud" must be ${expected}; got ${typeof aud === 'string' ? `"${aud}"` : typeof aud}`;
 }
@@ -43,7 +49,12 @@ export function clientAssertionAudienceProblem(aud: unknown, issuer: string, tok
  * honoured, and jti used once. The checks themselves are shared with the JWT-bearer grant and
  * token exchange (trust/received-jwt.ts).
  */
-export async function verifyClientAssertion(deps: ClientAuthDeps, client: ClientRecord, assertion: string): Promise<void> {
+export async function verifyClientAssertion(
+  deps: ClientAuthDeps,
+  client: ClientRecord,
+  assertion: string,
+  endpointUrl?: string,
+): Promise<void> {
   const fail = (why: string) => invalidClient(`client_assertion rejected: ${why}`);
   const allowed: readonly string[] = client.metadata.token_endpoint_auth_signing_alg
     ? [client.metadata.token_endpoint_auth_signing_alg]
@@ -67,7 +78,7 @@ export async function verifyClientAssertion(deps: ClientAuthDeps, client: Client
       },
       issuer: client.clientId,
       subject: client.clientId,
-      audience: (aud) => clientAssertionAudienceProblem(aud, deps.issuer, deps.tokenEndpoint),
+      audience: (aud) => clientAssertionAudienceProblem(aud, deps.issuer, deps.tokenEndpoint, endpointUrl),
       now,
       clockSkew: deps.clockSkew,
       maxLifetime: deps.assertionMaxLifetime,

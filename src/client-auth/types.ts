@@ -10,6 +10,11 @@ export interface ClientAuthInput {
   authorization: string | undefined;
   params: FormParams;
   ip: string;
+  /**
+   * This endpoint's URL when a client assertion may also name it as `aud` (RFC 9126 §2: the
+   * pushed authorization request endpoint); the issuer and token endpoint are always accepted.
+   */
+  endpointUrl?: string;
 }
 
 export interface AuthenticatedClient {

@@ -6,6 +6,7 @@ import type { FormRoute } from './form.js';
 import { AuthorizationPageError, checkClientAndRedirect, validateAuthorizationRequest } from '../interaction/authorization-request.js';
 import { continueAuthorization } from '../interaction/flow.js';
 import { browserErrorHandler } from './browser-errors.js';
+import { resolveIndirectRequest } from './pushed-request.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 
 /** GET parameters come from the query; POST from a form body (OIDC Core §3.1.2.1). */
@@ -35,8 +36,22 @@ export const authorizeEndpoint: FastifyPluginCallback<AuthorizeEndpointOptions> 
     const params = authorizationParams(req);
     const clientId = typeof params.client_id === 'string' ? params.client_id : undefined;
     const found = clientId && clientId.length <= 255 ? await ctx.registry.client(clientId) : undefined;
-    const { client, redirectUri } = checkClientAndRedirect(params, found);
-    const request = validateAuthorizationRequest(params, client, redirectUri, await ctx.registry.resourceMap(), ctx.config.pkceRequired);
+    // RFC 9126 / RFC 9101: a request_uri from /par or a signed request object stands for the
+    // parameters; only they are validated (outer ones other than client_id are ignored).
+    const resolved = await resolveIndirectRequest(
+      { requestObjects: ctx.requestObjects, pushedRequests: ctx.repos.pushedRequests, now: () => ctx.clock.now() },
+      params,
+      found,
+    );
+    const { client, redirectUri } = checkClientAndRedirect(resolved.params, found);
+    const request = validateAuthorizationRequest(
+      resolved.params,
+      client,
+      redirectUri,
+      await ctx.registry.resourceMap(),
+      ctx.config.pkceRequired,
+      { pushed: resolved.pushed, signed: resolved.signed, requirePar: ctx.config.requirePar },
+    );
     return continueAuthorization(ctx, req, reply, client, request);
   };
   app.get<FormRoute>(ENDPOINT_PATHS.authorization, handler);

@@ -50,9 +50,14 @@ export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<s
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     authorization_response_iss_parameter_supported: true,
     claims_parameter_supported: false,
-    request_parameter_supported: false,
+    // RFC 9101: signed request objects by value; by reference only request_uris /par issued,
+    // which RFC 9126 §5 says request_uri_parameter_supported does not cover (no fetching).
+    request_parameter_supported: true,
+    request_object_signing_alg_values_supported: [...ASYMMETRIC_ALGS],
     request_uri_parameter_supported: false,
     require_request_uri_registration: false,
+    pushed_authorization_request_endpoint: `${iss}${ENDPOINT_PATHS.pushedAuthorizationRequest}`,
+    require_pushed_authorization_requests: ctx.config.requirePar,
     token_endpoint_auth_methods_supported: [...AUTH_METHODS],
     token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS],
     introspection_endpoint_auth_methods_supported: authenticated,
@@ -67,7 +72,7 @@ export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<s
 }
 
 export interface DiscoveryEndpointsOptions {
-  config: Pick<Config, 'issuer' | 'accessTokenSigningAlg'>;
+  config: Pick<Config, 'issuer' | 'accessTokenSigningAlg' | 'requirePar'>;
   registry: Pick<Registry, 'resourceMap'>;
   /** The grant registry: grant_types_supported lists exactly its grant types. */
   grants: GrantTable;

@@ -4,6 +4,8 @@
  */
 export const ENDPOINT_PATHS = {
   authorization: '/authorize',
+  /** Pushed authorization requests (RFC 9126 §2). */
+  pushedAuthorizationRequest: '/par',
   token: '/token',
   introspection: '/introspect',
   revocation: '/revoke',

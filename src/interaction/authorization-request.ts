@@ -68,6 +68,29 @@ export function checkClientAndRedirect(
   params: FormParams,
   client: ClientRecord | undefined,
 ): { client: ClientRecord; redirectUri: string } {
+  const known = checkClient(params, client);
+  if (Array.isArray(params.redirect_uri))
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The redirect_uri parameter is repeated. The application that sent you here made a mistake.',
+    );
+  const redirectUri = params.redirect_uri;
+  if (!redirectUri)
+    throw new AuthorizationPageError(
+      'Invalid request',
+      'The request has no redirect_uri. The application that sent you here made a mistake.',
+    );
+  if (!matchRedirectUri(known.metadata.redirect_uris, redirectUri)) {
+    throw new AuthorizationPageError(
+      'Invalid redirect URI',
+      `The redirect_uri is not registered for ${known.metadata.client_name ?? known.clientId}. For your safety you are not being sent there.`,
+    );
+  }
+  return { client: known, redirectUri };
+}
+
+/** The client_id half of step 1: present once, naming a registered client. */
+export function checkClient(params: FormParams, client: ClientRecord | undefined): ClientRecord {
   if (Array.isArray(params.client_id))
     throw new AuthorizationPageError(
       'Invalid request',
@@ -80,25 +103,21 @@ export function checkClientAndRedirect(
       'Unknown application',
       'No application is registered with this client_id. Check the link you followed.',
     );
-  if (Array.isArray(params.redirect_uri))
-    throw new AuthorizationPageError(
-      'Invalid request',
-      'The redirect_uri parameter is repeated. The application that sent you here made a mistake.',
-    );
-  const redirectUri = params.redirect_uri;
-  if (!redirectUri)
-    throw new AuthorizationPageError(
-      'Invalid request',
-      'The request has no redirect_uri. The application that sent you here made a mistake.',
-    );
-  if (!matchRedirectUri(client.metadata.redirect_uris, redirectUri)) {
-    throw new AuthorizationPageError(
-      'Invalid redirect URI',
-      `The redirect_uri is not registered for ${client.metadata.client_name ?? client.clientId}. For your safety you are not being sent there.`,
-    );
-  }
-  return { client, redirectUri };
+  return client;
 }
+
+/**
+ * How the parameters arrived: through a request_uri that /par issued (RFC 9126), and/or from a
+ * verified request object (RFC 9101). Decides the clients' and the server's requirements.
+ */
+export interface RequestOrigin {
+  pushed: boolean;
+  signed: boolean;
+  /** REQUIRE_PAR: every client must push its requests. */
+  requirePar: boolean;
+}
+
+const PLAIN: RequestOrigin = { pushed: false, signed: false, requirePar: false };
 
 /**
  * Step 2: everything else (pure). Errors from here on are redirected to the now-trusted URI.
@@ -109,6 +128,7 @@ export function validateAuthorizationRequest(
   redirectUri: string,
   resources: ReadonlyMap<string, Resource>,
   pkceRequired: PkceRequirement = 'always',
+  origin: RequestOrigin = PLAIN,
 ): AuthorizationRequest {
   const rawMode = one(params, 'response_mode');
   const rawType = one(params, 'response_type');
@@ -127,10 +147,28 @@ export function validateAuthorizationRequest(
     const max = Object.hasOwn(MAX_LENGTH, name) ? MAX_LENGTH[name] : undefined;
     if (max && typeof value === 'string' && value.length > max) fail('invalid_request', `"${name}" is longer than ${max} characters`);
   }
+  // The endpoints resolve `request` (RFC 9101) and /par's `request_uri` (RFC 9126) before this
+  // point; parameters that still carry one came from inside a request object or a pushed request.
   if (params.request !== undefined)
-    fail('request_not_supported', 'request objects (the "request" parameter) are not supported; send the parameters directly');
+    fail('invalid_request', 'a "request" parameter cannot be nested inside a request object or a pushed request');
   if (params.request_uri !== undefined)
-    fail('request_uri_not_supported', 'the "request_uri" parameter is not supported; send the parameters directly');
+    fail('invalid_request', 'a "request_uri" parameter cannot be nested inside a request object or a pushed request');
+  // RFC 9126 §6 (per client) and REQUIRE_PAR (every client): only requests /par took in.
+  if (!origin.pushed && (origin.requirePar || client.metadata.require_pushed_authorization_requests)) {
+    fail(
+      'invalid_request',
+      origin.requirePar
+        ? 'this server accepts only pushed authorization requests: POST the request to the pushed_authorization_request_endpoint (RFC 9126) and send client_id and the request_uri it returns'
+        : `client "${client.clientId}" must push its authorization requests (require_pushed_authorization_requests, RFC 9126 §6): POST them to the pushed_authorization_request_endpoint and send client_id and the request_uri it returns`,
+    );
+  }
+  // RFC 9101 §10.5: the client registered that all its requests are signed request objects.
+  if (!origin.signed && client.metadata.require_signed_request_object) {
+    fail(
+      'invalid_request',
+      `client "${client.clientId}" must send its authorization requests as a signed request object (require_signed_request_object, RFC 9101 §10.5): use the "request" parameter`,
+    );
+  }
 
   if (!rawType) fail('invalid_request', 'the "response_type" parameter is required; use response_type=code');
   const typeParts = rawType.split(' ');

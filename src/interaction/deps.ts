@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { Repositories } from '../store/repositories/index.js';
 import type { Transaction } from '../store/transaction.js';
+import type { RequestObjectDeps } from '../trust/request-object.js';
 
 /**
  * What the browser side (authorize, sign-in and consent pages, device page, sign-out) needs:
@@ -22,5 +23,7 @@ export interface InteractionDeps {
   registry: Registry;
   metrics: Pick<Metrics, 'errors' | 'passwordChecks' | 'passwordChecksRefused'>;
   events: SecurityEvents;
-  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits'>;
+  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits' | 'pushedRequests'>;
+  /** Verifying signed request objects at /authorize (RFC 9101). */
+  requestObjects: RequestObjectDeps;
 }

@@ -1,8 +1,11 @@
 import type { Config } from '../config.js';
 import { addressKey, type Bucket } from './failure-limiter.js';
 
-/** Which endpoint stores the pending request: /authorize (an interaction) or /device_authorization (a device code). */
-export type PendingRequestKind = 'authorize' | 'device_authorization';
+/**
+ * Which endpoint stores the pending request: /authorize (an interaction), /device_authorization (a
+ * device code) or /par (a pushed authorization request).
+ */
+export type PendingRequestKind = 'authorize' | 'device_authorization' | 'par';
 
 /**
  * The buckets bounding how many pending-request rows anonymous callers can make the server store

@@ -73,6 +73,14 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
         .enum(ASYMMETRIC_ALGS, { error: `token_endpoint_auth_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` })
         .optional(),
       id_token_signed_response_alg: z.enum(['RS256', 'ES256'], { error: 'id_token_signed_response_alg must be RS256 or ES256' }).optional(),
+      /** RFC 9126 §6: this client's authorization requests must come through /par. */
+      require_pushed_authorization_requests: z.boolean({ error: 'require_pushed_authorization_requests must be true or false' }).optional(),
+      /** RFC 9101 §10.5 / OIDC Registration §2: the one algorithm its request objects may use. */
+      request_object_signing_alg: z
+        .enum(ASYMMETRIC_ALGS, { error: `request_object_signing_alg must be one of ${ASYMMETRIC_ALGS.join(', ')}` })
+        .optional(),
+      /** RFC 9101 §10.5: every authorization request of this client must be a signed request object. */
+      require_signed_request_object: z.boolean({ error: 'require_signed_request_object must be true or false' }).optional(),
       jwks: jwksSchema.optional(),
       jwks_uri: jwksUriSchema.optional(),
       scope: z
@@ -108,6 +116,9 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
       if (m.jwks && m.jwks_uri) issue('jwks', 'give either jwks or jwks_uri, not both (RFC 7591 §2)');
       if (m.token_endpoint_auth_method === 'private_key_jwt' && !m.jwks && !m.jwks_uri) {
         issue('jwks', "private_key_jwt needs the client's public keys in jwks or jwks_uri");
+      }
+      if ((m.request_object_signing_alg || m.require_signed_request_object) && !m.jwks && !m.jwks_uri) {
+        issue('jwks', "signed request objects are verified with the client's public keys: give jwks or jwks_uri");
       }
       if (m.client_secret && !secretMethod) {
         issue('client_secret', `a client using ${m.token_endpoint_auth_method} must not have a client_secret`);

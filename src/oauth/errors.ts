@@ -3,7 +3,7 @@ import { publicErrorDescription } from './error-description.js';
 /**
  * The closed set of error codes Latchkey answers with, from the RFCs that define them:
  * RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5, RFC 8707 §2,
- * OIDC Core §3.1.2.6, RFC 7591 §3.2.2, RFC 9449 §5 and §8 (DPoP).
+ * OIDC Core §3.1.2.6, RFC 7591 §3.2.2, RFC 9101 §6.3 / RFC 9126 §2.3, RFC 9449 §5 and §8 (DPoP).
  */
 export const ERROR_CODES = [
   'invalid_request',
@@ -26,6 +26,8 @@ export const ERROR_CODES = [
   'account_selection_required',
   'request_not_supported',
   'request_uri_not_supported',
+  'invalid_request_uri',
+  'invalid_request_object',
   'authorization_pending',
   'slow_down',
   'expired_token',

@@ -15,6 +15,7 @@ const PURGES: { table: string; where: string; param?: 'auditCutoff' }[] = [
   { table: 'refresh_tokens', where: 'expires_at < $1' },
   { table: 'interactions', where: 'expires_at < $1' },
   { table: 'device_codes', where: 'expires_at < $1' },
+  { table: 'pushed_authorization_requests', where: 'expires_at < $1' },
   { table: 'sessions', where: 'expires_at < $1' },
   { table: 'console_sessions', where: 'idle_until < $1' },
   { table: 'revoked_tokens', where: 'expires_at < $1' },

@@ -40,6 +40,13 @@ export interface ReceivedJwtPolicy {
    * payload — e.g. the trusted issuer named by `iss`. Throws JwtRejected when there are none.
    */
   keys(header: ProtectedHeaderParameters, unverified: JWTPayload): Promise<JSONWebKeySet | JWTVerifyGetKey>;
+  /**
+   * The `typ` header the JWT must carry (explicit typing, RFC 8725 §3.11), compared
+   * case-insensitively without an "application/" prefix (RFC 7515 §4.1.9). Unset: not checked.
+   */
+  typ?: string;
+  /** Whether `sub` is required (default true: assertions; request objects have none, RFC 9101 §4). */
+  requireSubject?: boolean;
   /** Required `iss` / `sub` values, when known in advance. */
   issuer?: string;
   subject?: string;
@@ -78,7 +85,7 @@ function keySetOf(jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
   return set;
 }
 
-/** A received JWT that passed every check; `jti` and `exp` are present. */
+/** A received JWT that passed every check; `jti` and `exp` are present (and `sub`, unless requireSubject is false). */
 export interface VerifiedJwt {
   header: ProtectedHeaderParameters;
   payload: JWTPayload & { iss: string; sub: string; exp: number; jti: string };
@@ -121,6 +128,11 @@ export function checkHeader(header: ProtectedHeaderParameters, algorithms: reado
 export async function verifyReceivedJwt(jwt: string, policy: ReceivedJwtPolicy): Promise<VerifiedJwt> {
   const { header, payload: unverified } = decodeUnverified(jwt);
   checkHeader(header, policy.algorithms, policy.keySource);
+  if (policy.typ !== undefined) {
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined;
+    if (typ !== policy.typ)
+      throw new JwtRejected(`the "typ" header must be "${policy.typ}"; got ${typ === undefined ? 'none' : `"${String(header.typ)}"`}`);
+  }
   const jwks = await policy.keys(header, unverified);
 
   let payload: JWTPayload;
@@ -131,13 +143,15 @@ export async function verifyReceivedJwt(jwt: string, policy: ReceivedJwtPolicy):
       ...(policy.subject !== undefined ? { subject: policy.subject } : {}),
       clockTolerance: policy.clockSkew,
       currentDate: new Date(policy.now),
-      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'jti'],
+      requiredClaims: policy.requireSubject === false ? ['iss', 'aud', 'exp', 'jti'] : ['iss', 'sub', 'aud', 'exp', 'jti'],
     }));
   } catch (err) {
     throw new JwtRejected(describeJoseError(err, policy));
   }
   if (typeof payload.iss !== 'string' || !payload.iss) throw new JwtRejected('"iss" must be a non-empty string');
-  if (typeof payload.sub !== 'string' || !payload.sub) throw new JwtRejected('"sub" must be a non-empty string');
+  if (policy.requireSubject !== false && (typeof payload.sub !== 'string' || !payload.sub)) {
+    throw new JwtRejected('"sub" must be a non-empty string');
+  }
 
   const audProblem = policy.audience(payload.aud);
   if (audProblem) throw new JwtRejected(audProblem);

@@ -541,9 +541,20 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       });
       assert.equal(errorOf((await new UserAgent().get(url.toString())).headers.get('location')!).error, 'login_required');
     });
-    it('request and request_uri are refused with their own codes', async () => {
-      assert.equal((await raw('response_type=code&scope=openid&request=eyJ')).error, 'request_not_supported');
-      assert.equal((await raw('response_type=code&scope=openid&request_uri=urn:x')).error, 'request_uri_not_supported');
+    it('a request object that is not one, and a request_uri /par did not issue: a page naming the error, no redirect', async () => {
+      // The redirect_uri inside a request object or a pushed request is not known yet (RFC 9101 §6.3).
+      const page = async (q: string) => {
+        const r = await new UserAgent().get(`${server.url}/authorize?client_id=web&redirect_uri=${encodeURIComponent(CB)}&${q}`);
+        assert.equal(r.status, 400);
+        assert.equal(r.headers.get('location'), null);
+        return r.text();
+      };
+      assert.match(await page('response_type=code&scope=openid&request=eyJ'), /invalid_request_object/);
+      assert.match(await page('response_type=code&scope=openid&request_uri=https%3A%2F%2Fapp.example%2Freq'), /request_uri_not_supported/);
+      assert.match(
+        await page('response_type=code&scope=openid&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Anope'),
+        /invalid_request_uri/,
+      );
     });
     it('a scope the client may not have: invalid_scope; a foreign resource: invalid_target', async () => {
       assert.equal((await raw('response_type=code&scope=openid%20admin')).error, 'invalid_scope');
@@ -745,5 +756,11 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     assert.ok(md.response_types_supported!.includes('code'));
     assert.ok(md.grant_types_supported!.includes('authorization_code'));
     assert.ok(md.id_token_signing_alg_values_supported!.includes('RS256'));
+    // RFC 9126 §5, RFC 9101 §10.5: pushed requests, request objects by value, no fetching by reference.
+    assert.equal(md.pushed_authorization_request_endpoint, `${server.issuer}/par`);
+    assert.equal(md.require_pushed_authorization_requests, false);
+    assert.equal(md.request_parameter_supported, true);
+    assert.equal(md.request_uri_parameter_supported, false);
+    assert.ok(md.request_object_signing_alg_values_supported!.includes('ES256'));
   });
 });

@@ -208,9 +208,47 @@ describe('validateAuthorizationRequest (RFC 6749 §4.1.1, OIDC Core §3.1.2.1)',
     redirected({ login_hint: 'x'.repeat(257) }, 'invalid_request');
   });
 
-  it('request objects are refused with their own error codes (OIDC Core §6)', () => {
-    redirected({ request: 'eyJ...' }, 'request_not_supported');
-    redirected({ request_uri: 'https://app.example.com/req' }, 'request_uri_not_supported');
+  it('request and request_uri left in the parameters (nested in a request object or a pushed request) are refused', () => {
+    redirected({ request: 'eyJ...' }, 'invalid_request');
+    redirected({ request_uri: 'https://app.example.com/req' }, 'invalid_request');
+  });
+
+  it('require_pushed_authorization_requests and REQUIRE_PAR refuse a request that did not come through /par (RFC 9126 §6)', () => {
+    const requiring = clientRecord({
+      client_id: 'web',
+      client_secret: 'at-least-32-characters-of-secret-value',
+      redirect_uris: [CB],
+      scope: 'openid',
+      require_pushed_authorization_requests: true,
+    });
+    assert.match(redirected({}, 'invalid_request', requiring).description, /must push its authorization requests/);
+    const par = (client: typeof web, origin: { pushed: boolean; signed: boolean; requirePar: boolean }) =>
+      validateAuthorizationRequest(base, client, CB, resources, 'always', origin);
+    assert.throws(
+      () => par(web, { pushed: false, signed: false, requirePar: true }),
+      (e: AuthorizationRedirectError) => e.code === 'invalid_request' && /only pushed authorization requests/.test(e.description),
+    );
+    assert.equal(par(requiring, { pushed: true, signed: false, requirePar: true }).clientId, 'web');
+  });
+
+  it('require_signed_request_object refuses a request that was not a signed request object (RFC 9101 §10.5)', () => {
+    const signedOnly = clientRecord({
+      client_id: 'web',
+      client_secret: 'at-least-32-characters-of-secret-value',
+      redirect_uris: [CB],
+      scope: 'openid',
+      require_signed_request_object: true,
+      jwks: {
+        keys: [
+          { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' },
+        ],
+      },
+    });
+    assert.match(redirected({}, 'invalid_request', signedOnly).description, /signed request object/);
+    assert.equal(
+      validateAuthorizationRequest(base, signedOnly, CB, resources, 'always', { pushed: false, signed: true, requirePar: false }).clientId,
+      'web',
+    );
   });
 
   it('prompt: known values only; none stands alone (OIDC Core §3.1.2.1)', () => {

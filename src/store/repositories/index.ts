@@ -9,6 +9,7 @@ import { dpopProofsRepository } from './dpop-proofs.js';
 import { grantsRepository } from './grants.js';
 import { interactionsRepository } from './interactions.js';
 import { keysRepository } from './keys.js';
+import { pushedRequestsRepository } from './pushed-requests.js';
 import { rateLimitsRepository } from './rate-limits.js';
 import { refreshTokensRepository } from './refresh-tokens.js';
 import { replayRepository } from './replay.js';
@@ -39,6 +40,7 @@ export function createRepositories(db: Db) {
     trustedIssuers: trustedIssuersRepository(db),
     consoleSessions: consoleSessionsRepository(db),
     auditEvents: auditEventsRepository(db),
+    pushedRequests: pushedRequestsRepository(db),
   };
 }
 
