@@ -7,7 +7,7 @@ import { Registry } from './clients/registry.js';
 import { createAuthenticator, type Authenticator } from './client-auth/index.js';
 import { KeyStore, ensureSigningKeys } from './keys/keystore.js';
 import { RemoteJwksCache } from './keys/remote-jwks.js';
-import { deriveSecrets, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
+import { deriveSecrets, hashClientSecret, loadOrCreateSecretFile, type ServerSecrets } from './keys/secret.js';
 import { FailureLimiter } from './limits/failure-limiter.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { collectSecurityEvents, logSecurityEvents, type SecurityEvents } from './observability/security-events.js';
@@ -19,6 +19,7 @@ import { TrustedIssuerCache } from './trust/registry.js';
 import type { TrustDeps } from './trust/types.js';
 import { endpointUrl } from './endpoints/paths.js';
 import { ensureConsoleClient } from './admin/console/console-client.js';
+import { ACCOUNT_CLIENT_ID, ensureAccountClient } from './endpoints/account-client.js';
 import { ensureAdminResource } from './admin/api/auth.js';
 import { persistSecurityEvents } from './admin/services/audit.js';
 
@@ -83,6 +84,8 @@ export async function prepareStore(
   const consoleClient = await ensureConsoleClient(repos.clients, secrets, config.issuer);
   if (consoleClient !== 'unchanged')
     log?.info({ client_id: 'latchkey-console', outcome: consoleClient }, 'ensured the admin console client');
+  const accountClient = await ensureAccountClient(repos.clients, hashClientSecret(secrets, secrets.accountClientSecret), config.issuer);
+  if (accountClient !== 'unchanged') log?.info({ client_id: ACCOUNT_CLIENT_ID, outcome: accountClient }, 'ensured the account page client');
 }
 
 /** Opens the store, applies migrations, ensures signing keys (unless `prepared`) and loads them. */

@@ -213,6 +213,8 @@ const settings = z.object({
   CONSOLE_IDLE_TIMEOUT: seconds('CONSOLE_IDLE_TIMEOUT', 900, 60, 86400),
   /** No admin console session outlives this, however busy. */
   CONSOLE_SESSION_TTL: seconds('CONSOLE_SESSION_TTL', 8 * 3600, 300, 7 * 86400),
+  /** A change on the account page (/account) needs a sign-in at most this old; otherwise the person signs in again. */
+  ACCOUNT_RECENT_SIGN_IN: seconds('ACCOUNT_RECENT_SIGN_IN', 600, 0, 86400),
   /** How long a person has to finish signing in and consenting. */
   INTERACTION_TTL: seconds('INTERACTION_TTL', 1800, 60, 86400),
   /** Failed sign-ins allowed per account, and per IP address, within LOGIN_FAILURE_WINDOW. */

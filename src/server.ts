@@ -25,6 +25,7 @@ import { healthEndpoints } from './endpoints/health.js';
 import { metricsEndpoint, type MetricsSource } from './endpoints/metrics.js';
 import { authorizeEndpoint } from './endpoints/authorize.js';
 import { interactionEndpoints } from './endpoints/interaction.js';
+import { accountEndpoint } from './endpoints/account.js';
 import { userinfoEndpoint } from './endpoints/userinfo.js';
 import { endSessionEndpoint } from './endpoints/end-session.js';
 import { registerPages } from './interaction/pages.js';
@@ -51,7 +52,7 @@ import { dpopNonces } from './tokens/dpop-nonce.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Paths whose errors a person reads: HTML pages, not JSON. */
-const BROWSER_PATH = /^\/(authorize|interaction|device|end_session|admin(?!\/api(\/|\?|$)))(\/|\?|$)/;
+const BROWSER_PATH = /^\/(authorize|interaction|device|end_session|account|admin(?!\/api(\/|\?|$)))(\/|\?|$)/;
 
 const BAD_REQUEST_PAGE =
   '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">' +
@@ -307,7 +308,14 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     nonceRequired: config.dpopNonce === 'required',
     proofs: ctx.repos.dpopProofs,
   });
-  await app.register(userinfoEndpoint, { config, clock: ctx.clock, keystore: ctx.keystore, repos: ctx.repos, dpop });
+  await app.register(userinfoEndpoint, {
+    config,
+    clock: ctx.clock,
+    keystore: ctx.keystore,
+    repos: ctx.repos,
+    registry: ctx.registry,
+    dpop,
+  });
   await app.register(endSessionEndpoint, interaction);
   await app.register(deviceAuthorizationEndpoint, {
     config,
@@ -361,6 +369,7 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
     bodyLimit: config.bodyLimit,
     auth: { issuer: config.issuer, clock: ctx.clock, keystore: ctx.keystore, statuses: ctx.repos.revocations },
   });
+  await app.register(accountEndpoint, { ...interaction, grants: adminServices.grants });
   await app.register(consolePlugin, {
     config,
     clock: ctx.clock,

@@ -1,6 +1,5 @@
-import type { ClientRecord } from '../domain/client.js';
-import { generateClientId, newClientSecret, usesSecret } from '../clients/credentials.js';
-import { hashClientSecret } from '../keys/secret.js';
+import { MAX_SECRET_OVERLAP, type ClientView } from '../admin/services/clients.js';
+import { generateClientId, usesSecret } from '../clients/credentials.js';
 import {
   clientMetadataSchema,
   describeIssues,
@@ -9,8 +8,7 @@ import {
   type GrantType,
   type StoredClientMetadata,
 } from '../oauth/client-metadata.js';
-import { clientsRepository } from '../store/repositories/clients.js';
-import { CliError, UsageError, iso, kidLabel, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, kidLabel, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -59,8 +57,6 @@ const CLIENT_TYPES: Record<string, ClientType> = {
   device: { grantTypes: [DEVICE_CODE, 'refresh_token'], responseTypes: [], authMethod: 'none', redirects: false, confidential: false },
 };
 
-const newSecret = newClientSecret;
-
 /** Arguments -> validated metadata; everything is checked before the database is opened. */
 function buildMetadata(v: Values): StoredClientMetadata {
   const typeName = str(v, 'type');
@@ -97,6 +93,8 @@ function buildMetadata(v: Values): StoredClientMetadata {
     ...(jwksFile ? { jwks: readJwksFile(jwksFile) as ClientMetadataInput['jwks'] } : {}),
     ...(jwksUri ? { jwks_uri: jwksUri } : {}),
     ...(v.dpop === true ? { dpop_bound_access_tokens: true } : {}),
+    ...(strs(v, 'id-token-claim').length ? { id_token_claims: strs(v, 'id-token-claim') } : {}),
+    ...(v['id-token-minimal'] === true ? { id_token_minimal: true } : {}),
   };
   const parsed = clientMetadataSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(`invalid client: ${describeIssues(parsed.error)}`);
@@ -105,44 +103,37 @@ function buildMetadata(v: Values): StoredClientMetadata {
   return metadata;
 }
 
-/** The client as shown by show/list --json: metadata and dates, never the secret or its hash. */
-function clientView(rec: ClientRecord) {
-  const { client_secret: _never, client_id: _id, ...metadata } = rec.metadata as StoredClientMetadata & { client_secret?: unknown };
-  return {
-    client_id: rec.clientId,
-    ...metadata,
-    has_client_secret: rec.secretHash !== null,
-    created_at: rec.createdAt,
-    updated_at: rec.updatedAt,
-  };
-}
+/** The client as show/list --json print it: the admin API's view (metadata and dates, never the secret or its hash). */
+const clientJson = (c: ClientView) => c;
 
-function describeClient(rec: ClientRecord): string {
-  const m = rec.metadata;
+function describeClient(c: ClientView): string {
   const rows: [string, string[]][] = [
-    ['client_id', [rec.clientId]],
-    ['client_name', m.client_name ? [m.client_name] : []],
-    ['token_endpoint_auth_method', [m.token_endpoint_auth_method]],
-    ['client_secret', [rec.secretHash ? 'set (stored only as a hash)' : 'none']],
-    ['grant_types', m.grant_types],
-    ['response_types', m.response_types],
-    ['redirect_uris', m.redirect_uris],
-    ['post_logout_redirect_uris', m.post_logout_redirect_uris],
-    ['scope', m.scope ? [m.scope] : []],
-    ['audiences', m.audiences],
+    ['client_id', [c.client_id]],
+    ['client_name', c.client_name ? [c.client_name] : []],
+    ['token_endpoint_auth_method', [c.token_endpoint_auth_method]],
+    ['client_secret', [c.has_client_secret ? 'set (stored only as a hash)' : 'none']],
+    ['previous_secret', c.previous_secret_expires_at ? [`still accepted until ${c.previous_secret_expires_at}`] : []],
+    ['grant_types', c.grant_types],
+    ['response_types', c.response_types],
+    ['redirect_uris', c.redirect_uris],
+    ['post_logout_redirect_uris', c.post_logout_redirect_uris],
+    ['scope', c.scope ? [c.scope] : []],
+    ['audiences', c.audiences],
     [
       'jwks',
-      m.jwks
+      c.jwks
         ? [
-            `${m.jwks.keys.length} key(s)${m.jwks.keys.length ? `: ${m.jwks.keys.map((k) => kidLabel(k) ?? `${k.kty} (no kid)`).join(', ')}` : ''}`,
+            `${c.jwks.keys.length} key(s)${c.jwks.keys.length ? `: ${c.jwks.keys.map((k) => kidLabel(k) ?? `${k.kty} (no kid)`).join(', ')}` : ''}`,
           ]
         : [],
     ],
-    ['jwks_uri', m.jwks_uri ? [m.jwks_uri] : []],
-    ['skip_consent', m.skip_consent ? ['true'] : []],
-    ['dpop_bound_access_tokens', m.dpop_bound_access_tokens ? ['true'] : []],
-    ['created_at', [iso(rec.createdAt)]],
-    ['updated_at', [iso(rec.updatedAt)]],
+    ['jwks_uri', c.jwks_uri ? [c.jwks_uri] : []],
+    ['skip_consent', c.skip_consent ? ['true'] : []],
+    ['id_token_claims', c.id_token_claims?.length ? [c.id_token_claims.join(' ')] : []],
+    ['id_token_minimal', c.id_token_minimal ? ['true'] : []],
+    ['dpop_bound_access_tokens', c.dpop_bound_access_tokens ? ['true'] : []],
+    ['created_at', [c.created_at]],
+    ['updated_at', [c.updated_at]],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows
@@ -151,13 +142,22 @@ function describeClient(rec: ClientRecord): string {
     .join('\n');
 }
 
-async function findOrFail(s: Session, id: string): Promise<ClientRecord> {
-  const rec = await clientsRepository(await s.db()).find(id);
-  if (!rec) throw new CliError(`no client with client_id "${id}"`);
-  return rec;
+async function findOrFail(s: Session, id: string): Promise<ClientView> {
+  const client = await s.admin.clients.find(id);
+  if (!client) throw new CliError(`no client with client_id "${id}"`);
+  return client;
 }
 
-const cacheNote = (s: Session) => `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
+/** Upper bound of the admin API's overlap_seconds (src/admin/services/clients.ts). */
+const MAX_OVERLAP = MAX_SECRET_OVERLAP;
+
+function parseOverlap(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  if (!/^\d{1,8}$/.test(raw) || Number(raw) > MAX_OVERLAP) {
+    throw new UsageError(`--overlap must be a whole number of seconds from 0 to ${MAX_OVERLAP} (30 days) (got "${raw}")`);
+  }
+  return Number(raw);
+}
 
 export const clientCommands: Command[] = [
   {
@@ -178,6 +178,9 @@ export const clientCommands: Command[] = [
       '  --jwks-uri URL         where the client publishes its public keys: use private_key_jwt (web, service)',
       '  --client-id ID         use this client_id instead of a generated one',
       '  --dpop                 every token request must carry a DPoP proof (dpop_bound_access_tokens, RFC 9449)',
+      "  --id-token-claim NAME  a claim of the user for its ID tokens and /userinfo beyond the scopes' (roles, a",
+      '                         standard or custom claim); repeat for several',
+      '  --id-token-minimal     ID tokens carry no claims of the user (the client reads them from /userinfo)',
     ].join('\n'),
     options: {
       type: { type: 'string' },
@@ -189,30 +192,25 @@ export const clientCommands: Command[] = [
       'jwks-uri': { type: 'string' },
       'client-id': { type: 'string' },
       dpop: { type: 'boolean' },
+      'id-token-claim': { type: 'string', multiple: true },
+      'id-token-minimal': { type: 'boolean' },
     },
     async run(s, values) {
       const metadata = buildMetadata(values);
-      const secret = usesSecret(metadata.token_endpoint_auth_method) ? newSecret() : undefined;
-      const db = await s.db();
-      const hash = secret ? hashClientSecret(await s.secrets(), secret) : null;
-      if (!(await clientsRepository(db).insert(metadata.client_id, metadata, hash))) {
-        throw new CliError(`a client with client_id "${metadata.client_id}" already exists`);
-      }
+      const { client, clientSecret: secret } = await s.admin.clients.create(metadata);
       if (s.json) {
         // RFC 7591 §3.2.1 registration response shape.
-        const { client_id, ...rest } = metadata;
+        const { client_id, has_client_secret: _h, previous_secret_expires_at: _p, created_at, updated_at: _u, ...rest } = client;
         s.printJson({
           client_id,
           ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
-          client_id_issued_at: Math.floor(Date.now() / 1000),
+          client_id_issued_at: Math.floor(Date.parse(created_at) / 1000),
           ...rest,
         });
         return;
       }
-      const rec = await clientsRepository(db).find(metadata.client_id);
-      s.print(`Created ${str(values, 'type')} client "${metadata.client_name}".\n`);
-      // Were it deleted meanwhile, the secret below must still be shown: it was committed.
-      if (rec) s.print(describeClient(rec));
+      s.print(`Created ${str(values, 'type')} client "${client.client_name ?? client.client_id}".\n`);
+      s.print(describeClient(client));
       if (secret) {
         s.print(`\nclient_secret: ${secret}\n`);
         s.print('Save this client_secret now: it will not be shown again (only a hash of it is stored).');
@@ -224,9 +222,9 @@ export const clientCommands: Command[] = [
     summary: 'list registered clients',
     usage: '',
     async run(s) {
-      const clients = await clientsRepository(await s.db()).list();
+      const clients = await s.admin.clients.list();
       if (s.json) {
-        s.printJson(clients.map(clientView));
+        s.printJson(clients.map(clientJson));
         return;
       }
       if (clients.length === 0) {
@@ -236,12 +234,7 @@ export const clientCommands: Command[] = [
       s.print(
         table(
           ['CLIENT_ID', 'AUTH METHOD', 'GRANT TYPES', 'NAME'],
-          clients.map((c) => [
-            c.clientId,
-            c.metadata.token_endpoint_auth_method,
-            c.metadata.grant_types.join(','),
-            c.metadata.client_name ?? '',
-          ]),
+          clients.map((c) => [c.client_id, c.token_endpoint_auth_method, c.grant_types.join(','), c.client_name ?? '']),
         ),
       );
     },
@@ -253,12 +246,12 @@ export const clientCommands: Command[] = [
     args: ['ID'],
     async run(s, _values, arg) {
       const id = arg('ID');
-      const rec = await findOrFail(s, id);
+      const client = await findOrFail(s, id);
       if (s.json) {
-        s.printJson(clientView(rec));
+        s.printJson(clientJson(client));
         return;
       }
-      s.print(describeClient(rec));
+      s.print(describeClient(client));
     },
   },
   {
@@ -270,38 +263,50 @@ export const clientCommands: Command[] = [
       'Its grants (refresh tokens, codes), remembered consents, pending device codes and sign-ins go with it, and a tombstone makes the access tokens it already holds introspect as inactive. Registering the same ID again starts from nothing.',
     async run(s, _values, arg) {
       const id = arg('ID');
-      if (!(await clientsRepository(await s.db()).delete(id))) throw new CliError(`no client with client_id "${id}"`);
+      if (!(await s.admin.clients.delete(id))) throw new CliError(`no client with client_id "${id}"`);
       if (s.json) {
         s.printJson({ client_id: id, deleted: true });
         return;
       }
-      s.print(`Deleted client "${id}" with its grants, consents and tokens; ${cacheNote(s)}`);
+      s.print(`Deleted client "${id}" with its grants, consents and tokens; ${s.admin.propagation}`);
     },
   },
   {
     path: ['clients', 'rotate-secret'],
     summary: "replace a client's secret; prints the new one once",
-    usage: 'ID',
+    usage: 'ID [--overlap SECONDS]',
     args: ['ID'],
-    async run(s, _values, arg) {
+    help: [
+      '  --overlap SECONDS      how long the old secret keeps working, so the client can be redeployed without',
+      `                         downtime (default 0: it stops at once; at most ${MAX_OVERLAP}, 30 days)`,
+    ].join('\n'),
+    options: { overlap: { type: 'string' } },
+    async run(s, values, arg) {
       const id = arg('ID');
-      const rec = await findOrFail(s, id);
-      const method = rec.metadata.token_endpoint_auth_method;
+      const overlap = parseOverlap(str(values, 'overlap'));
+      const client = await findOrFail(s, id);
+      const method = client.token_endpoint_auth_method;
       if (!usesSecret(method)) {
         throw new CliError(
           `client "${id}" authenticates with ${method === 'none' ? 'no credentials (a public client)' : method}; it has no client_secret to rotate`,
         );
       }
-      const secret = newSecret();
-      if (!(await clientsRepository(await s.db()).setSecretHash(id, hashClientSecret(await s.secrets(), secret)))) {
-        throw new CliError(`no client with client_id "${id}"`);
-      }
+      const rotated = await s.admin.clients.rotateSecret(id, overlap);
+      if (!rotated) throw new CliError(`no client with client_id "${id}"`);
+      const { clientSecret: secret, previousSecretExpiresAt } = rotated;
       if (s.json) {
-        s.printJson({ client_id: id, client_secret: secret, client_secret_expires_at: 0 });
+        s.printJson({
+          client_id: id,
+          client_secret: secret,
+          client_secret_expires_at: 0,
+          previous_secret_expires_at: previousSecretExpiresAt,
+        });
         return;
       }
       s.print(`New client_secret for "${id}": ${secret}`);
-      s.print(`Save it now: it will not be shown again. The old secret stops working; ${cacheNote(s)}`);
+      s.print(
+        `Save it now: it will not be shown again. ${previousSecretExpiresAt ? `The old secret works until ${previousSecretExpiresAt}` : 'The old secret stops working'}; ${s.admin.propagation}`,
+      );
     },
   },
 ];

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { ServerSecrets } from '../keys/secret.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { Db } from '../store/db.js';
+import type { AdminBackend } from './backend.js';
 
 /** An expected failure: main prints `latchkey: <message>` (one line) and exits with `exitCode`. */
 export class CliError extends Error {
@@ -37,7 +38,13 @@ export type Values = Record<string, string | boolean | (string | boolean)[] | un
 export interface Session {
   readonly config: Config;
   readonly json: boolean;
-  /** The store, opened on first call and migrated unless `migrate: false`; main closes it. */
+  /**
+   * What the commands manage, through the admin API with LATCHKEY_URL (API mode) or the database
+   * (direct mode): src/cli/backend.ts. Commands use this rather than db() unless they only make
+   * sense on the database (`directOnly`).
+   */
+  readonly admin: AdminBackend;
+  /** The store, opened on first call and migrated unless `migrate: false`; main closes it. Direct mode only. */
   db(opts?: { migrate?: boolean }): Promise<Db>;
   /**
    * LATCHKEY_SECRET-derived keys (embedded mode: generated into DATA_DIR on first use), checked
@@ -71,6 +78,8 @@ export interface Command {
   /** A paragraph for --help after the options: what the arguments mean, an example. */
   notes?: string;
   options?: Record<string, OptionSpec>;
+  /** Set when the command works on the database itself: in API mode it is refused with this reason. */
+  directOnly?: string;
   /** Names of the required positional arguments, exactly this many. */
   args?: string[];
   /** `arg(name)` is the positional argument named in `args` (dispatch has checked they are all there). */

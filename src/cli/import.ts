@@ -11,6 +11,7 @@ export const importCommands: Command[] = [
     summary: 'apply a bootstrap JSON file (idempotent upsert of resources, clients and users)',
     usage: 'FILE',
     args: ['FILE'],
+    directOnly: 'applies a bootstrap file to the database (LATCHKEY_BOOTSTRAP at start-up does it on a running server)',
     async run(s, _values, arg) {
       const file = arg('FILE');
       // Validate the whole file before opening the database: a typo fails fast and changes nothing.

@@ -9,6 +9,8 @@ import { logSecurityEvents, type SecurityEvents } from '../observability/securit
 import { operatorMessage } from '../operator-errors.js';
 import type { Db } from '../store/db.js';
 import { migrate } from '../store/migrate.js';
+import { apiBackend } from './backend-api.js';
+import { databaseBackend } from './backend-db.js';
 import { clientCommands } from './clients.js';
 import { CliError, UsageError, type Command, type OptionSpec, type Session, type Values } from './common.js';
 import { importCommands } from './import.js';
@@ -61,7 +63,7 @@ function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.path.join(' ').length));
   return `Usage: latchkey <command> [options]
 
-Administers a Latchkey authorization server's database: OAuth clients, user accounts, signing keys.
+Administers a Latchkey authorization server: OAuth clients, user accounts, resources, signing keys.
 
 Commands:
 ${COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`).join('\n')}
@@ -69,11 +71,19 @@ ${COMMANDS.map((c) => `  ${c.path.join(' ').padEnd(width)}  ${c.summary}`).join(
 Options:
 ${GLOBAL_HELP}
   --version              print the version
+  --client-id ID         API mode: the admin client (instead of LATCHKEY_CLIENT_ID); its secret comes
+                         from LATCHKEY_CLIENT_SECRET or, when that is unset, standard input
 
-Every command has --help. Configuration comes from the same environment variables as the server:
-DATABASE_URL (PostgreSQL; LATCHKEY_SECRET is then required) or DATA_DIR (embedded database,
-default ./data), LATCHKEY_SECRET, ACCESS_TOKEN_TTL, KEY_ROTATION_DELAY, ... The embedded database
-can be opened by one process at a time: stop the server first, or use DATABASE_URL.
+Every command has --help. Two modes:
+- API mode, when LATCHKEY_URL is set (the base URL of a running Latchkey): commands go through its
+  admin API (/admin/api/v1) with a client_credentials token of the client LATCHKEY_CLIENT_ID /
+  LATCHKEY_CLIENT_SECRET, which needs "audiences": ["<ISSUER>/admin/api"] and the scope
+  latchkey:admin (latchkey:admin:read only reads). Works while the server runs, embedded or not.
+  LATCHKEY_TIMEOUT: seconds to wait for an answer (default 30).
+- Direct mode otherwise (bootstrap, recovery): the database itself, configured by the server's
+  environment variables: DATABASE_URL (PostgreSQL; LATCHKEY_SECRET is then required) or DATA_DIR
+  (embedded database, default ./data), LATCHKEY_SECRET, ACCESS_TOKEN_TTL, KEY_ROTATION_DELAY, ...
+  The embedded database can be opened by one process at a time: stop the server, or use API mode.
 
 Passwords are never command-line arguments (they would show in ps and shell history): users create
 and users set-password read them from standard input with --password-stdin, e.g.
@@ -142,15 +152,56 @@ interface OwnedSession extends Session {
   output(): string;
 }
 
-function createSession(config: Config, json: boolean, io: Io): OwnedSession {
+/** Seconds an API-mode request may take (LATCHKEY_TIMEOUT). */
+const DEFAULT_TIMEOUT = 30;
+
+/** API mode's settings from the environment (and --client-id); undefined: direct mode. */
+function apiSettings(env: NodeJS.ProcessEnv, clientIdOption: string | undefined, warn: (t: string) => void) {
+  const raw = env.LATCHKEY_URL;
+  if (raw === undefined || raw === '') {
+    if (clientIdOption !== undefined) throw new UsageError('--client-id before the command is for API mode: set LATCHKEY_URL too');
+    return undefined;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CliError(`LATCHKEY_URL must be an absolute http(s) URL, e.g. https://login.example.com (got "${raw}")`, 78);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search || url.hash || url.username || url.password) {
+    throw new CliError(`LATCHKEY_URL must be an http(s) URL without query, fragment or credentials (got "${raw}")`, 78);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  if (url.protocol === 'http:' && !loopback) {
+    warn(`LATCHKEY_URL ${url.origin} is not https: the client secret and the admin token cross the network in clear`);
+  }
+  const timeoutRaw = env.LATCHKEY_TIMEOUT;
+  if (timeoutRaw !== undefined && !/^\d{1,3}$/.test(timeoutRaw)) {
+    throw new CliError(`LATCHKEY_TIMEOUT must be a whole number of seconds from 1 to 600 (got "${timeoutRaw}")`, 78);
+  }
+  const timeout = timeoutRaw === undefined ? DEFAULT_TIMEOUT : Number(timeoutRaw);
+  if (timeout < 1 || timeout > 600) throw new CliError(`LATCHKEY_TIMEOUT must be from 1 to 600 seconds (got ${timeout})`, 78);
+  const clientId = clientIdOption ?? env.LATCHKEY_CLIENT_ID;
+  if (!clientId) {
+    throw new UsageError(
+      'LATCHKEY_URL is set (API mode): name the admin client with LATCHKEY_CLIENT_ID or --client-id ID, its secret in LATCHKEY_CLIENT_SECRET',
+    );
+  }
+  return { url: url.href.replace(/\/+$/, ''), clientId, secret: env.LATCHKEY_CLIENT_SECRET, timeoutMs: timeout * 1000 };
+}
+
+type ApiSettingsFromEnv = NonNullable<ReturnType<typeof apiSettings>>;
+
+function createSession(config: Config, json: boolean, io: Io, api: ApiSettingsFromEnv | undefined): OwnedSession {
   let opened: Promise<Db> | undefined;
   let migrated: Promise<void> | undefined;
   let secrets: Promise<ServerSecrets> | undefined;
-  let events: SecurityEvents | undefined;
+  let logged: SecurityEvents | undefined;
   const text: string[] = [];
   let jsonValue: unknown;
   const warn = (t: string) => io.stderr(`latchkey: ${oneLine(t)}\n`);
   const db = async (opts?: { migrate?: boolean }): Promise<Db> => {
+    if (api) throw new CliError('this needs the database: unset LATCHKEY_URL to use direct mode'); // commands use admin
     // Loaded on demand: the drivers (and app.ts below) take ~0.5 s to import, which --help need not pay.
     opened ??= import('../store/open.js').then(({ openDb }) =>
       openDb(
@@ -168,29 +219,47 @@ function createSession(config: Config, json: boolean, io: Io): OwnedSession {
     }
     return store;
   };
+  const secretsOf = (): Promise<ServerSecrets> => {
+    secrets ??= (async () => {
+      const { resolveSecret } = await import('../app.js');
+      const derived = resolveSecret(config, { warn: (_obj: unknown, msg?: string) => warn(msg ?? '') });
+      const { bindSecretToDatabase } = await import('../keys/secret-check.js');
+      const created = await bindSecretToDatabase(await db(), derived, systemClock);
+      if (created.length) warn(`no signing keys existed yet: generated ${created.join(', ')}`);
+      return derived;
+    })();
+    return secrets;
+  };
+  const events: SecurityEvents = {
+    // The server's log format (pino, LOG_LEVEL), written to stderr: stdout stays the command's output.
+    emit: (e) => (logged ??= logSecurityEvents(pino(loggerOptions(config.logLevel), { write: (line: string) => io.stderr(line) }))).emit(e),
+  };
+  const admin = api
+    ? apiBackend({
+        url: api.url,
+        clientId: api.clientId,
+        timeoutMs: api.timeoutMs,
+        async clientSecret() {
+          if (api.secret !== undefined && api.secret !== '') return api.secret;
+          const raw = await io.readStdin({ prompt: `Client secret of ${api.clientId}: `, maxBytes: 4096 });
+          const secret = raw.replace(/\r?\n$/, '');
+          if (secret === '') {
+            throw new UsageError(`no client secret: set LATCHKEY_CLIENT_SECRET, or pipe the secret of ${api.clientId} to standard input`);
+          }
+          return secret;
+        },
+      })
+    : databaseBackend({ config, db: () => db(), secrets: secretsOf, events });
   return {
     config,
     json,
+    admin,
     db,
-    secrets() {
-      secrets ??= (async () => {
-        const { resolveSecret } = await import('../app.js');
-        const derived = resolveSecret(config, { warn: (_obj: unknown, msg?: string) => warn(msg ?? '') });
-        const { bindSecretToDatabase } = await import('../keys/secret-check.js');
-        const created = await bindSecretToDatabase(await db(), derived, systemClock);
-        if (created.length) warn(`no signing keys existed yet: generated ${created.join(', ')}`);
-        return derived;
-      })();
-      return secrets;
-    },
+    secrets: secretsOf,
     print: (t) => void text.push(t),
     printJson: (v) => void (jsonValue = v),
     warn,
-    events: {
-      // The server's log format (pino, LOG_LEVEL), written to stderr: stdout stays the command's output.
-      emit: (e) =>
-        (events ??= logSecurityEvents(pino(loggerOptions(config.logLevel), { write: (line: string) => io.stderr(line) }))).emit(e),
-    },
+    events,
     readStdin: (opts) => io.readStdin(opts),
     output: () => (json ? `${JSON.stringify(jsonValue ?? null, null, 2)}\n` : text.length ? `${text.join('\n')}\n` : ''),
     async close() {
@@ -204,6 +273,7 @@ function createSession(config: Config, json: boolean, io: Io): OwnedSession {
 async function dispatch(argv: string[], io: Io): Promise<number> {
   let help = false;
   let json = false;
+  let clientIdOption: string | undefined;
   let i = 0;
   // Options before the command word: only the global ones make sense there.
   for (; i < argv.length; i++) {
@@ -211,7 +281,14 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     if (a === undefined || !a.startsWith('-')) break;
     if (a === '--json') json = true;
     else if (isHelpFlag(a)) help = true;
-    else if (a === '--version') {
+    else if (a === '--client-id' || a.startsWith('--client-id=')) {
+      clientIdOption = a === '--client-id' ? argv[++i] : a.slice('--client-id='.length);
+      if (!clientIdOption || clientIdOption.startsWith('-')) throw new UsageError("--client-id needs the admin client's client_id");
+    } else if (a === '--client-secret' || a.startsWith('--client-secret=')) {
+      throw new UsageError(
+        '--client-secret is not accepted: a secret on the command line shows in ps and in the shell history; set LATCHKEY_CLIENT_SECRET or pipe it to standard input',
+      );
+    } else if (a === '--version') {
       io.stdout(`${version()}\n`);
       return 0;
     } else throw new UsageError(`unknown option ${a} (see latchkey --help)`);
@@ -278,7 +355,18 @@ async function dispatch(argv: string[], io: Io): Promise<number> {
     return value;
   };
 
-  const session = createSession(loadConfig(io.env), json, io);
+  const warnLine = (t: string) => io.stderr(`latchkey: ${oneLine(t)}\n`);
+  const api = apiSettings(io.env, clientIdOption, warnLine);
+  if (api && command.directOnly) {
+    throw new CliError(
+      `${command.path.join(' ')} ${command.directOnly}: it needs direct mode (unset LATCHKEY_URL; DATABASE_URL or DATA_DIR, and LATCHKEY_SECRET)`,
+    );
+  }
+  if (api && api.secret === undefined && values['password-stdin'] === true) {
+    throw new UsageError('the password comes from standard input, so the client secret cannot: set LATCHKEY_CLIENT_SECRET for API mode');
+  }
+  // API mode reads nothing of the server's configuration: its database settings may be absent or invalid here.
+  const session = createSession(loadConfig(api ? {} : io.env), json, io, api);
   try {
     await cmd.run(session, values, arg);
   } catch (err) {

@@ -1,6 +1,5 @@
 import { describeIssues, resourceSchema, type Resource } from '../oauth/client-metadata.js';
-import { resourcesRepository } from '../store/repositories/resources.js';
-import { CliError, UsageError, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, str, strs, table, type Command, type Values } from './common.js';
 
 /**
  * `latchkey resources create|update|list`: the APIs tokens are for (RFC 8707), with the name and
@@ -13,6 +12,7 @@ const OPTIONS = {
   scope: { type: 'string' },
   'scope-description': { type: 'string', multiple: true },
   'access-token-ttl': { type: 'string' },
+  'access-token-claims': { type: 'string' },
 } as const;
 
 const OPTION_HELP = [
@@ -20,6 +20,8 @@ const OPTION_HELP = [
   '  --scope "A B"                    the scopes it defines, separated by spaces',
   '  --scope-description SCOPE=TEXT   plain words for one scope on the consent page; repeat for several',
   '  --access-token-ttl SECONDS       lifetime of its access tokens (30-86400; default ACCESS_TOKEN_TTL)',
+  '  --access-token-claims "A B"      claims of the user its access tokens carry, e.g. "roles email department"',
+  '                                   (roles, standard or custom claims; "" for none, the default)',
 ];
 
 /** --scope-description values: "read=See your orders" → { read: 'See your orders' }. */
@@ -41,6 +43,7 @@ function ttl(values: Values): number | undefined {
 }
 
 const scopesOf = (values: Values): string[] | undefined => str(values, 'scope')?.trim().split(/\s+/).filter(Boolean);
+const claimNamesOf = (values: Values): string[] | undefined => str(values, 'access-token-claims')?.trim().split(/\s+/).filter(Boolean);
 
 function validate(input: unknown): Resource {
   const parsed = resourceSchema.safeParse(input);
@@ -55,16 +58,16 @@ function view(r: Resource) {
     scopes: r.scopes,
     scope_descriptions: r.scope_descriptions ?? {},
     access_token_ttl: r.access_token_ttl ?? null,
+    access_token_claims: r.access_token_claims ?? [],
   };
 }
-
-const cacheNote = (s: Session) => `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
 
 export const resourceCommands: Command[] = [
   {
     path: ['resources', 'create'],
     summary: 'register an API (resource server) that tokens may be issued for',
-    usage: 'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS]',
+    usage:
+      'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS] [--access-token-claims "A B"]',
     args: ['IDENTIFIER'],
     help: OPTION_HELP.join('\n'),
     notes: [
@@ -80,21 +83,23 @@ export const resourceCommands: Command[] = [
         scopes: scopesOf(values) ?? [],
         scope_descriptions: scopeDescriptions(values),
         ...(ttl(values) !== undefined ? { access_token_ttl: ttl(values) } : {}),
+        ...(claimNamesOf(values)?.length ? { access_token_claims: claimNamesOf(values) } : {}),
       });
-      if (!(await resourcesRepository(await s.db()).insert(resource))) {
+      if (!(await s.admin.resources.create(resource))) {
         throw new CliError(`resource "${resource.identifier}" already exists; change it with \`latchkey resources update\``);
       }
       if (s.json) {
         s.printJson({ ...view(resource), result: 'created' });
         return;
       }
-      s.print(`Created resource "${resource.identifier}"; ${cacheNote(s)}`);
+      s.print(`Created resource "${resource.identifier}"; ${s.admin.propagation}`);
     },
   },
   {
     path: ['resources', 'update'],
-    summary: "change an API's name, scopes, scope descriptions or token lifetime",
-    usage: 'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS]',
+    summary: "change an API's name, scopes, scope descriptions, token lifetime or token claims",
+    usage:
+      'IDENTIFIER [--name NAME] [--scope "A B"] [--scope-description SCOPE=TEXT…] [--access-token-ttl SECONDS] [--access-token-claims "A B"]',
     args: ['IDENTIFIER'],
     help: OPTION_HELP.join('\n'),
     notes: [
@@ -105,8 +110,7 @@ export const resourceCommands: Command[] = [
     options: OPTIONS,
     async run(s, values, arg) {
       const identifier = arg('IDENTIFIER');
-      const repo = resourcesRepository(await s.db());
-      const current = await repo.find(identifier);
+      const current = await s.admin.resources.find(identifier);
       if (!current) throw new CliError(`resource "${identifier}" does not exist; create it with \`latchkey resources create\``);
       const scopes = scopesOf(values) ?? current.scopes;
       const descriptions = Object.fromEntries(
@@ -116,19 +120,21 @@ export const resourceCommands: Command[] = [
       );
       const name = str(values, 'name') ?? current.name;
       const lifetime = ttl(values) ?? current.access_token_ttl;
+      const claimNames = claimNamesOf(values) ?? current.access_token_claims ?? [];
       const resource = validate({
         identifier,
         ...(name !== undefined ? { name } : {}),
         scopes,
         scope_descriptions: descriptions,
         ...(lifetime !== undefined ? { access_token_ttl: lifetime } : {}),
+        ...(claimNames.length ? { access_token_claims: claimNames } : {}),
       });
-      const outcome = await repo.upsert(resource);
+      const outcome = await s.admin.resources.update(current, resource);
       if (s.json) {
         s.printJson({ ...view(resource), result: outcome });
         return;
       }
-      s.print(`${outcome === 'unchanged' ? 'Unchanged:' : 'Updated'} resource "${identifier}"; ${cacheNote(s)}`);
+      s.print(`${outcome === 'unchanged' ? 'Unchanged:' : 'Updated'} resource "${identifier}"; ${s.admin.propagation}`);
     },
   },
   {
@@ -136,7 +142,7 @@ export const resourceCommands: Command[] = [
     summary: 'list the APIs tokens may be issued for',
     usage: '',
     async run(s) {
-      const list = await resourcesRepository(await s.db()).list();
+      const list = await s.admin.resources.list();
       if (s.json) {
         s.printJson(list.map(view));
         return;
@@ -147,12 +153,13 @@ export const resourceCommands: Command[] = [
       }
       s.print(
         table(
-          ['IDENTIFIER', 'NAME', 'SCOPES', 'TOKEN TTL'],
+          ['IDENTIFIER', 'NAME', 'SCOPES', 'TOKEN TTL', 'TOKEN CLAIMS'],
           list.map((r) => [
             r.identifier,
             r.name ?? '-',
             r.scopes.join(' ') || '-',
             r.access_token_ttl !== undefined ? `${r.access_token_ttl} s` : '-',
+            r.access_token_claims?.join(' ') || '-',
           ]),
         ),
       );

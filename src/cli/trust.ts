@@ -1,17 +1,15 @@
 import { describeIssues } from '../oauth/client-metadata.js';
-import { clientsRepository } from '../store/repositories/clients.js';
-import { trustedIssuersRepository, type TrustedIssuerRecord } from '../store/repositories/trusted-issuers.js';
+import type { TrustedIssuerView } from './backend.js';
 import { trustedIssuerSchema, type TrustedIssuer, type TrustedIssuerInput } from '../trust/schema.js';
-import { CliError, UsageError, iso, kidLabel, readJwksFile, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, kidLabel, readJwksFile, str, strs, table, type Command, type Values } from './common.js';
 
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 /** Arguments -> a validated trusted issuer; everything is checked before the database is opened. */
-function buildTrustedIssuer(s: Session, v: Values): TrustedIssuer {
+function buildTrustedIssuer(v: Values): TrustedIssuer {
   const issuer = str(v, 'issuer');
   if (!issuer) throw new UsageError('--issuer is required (the "iss" value of the issuer\'s JWTs)');
-  if (issuer === s.config.issuer) throw new UsageError(`--issuer ${issuer} is this server's own issuer; its tokens are trusted already`);
   const jwksFile = str(v, 'jwks-file');
   const jwksUri = str(v, 'jwks-uri');
   if (jwksFile && jwksUri) throw new UsageError('give either --jwks-file or --jwks-uri, not both');
@@ -38,18 +36,11 @@ function buildTrustedIssuer(s: Session, v: Values): TrustedIssuer {
   return parsed.data;
 }
 
-/** The entry as list --json shows it: the bootstrap-file shape plus dates. */
-function view(r: TrustedIssuerRecord) {
-  return { ...r.metadata, created_at: r.createdAt, updated_at: r.updatedAt };
-}
-
 function keysCell(t: TrustedIssuer): string {
   if (t.jwks_uri) return t.jwks_uri;
   const keys = t.jwks?.keys ?? [];
   return `${keys.length} key(s)${keys.length ? `: ${keys.map((k) => kidLabel(k) ?? k.kty).join(',')}` : ''}`;
 }
-
-const cacheNote = (s: Session) => `running servers see the change within CLIENT_CACHE_TTL (${s.config.clientCacheTtl} s).`;
 
 export const trustCommands: Command[] = [
   {
@@ -86,20 +77,15 @@ export const trustCommands: Command[] = [
       replace: { type: 'boolean' },
     },
     async run(s, values) {
-      const entry = buildTrustedIssuer(s, values);
-      const db = await s.db();
-      const repo = trustedIssuersRepository(db);
-      let outcome: 'created' | 'updated' | 'unchanged';
-      if (values.replace === true) outcome = await repo.upsert(entry);
-      else if (await repo.insert(entry)) outcome = 'created';
-      else throw new CliError(`issuer "${entry.issuer}" is already trusted; use --replace to change it, or trust remove first`);
+      const entry = buildTrustedIssuer(values);
+      const outcome = await s.admin.trust.add(entry, values.replace === true);
+      if (!outcome) throw new CliError(`issuer "${entry.issuer}" is already trusted; use --replace to change it, or trust remove first`);
 
       // Not errors (a client may be created afterwards), but almost always a mistake worth a line.
-      const clients = clientsRepository(db);
       for (const id of entry.client_ids) {
-        const c = await clients.find(id);
+        const c = await s.admin.clients.find(id);
         if (!c) s.warn(`client "${id}" does not exist (yet)`);
-        else if (!c.metadata.grant_types.some((g) => g === JWT_BEARER || g === TOKEN_EXCHANGE)) {
+        else if (!c.grant_types.some((g) => g === JWT_BEARER || g === TOKEN_EXCHANGE)) {
           s.warn(`client "${id}" has neither the jwt-bearer nor the token-exchange grant type, so it cannot present this issuer's JWTs`);
         }
       }
@@ -108,7 +94,7 @@ export const trustCommands: Command[] = [
         return;
       }
       s.print(
-        `${outcome === 'created' ? 'Trusted' : outcome === 'updated' ? 'Updated' : 'Unchanged:'} issuer "${entry.issuer}"; ${cacheNote(s)}`,
+        `${outcome === 'created' ? 'Trusted' : outcome === 'updated' ? 'Updated' : 'Unchanged:'} issuer "${entry.issuer}"; ${s.admin.propagation}`,
       );
     },
   },
@@ -117,9 +103,9 @@ export const trustCommands: Command[] = [
     summary: 'list trusted issuers',
     usage: '',
     async run(s) {
-      const list = await trustedIssuersRepository(await s.db()).list();
+      const list: TrustedIssuerView[] = await s.admin.trust.list();
       if (s.json) {
-        s.printJson(list.map(view));
+        s.printJson(list);
         return;
       }
       if (list.length === 0) {
@@ -129,13 +115,13 @@ export const trustCommands: Command[] = [
       s.print(
         table(
           ['ISSUER', 'KEYS', 'SUBJECT', 'SCOPE', 'CLIENTS', 'UPDATED'],
-          list.map(({ metadata: t, updatedAt }) => [
+          list.map((t) => [
             t.issuer,
             keysCell(t),
             t.allow_any_subject ? '(any)' : (t.subject ?? '-'),
             t.scope || '-',
             t.client_ids.join(','),
-            iso(updatedAt),
+            t.updated_at,
           ]),
         ),
       );
@@ -148,12 +134,12 @@ export const trustCommands: Command[] = [
     args: ['ISSUER'],
     async run(s, _values, arg) {
       const issuer = arg('ISSUER');
-      if (!(await trustedIssuersRepository(await s.db()).delete(issuer))) throw new CliError(`issuer "${issuer}" is not trusted`);
+      if (!(await s.admin.trust.remove(issuer))) throw new CliError(`issuer "${issuer}" is not trusted`);
       if (s.json) {
         s.printJson({ issuer, removed: true });
         return;
       }
-      s.print(`Removed trusted issuer "${issuer}"; ${cacheNote(s)}`);
+      s.print(`Removed trusted issuer "${issuer}"; ${s.admin.propagation}`);
     },
   },
 ];

@@ -1,14 +1,10 @@
+import type { UserView } from '../admin/services/users.js';
 import { describeIssues } from '../oauth/client-metadata.js';
-import type { Db } from '../store/db.js';
-import { clientsRepository } from '../store/repositories/clients.js';
-import { consentsRepository } from '../store/repositories/consents.js';
-import { usersRepository, type User } from '../store/repositories/users.js';
-import { userClaimsSchema, type UserClaims } from '../users/claims.js';
-import { MAX_PASSWORD_LENGTH, PasswordHasher, passwordHashParameters } from '../users/password.js';
-import { changePassword } from '../users/password-change.js';
+import { customClaimNameProblem, userClaimsSchema, type UserClaims } from '../users/claims.js';
+import { MAX_PASSWORD_LENGTH } from '../users/password.js';
 import { rolesSchema } from '../users/roles.js';
 import { passwordSchema, usernameSchema } from '../users/schema.js';
-import { CliError, UsageError, iso, str, strs, table, type Command, type Session, type Values } from './common.js';
+import { CliError, UsageError, str, strs, table, type Command, type Session, type Values } from './common.js';
 
 /** The OIDC standard claims, in the order OIDC Core §5.1 lists them. */
 const CLAIM_NAMES = Object.keys(userClaimsSchema.shape);
@@ -93,10 +89,13 @@ function buildClaims(v: Values): UserClaims {
       if (!ADDRESS_FIELDS.includes(field))
         throw new UsageError(`--claim ${key}: the address claim's fields are ${ADDRESS_FIELDS.join(', ')}`);
       set(address, field, value);
-    } else if (!CLAIM_NAMES.includes(key) || key === 'address') {
-      throw new UsageError(
-        `--claim ${key}: not an OIDC standard claim (${CLAIM_NAMES.filter((c) => c !== 'address').join(', ')}, address.FIELD)`,
-      );
+    } else if (key === 'address') {
+      throw new UsageError('--claim address: give its fields as address.FIELD=VALUE (address.country=FR, …)');
+    } else if (!CLAIM_NAMES.includes(key)) {
+      // A custom claim: a string here; other JSON values through `latchkey users set-claims`.
+      const problem = customClaimNameProblem(key);
+      if (problem) throw new UsageError(`--claim ${key}: ${problem}`);
+      set(claims, key, value);
     } else if (BOOLEAN_CLAIMS.has(key)) {
       if (value !== 'true' && value !== 'false') throw new UsageError(`--claim ${key} must be true or false (got "${value}")`);
       set(claims, key, value === 'true');
@@ -123,16 +122,21 @@ function parseRoles(v: Values): string[] {
 
 const ROLE_HELP = '  --role ROLE            a role, e.g. admin (lets the user into the admin console); repeat for several';
 
-/** The user as --json shows it: never the password hash. `id` is the OIDC `sub`. */
-function userView(u: User) {
-  return { id: u.id, username: u.username, claims: u.claims, roles: u.roles, created_at: u.createdAt, updated_at: u.updatedAt };
-}
+/** The user as --json shows it (the admin API's view): never the password hash. `id` is the OIDC `sub`. */
+const userJson = (u: UserView) => ({
+  id: u.id,
+  username: u.username,
+  claims: u.claims,
+  roles: u.roles,
+  created_at: u.created_at,
+  updated_at: u.updated_at,
+});
 
 /** A claim value in the table: strings as they are, anything else as JSON (the claims are JSON). */
 const cell = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
-function describeUser(u: User): string {
-  const claims = u.claims as Record<string, unknown>;
+function describeUser(u: UserView): string {
+  const claims = u.claims;
   const order = [
     ...CLAIM_NAMES,
     ...Object.keys(claims)
@@ -142,7 +146,7 @@ function describeUser(u: User): string {
   const claimRows = order.flatMap((k): [string, string][] => {
     const val = claims[k];
     if (val === undefined) return [];
-    if (val && typeof val === 'object') return Object.entries(val).map(([f, x]) => [`${k}.${f}`, cell(x)]);
+    if (val && typeof val === 'object' && !Array.isArray(val)) return Object.entries(val).map(([f, x]) => [`${k}.${f}`, cell(x)]);
     return [[k, cell(val)]];
   });
   const rows: [string, string][] = [
@@ -151,22 +155,21 @@ function describeUser(u: User): string {
     ...claimRows,
     ['roles', u.roles.length ? u.roles.join(' ') : '-'],
     ['password', 'set (stored only as a hash)'],
-    ['created_at', iso(u.createdAt)],
-    ['updated_at', iso(u.updatedAt)],
+    ['created_at', u.created_at],
+    ['updated_at', u.updated_at],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `${k.padEnd(width)}  ${val}`).join('\n');
 }
 
 /** By username (whatever its case) or, failing that, by id (the `sub` found in tokens and logs). */
-async function findOrFail(db: Db, nameOrId: string): Promise<User> {
-  const users = usersRepository(db);
-  const user = (await users.findByUsername(nameOrId)) ?? (await users.findById(nameOrId));
+async function findOrFail(s: Session, nameOrId: string): Promise<UserView> {
+  const user = await s.admin.users.find(nameOrId);
   if (!user) throw new CliError(`no user named "${nameOrId}"`);
   return user;
 }
 
-function alreadyExists(username: string, existing: User | undefined): CliError {
+function alreadyExists(username: string, existing: UserView | undefined): CliError {
   const as = existing && existing.username !== username ? ` (as "${existing.username}": usernames ignore case)` : '';
   return new CliError(`a user named "${username}" already exists${as}`);
 }
@@ -185,7 +188,8 @@ export const userCommands: Command[] = [
       "  --email-verified       also set email_verified: true (the address is known to be the user's)",
       '  --name NAME            the name claim (full name, for display)',
       '  --claim KEY=VALUE      another OIDC standard claim: given_name=Alice, locale=fr-FR, phone_number=…,',
-      '                         address.country=FR, …; repeat for several',
+      '                         address.country=FR, …, or a custom claim with a string value (department=sales;',
+      '                         other JSON values with `latchkey users set-claims`); repeat for several',
       ROLE_HELP,
     ].join('\n'),
     notes: [
@@ -208,17 +212,14 @@ export const userCommands: Command[] = [
       const claims = buildClaims(values);
       const roles = parseRoles(values);
       requirePasswordStdin(values);
-      const users = usersRepository(await s.db());
       // Checked before asking for the password: on a terminal, nobody types one in vain.
-      const existing = await users.findByUsername(username);
-      if (existing) throw alreadyExists(username, existing);
-      const passwordHash = await new PasswordHasher(passwordHashParameters(s.config)).hash(
-        await readPassword(s, `Password for ${username}: `),
-      );
-      const user = await users.insert(username, passwordHash, claims, roles);
-      if (!user) throw alreadyExists(username, await users.findByUsername(username)); // created meanwhile
+      const existing = await s.admin.users.find(username);
+      if (existing && existing.username.toLowerCase() === username.toLowerCase()) throw alreadyExists(username, existing);
+      const password = await readPassword(s, `Password for ${username}: `);
+      const user = await s.admin.users.create({ username, password, claims, roles });
+      if (!user) throw alreadyExists(username, await s.admin.users.find(username)); // created meanwhile
       if (s.json) {
-        s.printJson(userView(user));
+        s.printJson(userJson(user));
         return;
       }
       s.print(`Created user "${user.username}".\n`);
@@ -230,9 +231,9 @@ export const userCommands: Command[] = [
     summary: 'list user accounts',
     usage: '',
     async run(s) {
-      const users = await usersRepository(await s.db()).list();
+      const users = await s.admin.users.list();
       if (s.json) {
-        s.printJson(users.map(userView));
+        s.printJson(users.map(userJson));
         return;
       }
       if (users.length === 0) {
@@ -242,7 +243,7 @@ export const userCommands: Command[] = [
       s.print(
         table(
           ['USERNAME', 'ID (SUB)', 'EMAIL', 'ROLES', 'CREATED_AT', 'NAME'],
-          users.map((u) => [u.username, u.id, u.claims.email ?? '', u.roles.join(' '), iso(u.createdAt), u.claims.name ?? '']),
+          users.map((u) => [u.username, u.id, cell(u.claims.email ?? ''), u.roles.join(' '), u.created_at, cell(u.claims.name ?? '')]),
         ),
       );
     },
@@ -255,9 +256,9 @@ export const userCommands: Command[] = [
     notes: lookupNote,
     async run(s, _values, arg) {
       const name = arg('USERNAME');
-      const user = await findOrFail(await s.db(), name);
+      const user = await findOrFail(s, name);
       if (s.json) {
-        s.printJson(userView(user));
+        s.printJson(userJson(user));
         return;
       }
       s.print(describeUser(user));
@@ -274,15 +275,54 @@ export const userCommands: Command[] = [
     async run(s, values, arg) {
       const name = arg('USERNAME');
       const roles = parseRoles(values);
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      if (!(await usersRepository(db).update(user.id, { roles }))) throw new CliError(`no user named "${name}"`); // deleted meanwhile
-      s.events.emit({ type: 'user.roles_changed', userId: user.id, details: { before: user.roles, after: roles, via: 'cli' } });
+      const user = await findOrFail(s, name);
+      if (!(await s.admin.users.setRoles(user, roles))) throw new CliError(`no user named "${name}"`); // deleted meanwhile
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, roles });
         return;
       }
       s.print(roles.length ? `Roles of "${user.username}": ${roles.join(' ')}.` : `"${user.username}" has no roles now.`);
+    },
+  },
+  {
+    path: ['users', 'set-claims'],
+    summary: "change a user's claims with a JSON merge patch (null removes a claim)",
+    usage: 'USERNAME --merge \'{"department": "sales", "nickname": null}\'',
+    args: ['USERNAME'],
+    help: [
+      "  --merge JSON           a JSON merge patch (RFC 7396) of the user's claims: each member sets that claim",
+      '                         (standard or custom; any JSON value), null removes it, objects merge member by member',
+    ].join('\n'),
+    notes: [
+      lookupNote,
+      'Custom claim names: a letter, then up to 63 letters, digits or _ . : - (or an https:// URL); names the',
+      'protocol uses (iss, sub, aud, exp, scope, client_id, roles, …) are refused. All claims together take at',
+      'most 8 KiB as JSON. Tokens already issued keep the claims they carry. Example:',
+      '  latchkey users set-claims alice --merge \'{"department": "sales", "teams": ["eu", "b2b"]}\'',
+    ].join('\n'),
+    options: { merge: { type: 'string' } },
+    async run(s, values, arg) {
+      const name = arg('USERNAME');
+      const raw = str(values, 'merge');
+      if (raw === undefined) throw new UsageError('--merge is required: a JSON object, e.g. --merge \'{"department": "sales"}\'');
+      let patch: unknown;
+      try {
+        patch = JSON.parse(raw);
+      } catch {
+        throw new UsageError('--merge must be JSON (a merge patch object, e.g. {"department": "sales"})');
+      }
+      if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+        throw new UsageError('--merge must be a JSON object: each member a claim to set, or null to remove it');
+      }
+      const found = await findOrFail(s, name);
+      const user = await s.admin.users.setClaims(found, patch as Record<string, unknown>);
+      if (!user) throw new CliError(`no user named "${name}"`); // deleted meanwhile
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, claims: user.claims });
+        return;
+      }
+      s.print(`Claims of "${user.username}" changed.\n`);
+      s.print(describeUser(user));
     },
   },
   {
@@ -293,9 +333,8 @@ export const userCommands: Command[] = [
     notes: lookupNote,
     async run(s, _values, arg) {
       const name = arg('USERNAME');
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      if (!(await usersRepository(db).delete(user.id))) throw new CliError(`no user named "${name}"`);
+      const user = await findOrFail(s, name);
+      if (!(await s.admin.users.delete(user))) throw new CliError(`no user named "${name}"`);
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, deleted: true });
         return;
@@ -312,11 +351,9 @@ export const userCommands: Command[] = [
     async run(s, _values, arg) {
       const name = arg('USERNAME');
       const clientId = arg('CLIENT_ID');
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      if (!(await clientsRepository(db).find(clientId))) throw new CliError(`no client with client_id "${clientId}"`);
-      const hadConsent = await consentsRepository(db).revoke(user.id, clientId);
-      s.events.emit({ type: 'consent.revoked', userId: user.id, clientId, details: { had_consent: hadConsent, via: 'cli' } });
+      const user = await findOrFail(s, name);
+      if (!(await s.admin.clients.find(clientId))) throw new CliError(`no client with client_id "${clientId}"`);
+      const hadConsent = await s.admin.users.revokeConsent(user, clientId);
       if (s.json) {
         s.printJson({ id: user.id, username: user.username, client_id: clientId, consent_revoked: hadConsent });
         return;
@@ -340,19 +377,10 @@ export const userCommands: Command[] = [
       const name = arg('USERNAME');
       refusePasswordArgument(values);
       requirePasswordStdin(values);
-      const db = await s.db();
-      const user = await findOrFail(db, name);
-      const passwordHash = await new PasswordHasher(passwordHashParameters(s.config)).hash(
-        await readPassword(s, `New password for ${user.username}: `),
-      );
-      const change = await changePassword(db, user.id, passwordHash, new Date());
+      const user = await findOrFail(s, name);
+      const change = await s.admin.users.setPassword(user, await readPassword(s, `New password for ${user.username}: `));
       if (!change) throw new CliError(`no user named "${name}"`); // deleted meanwhile
       const { sessionsEnded, grantsRevoked } = change;
-      s.events.emit({
-        type: 'user.password_changed',
-        userId: user.id,
-        details: { sessions_ended: sessionsEnded, grants_revoked: grantsRevoked, via: 'cli' },
-      });
       if (s.json) {
         s.printJson({
           id: user.id,
@@ -366,6 +394,28 @@ export const userCommands: Command[] = [
       const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
       s.print(
         `Changed the password of "${user.username}"; ended ${plural(sessionsEnded, 'browser session')} and revoked ${plural(grantsRevoked, 'grant')} (their refresh and access tokens).`,
+      );
+    },
+  },
+  {
+    path: ['users', 'unlock'],
+    summary: "clear the account's sign-in lockout (its count of failed sign-ins)",
+    usage: 'USERNAME',
+    args: ['USERNAME'],
+    notes: `${lookupNote}\nThe counts kept per client address are not the account's and stay.`,
+    async run(s, _values, arg) {
+      const name = arg('USERNAME');
+      const user = await findOrFail(s, name);
+      const cleared = await s.admin.users.unlock(user);
+      if (cleared === undefined) throw new CliError(`no user named "${name}"`); // deleted meanwhile
+      if (s.json) {
+        s.printJson({ id: user.id, username: user.username, failures_cleared: cleared });
+        return;
+      }
+      s.print(
+        cleared
+          ? `Cleared the failed sign-ins of "${user.username}": they can sign in again.`
+          : `"${user.username}" had no failed sign-ins counted.`,
       );
     },
   },

@@ -26,4 +26,6 @@ export interface AuthorizationRequest {
    */
   idTokenHintSub?: string;
   loginHint?: string;
+  /** OIDC Core §3.1.2.1 acr_values, in order of preference (src/interaction/second-factor.ts reads them). */
+  acrValues?: string[];
 }

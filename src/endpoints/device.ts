@@ -12,6 +12,7 @@ import { browserId, currentSession } from '../interaction/session.js';
 import { FailureLimiter, addressKey, minutes, type Bucket } from '../limits/failure-limiter.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { browserErrorHandler } from './browser-errors.js';
+import { hasSecondFactor, secondFactorRequired, SECOND_FACTOR_TTL } from '../interaction/second-factor.js';
 import type { InteractionDeps } from '../interaction/deps.js';
 
 const entryForm = z.object({ csrf: z.string().max(200).optional(), user_code: z.string().max(64).default('') });
@@ -124,7 +125,15 @@ export const deviceEndpoint: FastifyPluginCallback<DeviceEndpointOptions> = (app
     });
     // Signed in already: straight to the confirmation page; otherwise sign in first.
     const current = await currentSession(ctx, req);
-    if (current) await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime);
+    if (current) {
+      // A client that requires the second factor gets it from a password-only session too (step-up).
+      const client = await ctx.registry.client(found.clientId);
+      if (client && secondFactorRequired(client, {}) && !hasSecondFactor(current.session.amr)) {
+        await ctx.repos.interactions.awaitSecondFactor(id, current.session.userId, new Date(now + SECOND_FACTOR_TTL * 1000));
+      } else {
+        await ctx.repos.interactions.setUser(id, current.session.userId, current.session.authTime, current.session.amr);
+      }
+    }
     return reply
       .code(303)
       .header('location', `${ctx.config.issuer}${interactionPath(id)}`)

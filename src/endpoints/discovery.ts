@@ -7,6 +7,7 @@ import { OIDC_SCOPES, SCOPE_CLAIMS } from '../users/claims.js';
 import { SIGNING_ALGS } from '../keys/algorithms.js';
 import { DPOP_SIGNING_ALGS } from '../tokens/dpop-proof.js';
 import type { Config } from '../config.js';
+import { ACR_VALUES_SUPPORTED } from '../interaction/second-factor.js';
 import type { Registry } from '../clients/registry.js';
 
 /**
@@ -43,9 +44,12 @@ export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<s
       'azp',
       'at_hash',
       'c_hash',
+      'amr',
+      'acr',
       ...new Set(Object.values(SCOPE_CLAIMS).flat()),
     ],
     subject_types_supported: ['public'],
+    acr_values_supported: [...ACR_VALUES_SUPPORTED],
     id_token_signing_alg_values_supported: [...SIGNING_ALGS],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     authorization_response_iss_parameter_supported: true,

@@ -18,7 +18,12 @@ import { PasswordVerifier, PasswordVerifierBusyError } from '../users/password-v
 import { PasswordHasher, passwordHashParameters } from '../users/password.js';
 import { upgradePasswordHash } from '../users/password-upgrade.js';
 import { browserErrorHandler } from './browser-errors.js';
+import { ACCOUNT_PATH } from './paths.js';
 import type { InteractionDeps } from '../interaction/deps.js';
+import type { User } from '../store/repositories/users.js';
+import type { ClientRecord } from '../domain/client.js';
+import { AMR_PASSWORD, AMR_SECOND_FACTOR, SECOND_FACTOR_TTL, secondFactorRequired } from '../interaction/second-factor.js';
+import { dummyWork, hashRecoveryCode, looksLikeRecoveryCode, matchingStep, openTotpSecret } from '../users/totp.js';
 
 const EXPIRED = new AuthorizationPageError(
   'This sign-in has expired',
@@ -35,6 +40,8 @@ const loginForm = z.object({
 interface InteractionRoute extends FormRoute {
   Params: { id: string };
 }
+
+const otpForm = z.object({ csrf: z.string().max(200).optional(), otp: z.string().max(64).default('') });
 
 const consentForm = z.object({ csrf: z.string().max(200).optional(), decision: z.enum(['allow', 'deny']).optional() });
 
@@ -148,13 +155,13 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
   }
 
   /** Finishes once: the interaction is taken atomically, so a double submit cannot issue twice. */
-  async function finish(reply: FastifyReply, i: Interaction, userId: string, authTime: Date) {
+  async function finish(reply: FastifyReply, i: Interaction, userId: string, authTime: Date, amr: readonly string[]) {
     const taken = await ctx.repos.interactions.take(i.id);
     if (!taken) throw EXPIRED;
     const [c, user] = [await client(i), await ctx.repos.users.findById(userId)];
     if (!user) throw EXPIRED;
     if (isDeviceRequest(i.request)) return decideDevice(reply, i, 'approved', user.id, authTime);
-    return finishAuthorization(ctx, reply, c, i.request, user, Math.floor(authTime.getTime() / 1000));
+    return finishAuthorization(ctx, reply, c, i.request, user, Math.floor(authTime.getTime() / 1000), amr);
   }
 
   /** RFC 8628: the person's decision goes to the device code; the device learns it by polling. */
@@ -177,6 +184,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
     const i = await load(req);
     if (!i.userId) {
       const c = await client(i);
+      if (awaitingSecondFactor(i)) return otpPage(reply, i, c.metadata.client_name ?? c.clientId);
       return loginPage(reply, i, c.metadata.client_name ?? c.clientId);
     }
     return consentPage(reply, i);
@@ -241,8 +249,36 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
         targetOf(i.request),
       );
     }
-    const { session } = await startSession(ctx, req, reply, user.id);
-    await ctx.repos.interactions.setUser(i.id, user.id, session.authTime);
+    // Enrolled in two-step verification: no session yet; the interaction waits (briefly, in this
+    // browser only) for the code, on the same page address.
+    const totp = await ctx.repos.totp.find(user.id);
+    if (totp?.confirmedAt) {
+      await ctx.repos.interactions.awaitSecondFactor(i.id, user.id, new Date(ctx.clock.now() + SECOND_FACTOR_TTL * 1000));
+      return reply
+        .code(303)
+        .header('location', `${ctx.config.issuer}${interactionPath(i.id)}`)
+        .send();
+    }
+    return signedIn(req, reply, i, c, user, AMR_PASSWORD);
+  });
+
+  /**
+   * The person proved who they are (`amr`): a new session (the id rotates at every sign-in), then
+   * consent or the code. When the client needs a second factor they do not have, the session is
+   * kept (so they can set it up on the account page) but the application gets nothing.
+   */
+  async function signedIn(req: FastifyRequest, reply: FastifyReply, i: Loaded, c: ClientRecord, user: User, amr: readonly string[]) {
+    const { session } = await startSession(ctx, req, reply, user.id, amr);
+    if (secondFactorRequired(c, i.request) && !amr.includes('otp')) {
+      if (!(await ctx.repos.interactions.take(i.id))) throw EXPIRED;
+      return renderPage(
+        reply,
+        'mfa-required',
+        { clientName: c.metadata.client_name ?? c.clientId, accountUrl: ACCOUNT_PATH },
+        { status: 403 },
+      );
+    }
+    await ctx.repos.interactions.setUser(i.id, user.id, session.authTime, amr);
     // A device always asks for confirmation naming the client, so a phishing code cannot
     // be approved silently (RFC 8628 §5.4).
     if (isDeviceRequest(i.request) || (await needsConsent(ctx, c, user.id, i.request))) {
@@ -251,7 +287,101 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
         .header('location', `${ctx.config.issuer}${interactionPath(i.id)}`)
         .send();
     }
-    return finish(reply, i, user.id, session.authTime);
+    return finish(reply, i, user.id, session.authTime, amr);
+  }
+
+  const awaitingSecondFactor = (i: Interaction): boolean =>
+    i.userId === null && i.mfaUserId !== null && i.mfaUntil !== null && i.mfaUntil.getTime() > ctx.clock.now();
+
+  const otpPage = (reply: FastifyReply, i: Loaded, clientName: string, extra: { error?: string; status?: number } = {}) =>
+    renderPage(
+      reply,
+      'otp',
+      {
+        clientName,
+        action: `${interactionPath(i.id)}/otp`,
+        csrf: csrfToken(ctx, i.browser, `interaction:${i.id}`),
+        ...(extra.error ? { error: extra.error } : {}),
+      },
+      { status: extra.status ?? 200 },
+    );
+
+  /**
+   * The second factor: a TOTP code (RFC 6238) or a recovery code. Throttled with the password's
+   * buckets (the account and the address; docs/security.md items 38-39), counted before the check.
+   * A code is good once: its time step is recorded by one compare-and-set UPDATE, so a replay —
+   * in this process or another — is refused; a recovery code is marked used the same way.
+   */
+  app.post<InteractionRoute>('/interaction/:id/otp', async (req, reply) => {
+    const i = await load(req);
+    const f = form(otpForm, req);
+    checkCsrf(ctx, req, f.csrf, `interaction:${i.id}`);
+    if (!awaitingSecondFactor(i) || i.mfaUserId === null) throw EXPIRED;
+    const user = await ctx.repos.users.findById(i.mfaUserId);
+    if (!user) throw EXPIRED;
+    const c = await client(i);
+    const clientName = c.metadata.client_name ?? c.clientId;
+    const buckets = loginBuckets(ctx.config, user.username, req.ip);
+    const reservation = await limiter.reserve(buckets);
+    if (!reservation.ok) {
+      reply.header('retry-after', String(reservation.retryAfterSeconds));
+      return otpPage(reply, i, clientName, {
+        status: 429,
+        error: `Too many failed sign-in attempts. Try again in ${minutes(reservation.retryAfterSeconds)}.`,
+      });
+    }
+    let ok = false;
+    let recovery = false;
+    try {
+      const typed = f.otp.trim();
+      const totp = await ctx.repos.totp.find(user.id);
+      if (totp?.confirmedAt && looksLikeRecoveryCode(typed)) {
+        recovery = true;
+        ok = await ctx.repos.totp.useRecoveryCode(user.id, hashRecoveryCode(user.id, typed), new Date(ctx.clock.now()));
+      } else if (totp?.confirmedAt) {
+        const step = matchingStep(openTotpSecret(ctx.secrets.totpKey, user.id, totp.secretEnc), typed, ctx.clock.now());
+        ok = step !== undefined && (await ctx.repos.totp.acceptStep(user.id, step));
+      } else {
+        dummyWork();
+      }
+    } catch (err) {
+      await limiter.release(reservation).catch(() => {});
+      throw err;
+    }
+    if (!ok) {
+      ctx.events.emit({
+        type: 'mfa.failure',
+        userId: user.id,
+        ip: req.ip,
+        clientId: i.clientId,
+        details: { method: recovery ? 'recovery_code' : 'totp' },
+      });
+      for (const b of filledBy(reservation, buckets)) {
+        ctx.events.emit({
+          type: 'login.lockout',
+          ...(b.kind === 'account' ? { userId: user.id } : {}),
+          ip: req.ip,
+          details: { limit: b.kind, failures: b.limit, window_seconds: limiter.windowSeconds },
+        });
+      }
+      return otpPage(reply, i, clientName, {
+        status: 401,
+        error: 'That code is not right, or it was already used. Enter the current code.',
+      });
+    }
+    await limiter.release(reservation);
+    if (recovery) {
+      const left = await ctx.repos.totp.unusedRecoveryCodes(user.id);
+      ctx.events.emit({ type: 'recovery_code.used', userId: user.id, ip: req.ip, clientId: i.clientId, details: { remaining: left } });
+    }
+    ctx.events.emit({
+      type: 'mfa.success',
+      userId: user.id,
+      ip: req.ip,
+      clientId: i.clientId,
+      details: { method: recovery ? 'recovery_code' : 'totp' },
+    });
+    return signedIn(req, reply, i, c, user, AMR_SECOND_FACTOR);
   });
 
   app.post<InteractionRoute>('/interaction/:id/consent', async (req, reply) => {
@@ -278,7 +408,7 @@ export const interactionEndpoints: FastifyPluginCallback<InteractionEndpointsOpt
         details: resource === NO_RESOURCE ? { scopes } : { resource, scopes },
       });
     }
-    return finish(reply, i, i.userId, i.authTime);
+    return finish(reply, i, i.userId, i.authTime, i.amr ?? AMR_PASSWORD);
   });
   done();
 };

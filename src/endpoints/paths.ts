@@ -20,3 +20,6 @@ export type EndpointName = keyof typeof ENDPOINT_PATHS;
 
 /** The absolute URL of an endpoint. */
 export const endpointUrl = (issuer: string, name: EndpointName): string => `${issuer}${ENDPOINT_PATHS[name]}`;
+
+/** The signed-in person's own page (src/endpoints/account.ts): not an OAuth endpoint, not advertised. */
+export const ACCOUNT_PATH = '/account';

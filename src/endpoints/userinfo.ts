@@ -3,7 +3,8 @@ import { isFormUrlEncoded } from './content-type.js';
 import { ENDPOINT_PATHS } from './paths.js';
 import { OAuthError } from '../oauth/errors.js';
 import { verifyOwnAccessToken } from '../tokens/own-access-token.js';
-import { claimsForScopes } from '../users/claims.js';
+import { userinfoClaims } from '../oauth/claim-release.js';
+import type { Registry } from '../clients/registry.js';
 import { NO_STORE, type FormRoute } from './form.js';
 import type { Config } from '../config.js';
 import type { Clock } from '../clock.js';
@@ -78,9 +79,14 @@ export interface UserinfoEndpointOptions {
   repos: Pick<Repositories, 'revocations' | 'users'>;
   /** DPoP proofs (RFC 9449 §7): the same verifier as the token endpoint's. */
   dpop: DpopVerifier;
+  /** The token's client: its id_token_claims are released here too. */
+  registry: Pick<Registry, 'client'>;
 }
 
-/** OIDC Core §5.3: the claims the access token's scopes release, for its subject. */
+/**
+ * OIDC Core §5.3: the claims the access token's scopes release (§5.4), and those its client lists
+ * in id_token_claims, for its subject (src/oauth/claim-release.ts).
+ */
 export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = (app, ctx, done) => {
   const userinfoUrl = `${ctx.config.issuer}${ENDPOINT_PATHS.userinfo}`;
   const accessTokens = { keystore: ctx.keystore, issuer: ctx.config.issuer, statuses: ctx.repos.revocations };
@@ -126,7 +132,9 @@ export const userinfoEndpoint: FastifyPluginCallback<UserinfoEndpointOptions> = 
     if (!scopes.includes('openid')) throw fail('insufficient_scope', 'the access token was not issued with the openid scope', 403);
     const user = await ctx.repos.users.findById(p.sub);
     if (!user) throw fail('invalid_token', 'the user of this access token no longer exists');
-    return reply.headers(NO_STORE).send({ sub: user.id, ...claimsForScopes(user.claims, scopes) });
+    // A live token's client exists (verifyOwnAccessToken refuses those of deleted clients).
+    const client = typeof p.client_id === 'string' ? await ctx.registry.client(p.client_id) : undefined;
+    return reply.headers(NO_STORE).send({ ...userinfoClaims(user, scopes, client?.metadata ?? {}), sub: user.id });
   };
   app.get<FormRoute>(ENDPOINT_PATHS.userinfo, handler);
   app.post<FormRoute>(ENDPOINT_PATHS.userinfo, handler);

@@ -119,6 +119,7 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     authTime,
     nonce: code.nonce,
     dpopJkt,
+    amr: code.amr,
   });
   if (refreshTokenDue) response.refresh_token = refresh.token;
   return response;

@@ -9,6 +9,7 @@ import { buildAccessTokenClaims, signAccessToken, tokenTypeFor } from '../tokens
 import { JwtRejected } from '../trust/received-jwt.js';
 import { recordTrustedJwt, verifyTrustedJwt, type TrustedJwt } from '../trust/verify-trusted.js';
 import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
+import { accessTokenUserClaims } from './user-tokens.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
@@ -108,6 +109,8 @@ export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps>
   if (!(await recordTrustedJwt(deps.trust, asserted, now))) {
     throw invalidGrant('assertion rejected: its "jti" has been used before; every assertion must be new (RFC 7523 §3)');
   }
+  // A subject that is a Latchkey user gets the claims its resources ask for (access_token_claims).
+  const userClaims = await accessTokenUserClaims(deps, asserted.local ? asserted.subject : undefined, target.audiences);
   const claims = buildAccessTokenClaims(
     {
       issuer: deps.issuer,
@@ -118,6 +121,7 @@ export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps>
       issuedAt: epochSeconds(deps.clock),
       ttl: target.ttl,
       ...(dpopJkt ? { dpopJkt } : {}),
+      extra: userClaims,
     },
     deps.jtis.next(),
   );

@@ -272,9 +272,10 @@ export function validateAuthorizationRequest(
   if (challenge) req.codeChallenge = challenge;
   if (dpopJkt) req.dpopJkt = dpopJkt;
   if (maxAge !== undefined) req.maxAge = maxAge;
-  // ui_locales and acr_values are validated (length, repetition) above but not kept: nothing
-  // after validation reads them (the pages have one language; no ACR is asserted), and a pending
-  // sign-in stores only what the flow uses.
+  // ui_locales is validated (length, repetition) above but not kept: the pages have one language.
+  // acr_values is kept: asking for urn:latchkey:acr:mfa requires the second factor.
+  const acrValues = (optional('acr_values') ?? '').split(' ').filter(Boolean);
+  if (acrValues.length) req.acrValues = acrValues;
   for (const [key, name] of [
     ['idTokenHint', 'id_token_hint'],
     ['loginHint', 'login_hint'],

@@ -17,7 +17,7 @@ import { AuthorizationPageError } from './authorization-request.js';
 import { readBrowserId, safeEqual } from './session.js';
 
 /** What a form is for: its token is valid for that form only. */
-export type CsrfPurpose = `interaction:${string}` | 'device' | 'end-session' | 'console';
+export type CsrfPurpose = `interaction:${string}` | 'device' | 'end-session' | 'console' | 'account';
 
 /** The token for `purpose` in the browser holding the browser cookie `browser`. */
 export function csrfToken(ctx: Pick<InteractionDeps, 'secrets'>, browser: string, purpose: CsrfPurpose): string {

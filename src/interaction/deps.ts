@@ -18,12 +18,12 @@ export interface InteractionDeps {
   clock: Clock;
   /** All-or-nothing writes (the grant and its code): repositories bound to one transaction. */
   transaction: Transaction;
-  secrets: Pick<ServerSecrets, 'csrfKey'>;
+  secrets: Pick<ServerSecrets, 'csrfKey' | 'totpKey'>;
   keystore: KeyStore;
   registry: Registry;
   metrics: Pick<Metrics, 'errors' | 'passwordChecks' | 'passwordChecksRefused'>;
   events: SecurityEvents;
-  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits' | 'pushedRequests'>;
+  repos: Pick<Repositories, 'users' | 'sessions' | 'interactions' | 'consents' | 'deviceCodes' | 'rateLimits' | 'pushedRequests' | 'totp'>;
   /** Verifying signed request objects at /authorize (RFC 9101). */
   requestObjects: RequestObjectDeps;
 }

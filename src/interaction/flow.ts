@@ -7,6 +7,7 @@ import type { InteractionDeps } from './deps.js';
 import { epochSeconds } from '../clock.js';
 import type { User } from '../store/repositories/users.js';
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
+import { idTokenUserClaims } from '../oauth/claim-release.js';
 import { hashToken, newId, newOpaqueToken } from '../tokens/opaque.js';
 import { verifyOwnJwt } from '../tokens/verify-own.js';
 import { AuthorizationRedirectError, type RedirectTarget } from './authorization-request.js';
@@ -14,6 +15,7 @@ import type { AuthorizationRequest } from '../domain/authorization-request.js';
 import { sendAuthorizationResponse } from './authorization-response.js';
 import { consentMissing, requestedConsent } from './consent.js';
 import { browserId, currentSession } from './session.js';
+import { hasSecondFactor, secondFactorRequired, SECOND_FACTOR_TTL } from './second-factor.js';
 
 export const targetOf = (r: AuthorizationRequest): RedirectTarget => ({
   redirectUri: r.redirectUri,
@@ -111,7 +113,19 @@ export async function continueAuthorization(
     (request.maxAge !== undefined && signInTooOld(request.maxAge, authTime, nowSec)) ||
     (hintSub !== undefined && hintSub !== user.id);
 
+  // Step-up: the client requires the second factor or the request asks for it (acr_values), and
+  // this session was signed in with the password only. Asked for on the interaction page.
+  const needSecondFactor = !needLogin && secondFactorRequired(client, request) && !hasSecondFactor(current?.session.amr);
+
   if (request.prompt.includes('none')) {
+    // OIDC Core §3.1.2.6: the second factor needs a page, which prompt=none forbids.
+    if (!needLogin && needSecondFactor) {
+      throw new AuthorizationRedirectError(
+        'interaction_required',
+        'prompt=none was requested but the sign-in needs a second factor',
+        target,
+      );
+    }
     if (needLogin) {
       const why = !user
         ? 'nobody is signed in'
@@ -129,8 +143,8 @@ export async function continueAuthorization(
     }
   }
 
-  if (!needLogin && !(await needsConsent(ctx, client, user.id, request))) {
-    return finishAuthorization(ctx, reply, client, request, user, authTime);
+  if (!needLogin && !needSecondFactor && current && !(await needsConsent(ctx, client, user.id, request))) {
+    return finishAuthorization(ctx, reply, client, request, user, authTime, current.session.amr);
   }
 
   // Interaction rows are bounded per address and per client (AUTHORIZATION_REQUEST_LIMIT_*).
@@ -157,7 +171,13 @@ export async function continueAuthorization(
     expiresAt: new Date(ctx.clock.now() + ctx.config.interactionTtl * 1000),
   });
   // Signed in (no login needed) means there is a current session.
-  if (!needLogin && current) await ctx.repos.interactions.setUser(id, user.id, current.session.authTime);
+  if (!needLogin && current) {
+    if (needSecondFactor) {
+      await ctx.repos.interactions.awaitSecondFactor(id, user.id, new Date(ctx.clock.now() + SECOND_FACTOR_TTL * 1000));
+    } else {
+      await ctx.repos.interactions.setUser(id, user.id, current.session.authTime, current.session.amr);
+    }
+  }
   return reply
     .code(303)
     .header('location', `${ctx.config.issuer}${interactionPath(id)}`)
@@ -177,6 +197,7 @@ export async function finishAuthorization(
   request: AuthorizationRequest,
   user: User,
   authTime: number,
+  amr: readonly string[],
 ): Promise<FastifyReply> {
   const now = ctx.clock.now();
   const code = newOpaqueToken();
@@ -207,6 +228,7 @@ export async function finishAuthorization(
       codeChallenge: request.codeChallenge ?? null,
       dpopJkt: request.dpopJkt ?? null,
       authTime: new Date(authTime * 1000),
+      amr: [...amr],
       expiresAt: new Date(now + ctx.config.authorizationCodeTtl * 1000),
     });
   });
@@ -221,8 +243,11 @@ export async function finishAuthorization(
         issuedAt: Math.floor(now / 1000),
         ttl: ctx.config.idTokenTtl,
         authTime,
+        amr,
         ...(request.nonce ? { nonce: request.nonce } : {}),
         code,
+        // The same claims as the token endpoint's ID token (src/oauth/claim-release.ts).
+        userClaims: idTokenUserClaims(user, request.scopes, client.metadata),
       }),
       ctx.keystore.signingKey(alg),
     );

@@ -15,7 +15,19 @@ export const STYLESHEET_PATH = '/assets/latchkey.css';
 const STYLESHEET_FILE = fileURLToPath(new URL('../../views/assets/latchkey.css', import.meta.url));
 
 /** Template names (files views/NAME.eta). */
-export type PageTemplate = 'login' | 'consent' | 'error' | 'end-session' | 'signed-out' | 'form-post' | 'device' | 'device-done';
+export type PageTemplate =
+  | 'login'
+  | 'consent'
+  | 'error'
+  | 'end-session'
+  | 'signed-out'
+  | 'form-post'
+  | 'device'
+  | 'device-done'
+  | 'otp'
+  | 'mfa-required'
+  | 'account'
+  | 'account-totp';
 
 /** Data each template expects. Every value is HTML-escaped by the templates. */
 export interface PageData {
@@ -38,6 +50,34 @@ export interface PageData {
   'form-post': { action: string; params: { name: string; value: string }[]; nonce: string };
   device: { action: string; csrf: string; userCode?: string; error?: string };
   'device-done': { clientName: string; approved: boolean };
+  otp: { clientName: string; action: string; csrf: string; error?: string };
+  'mfa-required': { clientName: string; accountUrl: string };
+  account: AccountPageData;
+  'account-totp': AccountTotpPageData;
+}
+
+/** The account page (src/endpoints/account.ts). */
+export interface AccountPageData {
+  username: string;
+  displayName: string;
+  csrf: string;
+  /** A sentence at the top after a change (e.g. "Two-step verification is on."). */
+  notice?: string;
+  error?: string;
+  sessions: { current: boolean; signedIn: string; expires: string; secondFactor: boolean }[];
+  apps: { clientId: string; name: string; scopes: string[] }[];
+  totp: { enabled: boolean; recoveryCodesLeft: number };
+  /** Recovery codes, shown once, right after they were made. */
+  recoveryCodes?: string[];
+}
+
+/** Enrolment: the QR code (inline SVG, made on the server), the otpauth:// URI as text, the confirm form. */
+export interface AccountTotpPageData {
+  csrf: string;
+  qrSvg: string;
+  uri: string;
+  secret: string;
+  error?: string;
 }
 
 export interface RenderOptions {

@@ -36,6 +36,7 @@ export async function startSession(
   req: FastifyRequest,
   reply: FastifyReply,
   userId: string,
+  amr: readonly string[],
 ): Promise<CurrentSession> {
   const names = cookieNames(ctx.config.issuer);
   const old = parseCookies(req.headers.cookie).get(names.session);
@@ -47,6 +48,7 @@ export async function startSession(
     userId,
     authTime: new Date(Math.floor(now / 1000) * 1000),
     expiresAt: new Date(now + ctx.config.sessionTtl * 1000),
+    amr: [...amr],
   };
   await ctx.repos.sessions.create(session);
   reply.header('set-cookie', serializeCookie(names.session, cookie, { secure: names.secure, maxAge: ctx.config.sessionTtl }));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { releasedClaimNamesSchema } from './claim-names.js';
 import { isScopeToken } from './scopes.js';
 import { redirectUriProblem, resourceIndicatorProblem } from './uris.js';
 import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
@@ -91,6 +92,8 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
       skip_consent: z.boolean().default(false),
       /** RFC 9449 §5.2: every token request of this client must carry a DPoP proof (its tokens are always sender-constrained). */
       dpop_bound_access_tokens: z.boolean({ error: 'dpop_bound_access_tokens must be true or false' }).optional(),
+      /** Every sign-in for this client needs the second factor (TOTP); a password-only session is asked for it (step-up). */
+      require_mfa: z.boolean({ error: 'require_mfa must be true or false' }).optional(),
       // RFC 7591 §2 descriptive metadata, stored for display.
       client_uri: z.url().optional(),
       logo_uri: z.url().optional(),
@@ -109,6 +112,16 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
         .array(z.string().min(1, 'token_exchange_actors must not contain empty names'))
         .max(50, 'token_exchange_actors may name at most 50 parties')
         .optional(),
+      /**
+       * Claims of the user this client's ID tokens and userinfo answers carry beyond those of the
+       * granted scopes (OIDC Core §5.4): `roles`, standard or custom claim names.
+       */
+      id_token_claims: releasedClaimNamesSchema('id_token_claims').optional(),
+      /**
+       * true: ID tokens carry no claims of the user (no profile, email, address, phone claims, no
+       * id_token_claims); the client reads them from /userinfo. Default false.
+       */
+      id_token_minimal: z.boolean({ error: 'id_token_minimal must be true or false' }).optional(),
     })
     .superRefine((m, ctx) => {
       const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -169,6 +182,11 @@ export const resourceSchema = z
       .min(30, 'access_token_ttl must be at least 30 seconds')
       .max(86400, 'access_token_ttl must be at most 86400 seconds')
       .optional(),
+    /**
+     * The user's claims its access tokens carry (RFC 9068 §2.2.3.1: roles, groups, entitlements;
+     * any standard or custom claim): none unless listed. Tokens without a user carry none.
+     */
+    access_token_claims: releasedClaimNamesSchema('access_token_claims').optional(),
   })
   .superRefine((r, ctx) => {
     for (const scope of Object.keys(r.scope_descriptions ?? {})) {

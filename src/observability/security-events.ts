@@ -17,9 +17,17 @@ export type SecurityEventType =
   | 'key.rotated'
   | 'user.password_changed'
   | 'user.roles_changed'
+  | 'user.claims_changed'
   | 'console.sign_in'
   | 'console.sign_in_refused'
-  | 'console.sign_out';
+  | 'console.sign_out'
+  | 'mfa.success'
+  | 'mfa.failure'
+  | 'totp.enrolled'
+  | 'totp.removed'
+  | 'recovery_codes.regenerated'
+  | 'recovery_code.used'
+  | 'account.sessions_ended';
 
 export interface SecurityEvent {
   type: SecurityEventType;
@@ -51,6 +59,7 @@ const WARN: ReadonlySet<SecurityEventType> = new Set([
   'login.failure',
   'login.lockout',
   'console.sign_in_refused',
+  'mfa.failure',
 ]);
 
 /** Writes each event as one log line: `{"event": type, ...}` with the message "security event". */

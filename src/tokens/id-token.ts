@@ -3,6 +3,10 @@ import type { JWTPayload } from 'jose';
 import type { SigningKey } from '../keys/keystore.js';
 import { signJwt } from './sign.js';
 
+/** OIDC Core §2 acr values (documented in the README, "Two-step verification"). */
+export const ACR_PWD = 'urn:latchkey:acr:pwd';
+export const ACR_MFA = 'urn:latchkey:acr:mfa';
+
 /**
  * OIDC Core §3.1.3.6 / §3.3.2.11: at_hash and c_hash are the base64url of the left half of the
  * SHA-256 of the ASCII value (for RS256 and ES256, both SHA-256 algorithms).
@@ -19,6 +23,8 @@ export interface IdTokenInput {
   issuedAt: number;
   ttl: number;
   authTime: number;
+  /** How the person signed in (RFC 8176); with it, `acr` (src/interaction/second-factor.ts). */
+  amr?: readonly string[] | null;
   nonce?: string;
   accessToken?: string;
   code?: string;
@@ -28,11 +34,17 @@ export interface IdTokenInput {
    * exchange accepts an ID token only while that grant is alive (grants/token-exchange/).
    */
   grantId?: string;
+  /**
+   * Claims of the user (src/oauth/claim-release.ts: the granted scopes' standard claims and the
+   * client's id_token_claims). Never over the protocol's: those are set after them.
+   */
+  userClaims?: Record<string, unknown>;
 }
 
 /** Pure: the claims of an ID token (OIDC Core §2). */
 export function buildIdTokenClaims(i: IdTokenInput): JWTPayload {
   return {
+    ...i.userClaims,
     iss: i.issuer,
     sub: i.subject,
     aud: i.clientId,
@@ -40,6 +52,7 @@ export function buildIdTokenClaims(i: IdTokenInput): JWTPayload {
     iat: i.issuedAt,
     exp: i.issuedAt + i.ttl,
     auth_time: i.authTime,
+    ...(i.amr ? { amr: [...i.amr], acr: i.amr.includes('otp') ? ACR_MFA : ACR_PWD } : {}),
     ...(i.nonce !== undefined ? { nonce: i.nonce } : {}),
     ...(i.accessToken ? { at_hash: halfHash(i.accessToken) } : {}),
     ...(i.code ? { c_hash: halfHash(i.code) } : {}),

@@ -219,7 +219,7 @@ describe('admin console: users (headless Chromium)', { skip: skipReason }, () =>
     const { page } = await admin();
     const sub = await subOf('erin');
     await page.goto(`${server.url}/admin/users/${sub}`);
-    assert.match((await page.locator('#other-claims').textContent()) ?? '', /"locality": "Lyon"/);
+    assert.deepEqual(JSON.parse(await page.getByLabel(/^Other claims/).inputValue()), { address: { locality: 'Lyon' } });
     // Another operator changes the user meanwhile.
     await server.ctx.repos.users.update(sub, { roles: ['auditor'] });
     await page.getByLabel(/^Nickname/).fill('E');
@@ -238,6 +238,32 @@ describe('admin console: users (headless Chromium)', { skip: skipReason }, () =>
     const claims = (await server.ctx.repos.users.findById(sub))!.claims;
     assert.equal(claims.nickname, 'E');
     assert.deepEqual(claims.address, { locality: 'Lyon' });
+
+    // The other claims as JSON: refused beside the box when it is not an object of valid claims.
+    const other = page.getByLabel(/^Other claims/);
+    for (const [typed, message] of [
+      ['{"address": ', /not valid JSON/],
+      ['["x"]', /JSON object/],
+      ['{"name": "Erin"}', /in the field above/],
+      ['{"sub": "someone-else"}', /./],
+    ] as const) {
+      await other.fill(typed);
+      const [refused] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Save profile and roles' }).click(),
+      ]);
+      assert.equal(refused.status(), 422, typed);
+      assert.equal(await other.getAttribute('aria-invalid'), 'true', typed);
+      assert.match((await other.getAttribute('aria-describedby')) ?? '', /other_claims-error/);
+      assert.match((await page.locator('#other_claims-error').textContent()) ?? '', message, typed);
+      assert.equal(await other.inputValue(), typed, 'what was typed is kept');
+    }
+    assert.deepEqual((await server.ctx.repos.users.findById(sub))!.claims, claims, 'nothing saved');
+    // A member taken out of a nested claim is removed, not merged back.
+    await other.fill('{"address": {"country": "FR"}}');
+    await page.getByRole('button', { name: 'Save profile and roles' }).click();
+    await page.waitForURL(/\?done=saved$/);
+    assert.deepEqual((await server.ctx.repos.users.findById(sub))!.claims.address, { country: 'FR' });
   });
 
   it('sets a new password: the old refresh token and password stop working, the new one signs in through a code flow', TEST, async () => {

@@ -59,6 +59,7 @@ describe('latchkey resources', () => {
       scopes: ['orders:read', 'orders:write'],
       scope_descriptions: { 'orders:read': 'See your orders' },
       access_token_ttl: null,
+      access_token_claims: [],
       result: 'created',
     });
     assertOneLineFailure(await run(['resources', 'create', API]), /already exists; change it with `latchkey resources update`/);

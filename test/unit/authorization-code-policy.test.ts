@@ -14,6 +14,7 @@ const code: AuthorizationCodeState = {
   nonce: null,
   codeChallenge: null,
   authTime: new Date(0),
+  amr: null,
   expiresAt: new Date(60_000),
   consumedAt: null,
   exchangeFailure: null,

@@ -17,6 +17,7 @@ export const resourcesRoutes = documentRoutes({
       scopes: z.array(z.string()),
       scope_descriptions: z.record(z.string(), z.string()).optional(),
       access_token_ttl: z.number().optional(),
+      access_token_claims: z.array(z.string()).optional().describe("the user's claims its access tokens carry, e.g. roles"),
       built_in: z.boolean().describe("Latchkey's own admin API: read-only"),
     })
     .meta({ id: 'Resource' }),

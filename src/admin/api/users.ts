@@ -10,7 +10,9 @@ export const userViewSchema = z
   .object({
     id: z.string().describe("the user's OIDC sub: random, stable, never reused"),
     username: z.string(),
-    claims: z.record(z.string(), z.unknown()).describe('OIDC Core §5.1 standard claims'),
+    claims: z
+      .record(z.string(), z.unknown())
+      .describe('OIDC Core §5.1 standard claims and custom claims (any JSON value; 8 KiB in all, nesting at most 5 deep)'),
     roles: z.array(z.string()).describe('e.g. ["admin"]: lets the user into the admin console'),
     created_at: z.string(),
     updated_at: z.string(),
@@ -150,6 +152,22 @@ export const usersRoutes: FastifyPluginCallbackZod<AdminRouteOptions> = (app, { 
       },
     },
     async (req) => services.users.unlock(req.params.id, actorOf(req)),
+  );
+
+  app.delete(
+    '/users/:id/totp',
+    {
+      schema: {
+        tags,
+        summary: "Remove the user's second factor (TOTP and recovery codes)",
+        description:
+          'For a person who lost their authenticator: their next sign-in asks for the password only, and they can set up ' +
+          'two-step verification again on /account. Clients that require it (require_mfa) refuse them until they do.',
+        params: idParams,
+        response: { 200: z.object({ totp_removed: z.boolean().describe('false: the user had no second factor') }) },
+      },
+    },
+    async (req) => services.users.resetSecondFactor(req.params.id, actorOf(req)),
   );
   done();
 };

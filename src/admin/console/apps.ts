@@ -208,4 +208,4 @@ export function layoutData(op: Operator, section: ConsoleSection, pageTitle: str
   return { pageTitle, section, operator: op.user.username, csrf: op.csrf };
 }
 
-export type ConsoleSection = 'dashboard' | 'apps' | 'users' | 'keys' | 'events';
+export type ConsoleSection = 'dashboard' | 'apps' | 'users' | 'keys' | 'resources' | 'trusted-issuers' | 'events';

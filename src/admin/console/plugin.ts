@@ -19,6 +19,9 @@ import { consoleCsrf, isAdmin, type ConsoleDeps, type Operator } from './deps.js
 import { endConsoleSession, readConsoleSession } from './session.js';
 import { consoleMessage, signInRoutes } from './sign-in.js';
 import { appRoutes, layoutData } from './apps.js';
+import { keyRoutes } from './keys.js';
+import { resourceRoutes } from './resources.js';
+import { trustedIssuerRoutes } from './trusted-issuers.js';
 import { userRoutes } from './users.js';
 
 const EVENTS_PAGE = 50;
@@ -155,6 +158,9 @@ export const consolePlugin: FastifyPluginCallback<ConsoleOptions> = (app, opts, 
   });
 
   appRoutes(app, deps, operatorOf);
+  keyRoutes(app, deps, operatorOf);
+  resourceRoutes(app, deps, operatorOf);
+  trustedIssuerRoutes(app, deps, operatorOf);
   userRoutes(app, deps, operatorOf);
   done();
 };

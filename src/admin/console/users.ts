@@ -16,6 +16,7 @@ import { ADMIN_ROLE } from '../../users/roles.js';
 import { AdminError, STATUS_OF, type FieldError } from '../services/errors.js';
 import type { UserView } from '../services/users.js';
 import { layoutData } from './apps.js';
+import { mergePatchBetween } from '../api/merge-patch.js';
 import { actorOf, checkConsoleCsrf, type ConsoleDeps, type Operator } from './deps.js';
 
 type Form = Record<string, string | string[] | undefined>;
@@ -79,11 +80,32 @@ const DONE: Record<string, string> = {
 };
 const doneMessage = (q: unknown): string | undefined => (typeof q === 'string' && Object.hasOwn(DONE, q) ? DONE[q] : undefined);
 
-/** A field error's form field: `/claims/email` → `email`, `/roles/2` → `roles`, `/username` → `username`. */
+/**
+ * A field error's form field: `/claims/email` → `email`, `/roles/2` → `roles`, `/username` →
+ * `username`; a claim without a field of its own (or the claims as a whole) → `other_claims`.
+ */
 function fieldOf(e: FieldError): string {
   const parts = (e.pointer ?? '').split('/').slice(1);
-  if (parts[0] === 'claims' && parts[1]) return parts[1];
+  if (parts[0] === 'claims') return parts[1] && EDITED.has(parts[1]) ? parts[1] : 'other_claims';
   return parts[0] ?? '';
+}
+
+/** The "other claims" box: a JSON object, or why it is not one. */
+function parseOtherClaims(s: string): { claims: Record<string, unknown> } | { error: string } {
+  if (!s.trim()) return { claims: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(s);
+  } catch {
+    return { error: 'This is not valid JSON. Write a JSON object, e.g. {"department": "Sales"}.' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { error: 'Write a JSON object of claim names and values, e.g. {"department": "Sales"}.' };
+  }
+  const own = Object.keys(parsed).filter((k) => EDITED.has(k));
+  if (own.length)
+    return { error: `${own.join(', ')}: change ${own.length === 1 ? 'it' : 'them'} in the field${own.length === 1 ? '' : 's'} above.` };
+  return { claims: parsed as Record<string, unknown> };
 }
 
 /** Errors by form field; those about no field of the form go under '' (shown at the top). */
@@ -255,8 +277,9 @@ export function userRoutes(app: FastifyInstance, deps: ConsoleDeps, operatorOf: 
             checked: form ? text(form, c.name) === 'true' : user.claims[c.name] === true,
             error: errors.get(c.name) ?? '',
           })),
-          // Claims the form does not edit (address, updated_at, and any others): kept as they are.
-          other: Object.keys(otherClaims).length ? JSON.stringify(otherClaims, null, 2) : '',
+          // Claims without a field of their own (address, updated_at, custom claims), as JSON.
+          other: form ? text(form, 'other_claims', 20_000) : Object.keys(otherClaims).length ? JSON.stringify(otherClaims, null, 2) : '',
+          otherError: errors.get('other_claims') ?? '',
         },
         passwordError: state.passwordError ?? '',
         sessions: sessions.slice(0, LISTED).map((s) => ({
@@ -285,11 +308,12 @@ export function userRoutes(app: FastifyInstance, deps: ConsoleDeps, operatorOf: 
     );
   }
 
-  const PROFILE_FIELDS = new Set<string>(['username', 'roles', ...EDITED]);
+  const PROFILE_FIELDS = new Set<string>(['username', 'roles', 'other_claims', ...EDITED]);
 
   /**
-   * Username, standard claims and roles as one RFC 7396 merge patch under If-Match (the ETag the
-   * page was shown with): an empty field removes its claim; claims the form does not show are kept.
+   * Username, claims and roles as one RFC 7396 merge patch under If-Match (the ETag the page was
+   * shown with): an empty field removes its claim; the "other claims" box (address, custom claims)
+   * is the whole set of the others, so a member taken out of it is removed.
    */
   app.post<{ Params: { sub: string }; Body: Form | undefined }>('/admin/users/:sub/profile', async (req, reply) => {
     const op = operatorOf(req);
@@ -306,13 +330,26 @@ export function userRoutes(app: FastifyInstance, deps: ConsoleDeps, operatorOf: 
         status: 422,
       });
     }
-    const claims: Record<string, string | boolean | null> = {};
-    for (const c of TEXT_CLAIMS) claims[c.name] = text(form, c.name).trim() || null;
-    for (const c of BOOLEAN_CLAIMS) claims[c.name] = text(form, c.name) === 'true' ? true : claims[c.of] !== null ? false : null;
+    const other = parseOtherClaims(text(form, 'other_claims', 20_000));
+    if ('error' in other) {
+      return renderUser(reply, op, sub, { profile: form, profileErrors: new Map([['other_claims', other.error]]), status: 422 });
+    }
+    const current = SUB.test(sub) ? await users.get(sub).catch(orNotFound) : undefined;
+    if (!current) return gone(reply, op, 'No such user', 'The user does not exist, or was deleted.');
+    const wanted: Record<string, unknown> = { ...other.claims };
+    for (const c of TEXT_CLAIMS) {
+      const v = text(form, c.name).trim();
+      if (v) wanted[c.name] = v;
+    }
+    for (const c of BOOLEAN_CLAIMS) {
+      if (text(form, c.name) === 'true') wanted[c.name] = true;
+      else if (wanted[c.of] !== undefined) wanted[c.name] = false;
+    }
     try {
+      // If-Match with the page's ETag: the diff is against what the page showed, or nothing is saved.
       await users.update(
         sub,
-        { username: text(form, 'username', 200).trim(), claims, roles },
+        { username: text(form, 'username', 200).trim(), claims: mergePatchBetween(current.user.claims, wanted), roles },
         text(form, 'etag', 200) || '""',
         actorOf(op, req.ip),
       );

@@ -6,6 +6,7 @@ import { accountBucketKey, accountLockedUntil } from '../../interaction/login-th
 import type { Db } from '../../store/db.js';
 import { clearRateLimit, readRateLimits } from '../../store/repositories/rate-limits.js';
 import { usersRepository, type User } from '../../store/repositories/users.js';
+import { totpRepository } from '../../store/repositories/totp.js';
 import { userClaimsSchema } from '../../users/claims.js';
 import type { PasswordHasher } from '../../users/password.js';
 import { changePassword } from '../../users/password-change.js';
@@ -215,6 +216,21 @@ export function usersService({ db, clock, passwords, throttle }: UsersServiceDep
         const cleared = await clearRateLimit(tx, accountBucketKey(u.username));
         await recordChange(tx, { type: 'user.unlocked', actor, target: target(id), extra: { failures_cleared: cleared } });
         return { failures_cleared: cleared };
+      });
+    },
+
+    /**
+     * Removes the user's second factor (TOTP and its recovery codes: a lost phone), so their next
+     * sign-in asks for the password only and they can enrol again from /account. Audited in the
+     * same transaction.
+     */
+    async resetSecondFactor(id: string, actor: Actor): Promise<{ totp_removed: boolean }> {
+      return db.transaction(async (tx) => {
+        const u = await usersRepository(tx).findById(id);
+        if (!u) throw notFound('user', id);
+        const removed = await totpRepository(tx).remove(id);
+        await recordChange(tx, { type: 'user.totp_reset', actor, target: target(id), extra: { totp_removed: removed } });
+        return { totp_removed: removed };
       });
     },
   };

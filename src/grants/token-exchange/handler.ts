@@ -8,6 +8,7 @@ import { signJwt } from '../../tokens/sign.js';
 import { recordTrustedJwt } from '../../trust/verify-trusted.js';
 import { boundScopes, requestedScopes, requireConfidentialClient } from '../jwt-bearer.js';
 import { defineGrant, type GrantHandler } from '../types.js';
+import { accessTokenUserClaims } from '../user-tokens.js';
 import { checkActorTokenType, readActorToken } from './actor-token.js';
 import { issuedAct } from './delegation.js';
 import { checkSubjectTokenType, readSubjectToken } from './subject-token.js';
@@ -131,6 +132,16 @@ export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({
   }
 
   const act = issuedAct(actor, subject.act);
+  // The subject's claims that the target resources ask for (access_token_claims), when it is a
+  // Latchkey user: an ID token's subject, a user's access token (one issued under a grant; a
+  // client's own token has none), a trusted issuer's JWT naming a Latchkey user.
+  const userId =
+    subject.kind === 'id_token' || (subject.kind === 'access_token' && subject.grantId !== undefined)
+      ? subject.sub
+      : subject.kind === 'trusted_jwt' && subject.trusted?.local === true
+        ? subject.sub
+        : undefined;
+  const userClaims = await accessTokenUserClaims(deps, userId, target.audiences);
   const key = deps.keystore.signingKey(deps.accessTokenSigningAlg);
   const claims = buildAccessTokenClaims(
     {
@@ -144,7 +155,11 @@ export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({
       ...(subject.grantId ? { grantId: subject.grantId } : {}),
       // RFC 9449 §5: only an access token is bound; an issued JWT (N_A) is not presented with proofs.
       ...(dpopJkt && issuedType === TOKEN_TYPE.access_token ? { dpopJkt } : {}),
-      extra: { ...(subject.authTime !== undefined ? { auth_time: subject.authTime } : {}), ...(act ? { act } : {}) },
+      extra: {
+        ...userClaims,
+        ...(subject.authTime !== undefined ? { auth_time: subject.authTime } : {}),
+        ...(act ? { act } : {}),
+      },
     },
     deps.jtis.next(),
   );

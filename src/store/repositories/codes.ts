@@ -11,6 +11,8 @@ export interface AuthorizationCode {
   nonce: string | null;
   codeChallenge: string | null;
   authTime: Date;
+  /** How the person signed in (RFC 8176 amr values) for the ID token; null for codes made before it was kept. */
+  amr: string[] | null;
   expiresAt: Date;
   consumedAt: Date | null;
   /** RFC 9449 §10: the DPoP key (`dpop_jkt` at /authorize) the token request must prove. */
@@ -56,6 +58,7 @@ interface Row {
   nonce: string | null;
   code_challenge: string | null;
   auth_time: Date;
+  amr: string[] | null;
   expires_at: Date;
   consumed_at: Date | null;
   exchange_failure: CodeExchangeFailure | null;
@@ -74,6 +77,7 @@ const COLUMN_NAMES = [
   'nonce',
   'code_challenge',
   'auth_time',
+  'amr',
   'expires_at',
   'consumed_at',
   'exchange_failure',
@@ -92,6 +96,7 @@ const toCode = (r: Row): AuthorizationCode => ({
   nonce: r.nonce,
   codeChallenge: r.code_challenge,
   authTime: r.auth_time,
+  amr: r.amr,
   expiresAt: r.expires_at,
   consumedAt: r.consumed_at,
   exchangeFailure: r.exchange_failure,
@@ -124,8 +129,8 @@ export function codesRepository(db: Queryable): CodesRepository {
     async create(c) {
       await db.query(
         `INSERT INTO authorization_codes
-           (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, dpop_jkt)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+           (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, amr, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
         [
           c.codeHash,
           c.grantId,
@@ -138,6 +143,7 @@ export function codesRepository(db: Queryable): CodesRepository {
           c.codeChallenge,
           c.authTime,
           c.expiresAt,
+          c.amr === null ? null : JSON.stringify(c.amr),
           c.dpopJkt,
         ],
         { name: 'codes.create' },

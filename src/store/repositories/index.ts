@@ -16,6 +16,7 @@ import { replayRepository } from './replay.js';
 import { resourcesRepository } from './resources.js';
 import { revocationsRepository } from './revocations.js';
 import { sessionsRepository } from './sessions.js';
+import { totpRepository } from './totp.js';
 import { trustedIssuersRepository } from './trusted-issuers.js';
 import { usersRepository } from './users.js';
 
@@ -40,6 +41,7 @@ export function createRepositories(db: Db) {
     trustedIssuers: trustedIssuersRepository(db),
     consoleSessions: consoleSessionsRepository(db),
     auditEvents: auditEventsRepository(db),
+    totp: totpRepository(db),
     pushedRequests: pushedRequestsRepository(db),
   };
 }

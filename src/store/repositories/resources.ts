@@ -7,6 +7,7 @@ interface Row {
   scopes: string[];
   scope_descriptions: Record<string, string> | null;
   access_token_ttl: number | null;
+  access_token_claims: string[] | null;
 }
 
 const toResource = (r: Row): Resource => ({
@@ -15,9 +16,20 @@ const toResource = (r: Row): Resource => ({
   scopes: r.scopes,
   ...(r.scope_descriptions && Object.keys(r.scope_descriptions).length ? { scope_descriptions: r.scope_descriptions } : {}),
   ...(r.access_token_ttl != null ? { access_token_ttl: r.access_token_ttl } : {}),
+  ...(r.access_token_claims?.length ? { access_token_claims: r.access_token_claims } : {}),
 });
 
-const COLUMNS = 'identifier, name, scopes, scope_descriptions, access_token_ttl';
+const COLUMNS = 'identifier, name, scopes, scope_descriptions, access_token_ttl, access_token_claims';
+
+/** The parameters $1..$6 of a resource's row, in COLUMNS order. */
+const values = (r: Resource) => [
+  r.identifier,
+  r.name ?? null,
+  JSON.stringify(r.scopes),
+  JSON.stringify(r.scope_descriptions ?? {}),
+  r.access_token_ttl ?? null,
+  JSON.stringify(r.access_token_claims ?? []),
+];
 
 export function resourcesRepository(db: Queryable) {
   return {
@@ -43,8 +55,9 @@ export function resourcesRepository(db: Queryable) {
     /** Replaces an existing resource; whether there was one. */
     async replace(r: Resource): Promise<boolean> {
       const res = await db.query(
-        `UPDATE resources SET name = $2, scopes = $3, scope_descriptions = $4, access_token_ttl = $5, updated_at = now() WHERE identifier = $1`,
-        [r.identifier, r.name ?? null, JSON.stringify(r.scopes), JSON.stringify(r.scope_descriptions ?? {}), r.access_token_ttl ?? null],
+        `UPDATE resources SET name = $2, scopes = $3, scope_descriptions = $4, access_token_ttl = $5,
+                          access_token_claims = $6, updated_at = now() WHERE identifier = $1`,
+        values(r),
       );
       return res.rowCount > 0;
     },
@@ -61,9 +74,9 @@ export function resourcesRepository(db: Queryable) {
     /** Creates the resource unless one with this identifier exists (one statement); whether it did. */
     async insert(r: Resource): Promise<boolean> {
       const res = await db.query(
-        `INSERT INTO resources (identifier, name, scopes, scope_descriptions, access_token_ttl) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO resources (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (identifier) DO NOTHING`,
-        [r.identifier, r.name ?? null, JSON.stringify(r.scopes), JSON.stringify(r.scope_descriptions ?? {}), r.access_token_ttl ?? null],
+        values(r),
       );
       return res.rowCount > 0;
     },
@@ -71,16 +84,17 @@ export function resourcesRepository(db: Queryable) {
     /** Creates or replaces the resource (one statement); says which, or that nothing changed. */
     async upsert(r: Resource): Promise<'created' | 'updated' | 'unchanged'> {
       const res = await db.query<{ inserted: boolean }>(
-        `INSERT INTO resources (identifier, name, scopes, scope_descriptions, access_token_ttl) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO resources (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (identifier) DO UPDATE
            SET name = EXCLUDED.name, scopes = EXCLUDED.scopes, scope_descriptions = EXCLUDED.scope_descriptions,
-               access_token_ttl = EXCLUDED.access_token_ttl, updated_at = now()
+               access_token_ttl = EXCLUDED.access_token_ttl, access_token_claims = EXCLUDED.access_token_claims, updated_at = now()
          WHERE resources.name IS DISTINCT FROM EXCLUDED.name
             OR resources.scopes IS DISTINCT FROM EXCLUDED.scopes
             OR resources.scope_descriptions IS DISTINCT FROM EXCLUDED.scope_descriptions
             OR resources.access_token_ttl IS DISTINCT FROM EXCLUDED.access_token_ttl
+            OR resources.access_token_claims IS DISTINCT FROM EXCLUDED.access_token_claims
          RETURNING (xmax = 0) AS inserted`,
-        [r.identifier, r.name ?? null, JSON.stringify(r.scopes), JSON.stringify(r.scope_descriptions ?? {}), r.access_token_ttl ?? null],
+        values(r),
       );
       const [row] = res.rows;
       if (!row) return 'unchanged';
