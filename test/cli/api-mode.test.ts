@@ -178,8 +178,22 @@ describe(`latchkey in API mode against a running server (${onPostgres ? 'Postgre
     const next = /New client_secret for "[^"]+": (\S+)/.exec(overlapped.stdout)?.[1];
     assert.ok(next, overlapped.stdout);
     assert.match(overlapped.stdout, /The old secret works until \d{4}-/);
-    assert.ok(await tokenFor(clientId, next));
+    // The process the CLI talked to knows the new secret at once; the other one within
+    // CLIENT_CACHE_TTL (1 s here). Few tries: each refusal counts in the failure limiter.
+    assert.ok(await tokenFor(clientId, next, urls[0]));
+    await waitUntil(
+      'the new secret accepted by every process',
+      async () => {
+        try {
+          return Boolean(await tokenFor(clientId, next));
+        } catch {
+          return false;
+        }
+      },
+      { everyMs: 600 },
+    );
     assert.ok(await tokenFor(clientId, rotated.client_secret, urls[0]));
+    assert.ok(await tokenFor(clientId, rotated.client_secret));
     secret = next;
   });
 
@@ -227,6 +241,7 @@ describe(`latchkey in API mode against a running server (${onPostgres ? 'Postgre
       scopes: ['orders:read'],
       scope_descriptions: { 'orders:read': 'See your orders' },
       access_token_ttl: null,
+      access_token_claims: [],
       result: 'updated',
     });
     const again = await cliJson(['resources', 'update', 'https://orders.example.com', '--scope', 'orders:read']);
@@ -343,7 +358,8 @@ describe(`latchkey in API mode against a running server (${onPostgres ? 'Postgre
         await tokenFor(clientId, secret);
         return false;
       } catch (err) {
-        return (err as { error?: string }).error === 'invalid_client';
+        const e = err as { error?: string; status?: number };
+        return e.error === 'invalid_client' || e.status === 401;
       }
     });
     await refused(tokenFor(clientId, secret, urls[0]));
