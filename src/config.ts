@@ -259,6 +259,13 @@ const settings = z.object({
   AUTH_FAILURE_WINDOW: seconds('AUTH_FAILURE_WINDOW', 300, 1, 86400),
   /** Clock difference tolerated on JWTs we receive (and kept as a margin on the keys we publish). */
   CLOCK_SKEW: seconds('CLOCK_SKEW', 30, 0, 300),
+  /**
+   * DPoP server nonces (RFC 9449 §8): `required` makes every DPoP proof carry a nonce this server
+   * issued (one extra round trip per client every few minutes); `off` accepts proofs without one
+   * (a nonce sent is still checked). Off by default: each proof's jti is already single-use
+   * across processes and its iat bounded, and RFC 9449 leaves nonces to the server's choice.
+   */
+  DPOP_NONCE: z.enum(['off', 'required'], { error: 'DPOP_NONCE must be off or required' }).default('off'),
   /** Longest lifetime (exp - now) a client assertion may have. */
   ASSERTION_MAX_LIFETIME: seconds('ASSERTION_MAX_LIFETIME', 300, 30, 3600),
 

@@ -46,6 +46,8 @@ import { consolePlugin } from './admin/console/plugin.js';
 import { ADMIN_API_PREFIX, adminApi } from './admin/api/plugin.js';
 import { createAdminServices } from './admin/services/index.js';
 import { trackRouteMethods } from './endpoints/route-methods.js';
+import { dpopVerifier } from './endpoints/dpop.js';
+import { dpopNonces } from './tokens/dpop-nonce.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -298,7 +300,22 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   await app.register(discoveryEndpoints, { config, registry: ctx.registry, grants });
   await app.register(authorizeEndpoint, interaction);
   await app.register(interactionEndpoints, interaction);
-  await app.register(userinfoEndpoint, { config, clock: ctx.clock, keystore: ctx.keystore, repos: ctx.repos, registry: ctx.registry });
+  // RFC 9449: one verifier for the token endpoint and /userinfo (proofs' jti single use in the database).
+  const dpop = dpopVerifier({
+    clock: ctx.clock,
+    clockSkew: config.clockSkew,
+    nonces: dpopNonces(ctx.secrets.dpopNonceKey),
+    nonceRequired: config.dpopNonce === 'required',
+    proofs: ctx.repos.dpopProofs,
+  });
+  await app.register(userinfoEndpoint, {
+    config,
+    clock: ctx.clock,
+    keystore: ctx.keystore,
+    repos: ctx.repos,
+    registry: ctx.registry,
+    dpop,
+  });
   await app.register(endSessionEndpoint, interaction);
   await app.register(deviceAuthorizationEndpoint, {
     config,
@@ -320,7 +337,14 @@ export async function buildServer(ctx: AppContext, opts: BuildOptions = {}): Pro
   // One set of grant dependencies (jti pool, recent rotations) for /token and the console's
   // in-process code redemption.
   const grantsDeps = grantDeps(ctx);
-  await app.register(tokenEndpoint, { clock: ctx.clock, authenticator: ctx.authenticator, metrics, grants, grantDeps: grantsDeps });
+  await app.register(tokenEndpoint, {
+    clock: ctx.clock,
+    authenticator: ctx.authenticator,
+    metrics,
+    grants,
+    grantDeps: grantsDeps,
+    dpop: { url: endpointUrl(config.issuer, 'token'), verifier: dpop },
+  });
   await app.register(introspectEndpoint, {
     config,
     clock: ctx.clock,

@@ -92,6 +92,7 @@ function buildMetadata(v: Values): StoredClientMetadata {
     audiences: strs(v, 'audience'),
     ...(jwksFile ? { jwks: readJwksFile(jwksFile) as ClientMetadataInput['jwks'] } : {}),
     ...(jwksUri ? { jwks_uri: jwksUri } : {}),
+    ...(v.dpop === true ? { dpop_bound_access_tokens: true } : {}),
     ...(strs(v, 'id-token-claim').length ? { id_token_claims: strs(v, 'id-token-claim') } : {}),
     ...(v['id-token-minimal'] === true ? { id_token_minimal: true } : {}),
   };
@@ -130,6 +131,7 @@ function describeClient(c: ClientView): string {
     ['skip_consent', c.skip_consent ? ['true'] : []],
     ['id_token_claims', c.id_token_claims?.length ? [c.id_token_claims.join(' ')] : []],
     ['id_token_minimal', c.id_token_minimal ? ['true'] : []],
+    ['dpop_bound_access_tokens', c.dpop_bound_access_tokens ? ['true'] : []],
     ['created_at', [c.created_at]],
     ['updated_at', [c.updated_at]],
   ];
@@ -175,6 +177,7 @@ export const clientCommands: Command[] = [
       "  --jwks-file FILE       the client's public keys (JWK Set or one JWK): use private_key_jwt (web, service)",
       '  --jwks-uri URL         where the client publishes its public keys: use private_key_jwt (web, service)',
       '  --client-id ID         use this client_id instead of a generated one',
+      '  --dpop                 every token request must carry a DPoP proof (dpop_bound_access_tokens, RFC 9449)',
       "  --id-token-claim NAME  a claim of the user for its ID tokens and /userinfo beyond the scopes' (roles, a",
       '                         standard or custom claim); repeat for several',
       '  --id-token-minimal     ID tokens carry no claims of the user (the client reads them from /userinfo)',
@@ -188,6 +191,7 @@ export const clientCommands: Command[] = [
       'jwks-file': { type: 'string' },
       'jwks-uri': { type: 'string' },
       'client-id': { type: 'string' },
+      dpop: { type: 'boolean' },
       'id-token-claim': { type: 'string', multiple: true },
       'id-token-minimal': { type: 'boolean' },
     },

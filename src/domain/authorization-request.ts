@@ -14,6 +14,8 @@ export interface AuthorizationRequest {
   state?: string;
   nonce?: string;
   codeChallenge?: string;
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code is bound to. */
+  dpopJkt?: string;
   prompt: string[];
   maxAge?: number;
   /** The id_token_hint as sent; verified at /authorize, then stored only as `idTokenHintSub`. */

@@ -23,6 +23,8 @@ function corsFor(path: string): FastifyCorsOptions {
     credentials: false,
     methods: path.startsWith('/.well-known') || path === ENDPOINT_PATHS.jwks ? 'GET' : 'GET, POST',
     allowedHeaders: 'authorization, content-type, dpop',
+    // RFC 9449 §8: a browser client must read the nonce a use_dpop_nonce answer carries.
+    exposedHeaders: 'dpop-nonce, www-authenticate',
     maxAge: 600,
   };
 }

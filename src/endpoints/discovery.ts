@@ -5,6 +5,7 @@ import { ASYMMETRIC_ALGS } from '../keys/algorithms.js';
 import { AUTH_METHODS } from '../oauth/client-metadata.js';
 import { OIDC_SCOPES, SCOPE_CLAIMS } from '../users/claims.js';
 import { SIGNING_ALGS } from '../keys/algorithms.js';
+import { DPOP_SIGNING_ALGS } from '../tokens/dpop-proof.js';
 import type { Config } from '../config.js';
 import { ACR_VALUES_SUPPORTED } from '../interaction/second-factor.js';
 import type { Registry } from '../clients/registry.js';
@@ -69,6 +70,8 @@ export async function metadata(ctx: DiscoveryEndpointsOptions): Promise<Record<s
     revocation_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS],
     access_token_signing_alg_values_supported: [ctx.config.accessTokenSigningAlg],
     code_challenge_methods_supported: ['S256'],
+    // RFC 9449 §5.1: the algorithms a DPoP proof may be signed with.
+    dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGS],
   };
 }
 

@@ -64,7 +64,9 @@ export const introspectEndpoint: FastifyPluginCallback<IntrospectEndpointOptions
     if (!mayIntrospectAccessToken({ clientId: client.clientId, audiences: client.metadata.audiences }, p)) return { active: false };
     return {
       active: true,
-      token_type: 'Bearer',
+      // RFC 9449 §6.2: a DPoP-bound token's confirmation, so a resource server can check the proof.
+      token_type: p.cnf?.jkt ? 'DPoP' : 'Bearer',
+      ...(p.cnf?.jkt ? { cnf: { jkt: p.cnf.jkt } } : {}),
       iss: p.iss,
       sub: p.sub,
       aud: p.aud,

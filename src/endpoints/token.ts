@@ -8,8 +8,9 @@ import { clientTypeOf } from '../grants/types.js';
 import { parseParams } from '../oauth/params.js';
 import { arrivalMark } from '../grants/recent-rotations.js';
 import type { GrantDeps } from '../grants/types.js';
-import { invalidRequest, unauthorizedClient } from '../oauth/errors.js';
+import { invalidRequest, OAuthError, unauthorizedClient } from '../oauth/errors.js';
 import { clientAuthInput, formParams, NO_STORE, type FormRoute } from './form.js';
+import type { DpopVerifier } from './dpop.js';
 
 export interface TokenEndpointOptions {
   clock: Clock;
@@ -19,6 +20,8 @@ export interface TokenEndpointOptions {
   grants: GrantTable;
   /** What the grants need, built once by the composition root. */
   grantDeps: GrantDeps;
+  /** DPoP proofs (RFC 9449): the token endpoint's URL as clients address it, and the verifier. */
+  dpop: { url: string; verifier: DpopVerifier };
 }
 
 /**
@@ -45,7 +48,20 @@ export const tokenEndpoint: FastifyPluginCallback<TokenEndpointOptions> = (app, 
     if (!grant.clientTypes.includes(clientTypeOf(client))) {
       throw unauthorizedClient(`the ${grantType} grant needs an authenticated client; "${client.clientId}" is a public client`);
     }
-    const response = await grant.handle({ client, params: parseParams(grant.parameters, params), arrival, ip: req.ip }, ctx.grantDeps);
+    const parsed = parseParams(grant.parameters, params);
+    // RFC 9449 §5: a valid proof binds what is issued to its key; the grant decides how.
+    const proof = await ctx.dpop.verifier.verify(req, ctx.dpop.url, 'token');
+    if (proof) reply.headers(ctx.dpop.verifier.responseHeaders());
+    if (!proof && client.metadata.dpop_bound_access_tokens) {
+      throw new OAuthError(
+        'invalid_dpop_proof',
+        `client "${client.clientId}" is registered with dpop_bound_access_tokens: send a DPoP proof with every token request (RFC 9449 §5.2)`,
+      );
+    }
+    const response = await grant.handle(
+      { client, params: parsed, arrival, ip: req.ip, ...(proof ? { dpopJkt: proof.jkt } : {}) },
+      ctx.grantDeps,
+    );
     ctx.metrics.tokensIssued.inc({ grant_type: grantType });
     return reply.headers(NO_STORE).send(response);
   });

@@ -31,6 +31,7 @@ const FAILURE_WORDS: Record<CodeExchangeFailure, string> = {
   redirect_uri: 'its redirect_uri did not match the authorization request',
   code_verifier: 'its code_verifier was missing, malformed or did not match the code_challenge',
   resource: 'it asked for a resource the authorization request did not include',
+  dpop_jkt: 'it did not prove the DPoP key named by dpop_jkt in the authorization request',
 };
 
 /** The error_description for a refusal (RFC 6749 §5.2 characters only: no quotes, no backslash). */

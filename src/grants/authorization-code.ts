@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { RefreshIssuanceDeps } from './refresh-issuance.js';
 import type { UserTokenDeps } from './user-tokens.js';
-import { invalidGrant, invalidRequest, invalidTarget, type OAuthError } from '../oauth/errors.js';
+import { invalidGrant, invalidRequest, invalidTarget, OAuthError } from '../oauth/errors.js';
 import type { CodeExchangeFailure } from '../store/repositories/codes.js';
 import { repeatable, required } from '../oauth/params.js';
 import { hashToken } from '../tokens/opaque.js';
 import { CODE_VERIFIER, verifierMatches } from '../tokens/pkce.js';
 import { refusalDescription, whyNotConsumed } from './authorization-code-policy.js';
-import { clientMayRefresh, firstRefreshToken, scopesAllowRefresh } from './refresh-issuance.js';
+import { clientMayRefresh, firstRefreshToken, refreshTokenBinding, scopesAllowRefresh } from './refresh-issuance.js';
 import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
 
@@ -31,12 +31,12 @@ export const parameters = z.object({
  * one that is refused deletes that token as it records why (nobody was given it).
  */
 export const authorizationCode: GrantHandler<z.output<typeof parameters>, AuthorizationCodeDeps> = async (
-  { client, params: p, ip },
+  { client, params: p, ip, dpopJkt },
   deps,
 ) => {
   const now = deps.clock.now();
   const codeHash = hashToken(p.code);
-  const refresh = clientMayRefresh(client) ? firstRefreshToken(deps) : undefined;
+  const refresh = clientMayRefresh(client) ? firstRefreshToken(deps, refreshTokenBinding(client, dpopJkt)) : undefined;
   const consumed = await deps.codes.consume(codeHash, client.clientId, new Date(now), refresh?.row);
   if (!consumed) {
     const refusal = whyNotConsumed(await deps.codes.find(codeHash), client.clientId);
@@ -87,6 +87,18 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     throw await refuse('code_verifier', invalidGrant('code_verifier was sent but the authorization request carried no code_challenge'));
   }
 
+  // RFC 9449 §10: a code requested with dpop_jkt is redeemed only with a proof of that key.
+  if (code.dpopJkt !== null && code.dpopJkt !== dpopJkt) {
+    throw await refuse(
+      'dpop_jkt',
+      new OAuthError(
+        'invalid_dpop_proof',
+        dpopJkt === undefined
+          ? 'the authorization request carried dpop_jkt: send a DPoP proof signed with that key (RFC 9449 section 10)'
+          : 'the DPoP proof is signed with another key than the dpop_jkt of the authorization request',
+      ),
+    );
+  }
   // RFC 8707 §2.2: at the token endpoint `resource` may only narrow what was authorized.
   let audiences = code.resources;
   if (p.resource.length) {
@@ -106,6 +118,7 @@ export const authorizationCode: GrantHandler<z.output<typeof parameters>, Author
     grantId: code.grantId,
     authTime,
     nonce: code.nonce,
+    dpopJkt,
     amr: code.amr,
   });
   if (refreshTokenDue) response.refresh_token = refresh.token;

@@ -4,7 +4,7 @@ import { invalidScope } from '../oauth/errors.js';
 import { repeatable } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
-import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
+import { buildAccessTokenClaims, signAccessToken, tokenTypeFor } from '../tokens/access-token.js';
 import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 
 /** What this grant uses of the token endpoint's dependencies. */
@@ -23,7 +23,10 @@ export const parameters = z.object({
  * no refresh token is issued (§4.4.3). Issuing writes nothing to the database: revocation is by
  * jti, recorded only when a token is revoked.
  */
-export const clientCredentials: GrantHandler<z.output<typeof parameters>, ClientCredentialsDeps> = async ({ client, params: p }, deps) => {
+export const clientCredentials: GrantHandler<z.output<typeof parameters>, ClientCredentialsDeps> = async (
+  { client, params: p, dpopJkt },
+  deps,
+) => {
   // An empty scope parameter means the same as none: the client's default scopes.
   const requestedScopes = p.scope ? parseScope(p.scope) : undefined;
   if (p.scope && !requestedScopes) {
@@ -49,13 +52,14 @@ export const clientCredentials: GrantHandler<z.output<typeof parameters>, Client
       scopes: target.scopes,
       issuedAt: iat,
       ttl: target.ttl,
+      ...(dpopJkt ? { dpopJkt } : {}),
     },
     deps.jtis.next(),
   );
   const accessToken = signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg));
   return {
     access_token: accessToken,
-    token_type: 'Bearer',
+    token_type: tokenTypeFor(dpopJkt),
     expires_in: target.ttl,
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
   };

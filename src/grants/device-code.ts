@@ -5,7 +5,7 @@ import { invalidGrant, OAuthError } from '../oauth/errors.js';
 import { required } from '../oauth/params.js';
 import { hashToken, newId } from '../tokens/opaque.js';
 import { judgePoll } from './device-poll-policy.js';
-import { issueRefreshToken, refreshTokenAllowed } from './refresh-issuance.js';
+import { issueRefreshToken, refreshTokenAllowed, refreshTokenBinding } from './refresh-issuance.js';
 import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
 import { userTokenResponse } from './user-tokens.js';
 
@@ -20,7 +20,7 @@ export const parameters = z.object({ device_code: required('device_code').max(51
  * exactly once, and only to the client that started the flow. One transaction holds the code's
  * row, so the interval and the single use hold however many processes are polled at once.
  */
-export const deviceCode: GrantHandler<z.output<typeof parameters>, DeviceCodeDeps> = async ({ client, params: p }, deps) => {
+export const deviceCode: GrantHandler<z.output<typeof parameters>, DeviceCodeDeps> = async ({ client, params: p, dpopJkt }, deps) => {
   const now = deps.clock.now();
   const grantId = newId();
   const hash = hashToken(p.device_code);
@@ -68,6 +68,7 @@ export const deviceCode: GrantHandler<z.output<typeof parameters>, DeviceCodeDep
     audiences: code.resources,
     grantId,
     authTime,
+    dpopJkt,
   });
   if (refreshTokenAllowed(client, code.scopes)) {
     response.refresh_token = await issueRefreshToken(deps, {
@@ -78,6 +79,7 @@ export const deviceCode: GrantHandler<z.output<typeof parameters>, DeviceCodeDep
       resources: code.resources,
       authTime: new Date(authTime * 1000),
       nonce: null,
+      dpopJkt: refreshTokenBinding(client, dpopJkt),
     });
   }
   return response;

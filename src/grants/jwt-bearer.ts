@@ -5,7 +5,7 @@ import { invalidGrant, invalidScope, unauthorizedClient } from '../oauth/errors.
 import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { resolveTarget } from '../oauth/targets.js';
-import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
+import { buildAccessTokenClaims, signAccessToken, tokenTypeFor } from '../tokens/access-token.js';
 import { JwtRejected } from '../trust/received-jwt.js';
 import { recordTrustedJwt, verifyTrustedJwt, type TrustedJwt } from '../trust/verify-trusted.js';
 import { defineGrant, type GrantDeps, type GrantHandler } from './types.js';
@@ -76,7 +76,7 @@ export function boundScopes(
  * request refused for its scope or resource does not burn the assertion; recording is one atomic
  * statement, so of concurrent presentations exactly one wins.
  */
-export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps> = async ({ client, params: p }, deps) => {
+export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps> = async ({ client, params: p, dpopJkt }, deps) => {
   requireConfidentialClient(client, JWT_BEARER);
   const requested = requestedScopes(p.scope);
   const now = deps.clock.now();
@@ -120,13 +120,14 @@ export const jwtBearer: GrantHandler<z.output<typeof parameters>, JwtBearerDeps>
       scopes: target.scopes,
       issuedAt: epochSeconds(deps.clock),
       ttl: target.ttl,
+      ...(dpopJkt ? { dpopJkt } : {}),
       extra: userClaims,
     },
     deps.jtis.next(),
   );
   return {
     access_token: signAccessToken(claims, deps.keystore.signingKey(deps.accessTokenSigningAlg)),
-    token_type: 'Bearer',
+    token_type: tokenTypeFor(dpopJkt),
     expires_in: target.ttl,
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
   };

@@ -15,6 +15,14 @@ export function refreshTokenAllowed(client: ClientRecord, scopes: readonly strin
   return clientMayRefresh(client) && scopesAllowRefresh(scopes);
 }
 
+/**
+ * RFC 9449 §5: a public client's refresh tokens are bound to the DPoP key that obtained them (it
+ * has no other credential a thief would lack); a confidential client's are not, since it
+ * authenticates at every refresh. The thumbprint to store, or null.
+ */
+export const refreshTokenBinding = (client: ClientRecord, dpopJkt: string | undefined): string | null =>
+  dpopJkt !== undefined && client.metadata.token_endpoint_auth_method === 'none' ? dpopJkt : null;
+
 /** The client's half of refreshTokenAllowed. */
 export const clientMayRefresh = (client: ClientRecord): boolean => client.metadata.grant_types.includes('refresh_token');
 
@@ -25,7 +33,10 @@ export const scopesAllowRefresh = (scopes: readonly string[]): boolean => !scope
  * A new refresh token, as a code exchange has the store write it with the code's consumption
  * (CodesRepository.consume): the grant then lives REFRESH_TOKEN_ABSOLUTE_TTL from now.
  */
-export function firstRefreshToken(deps: Pick<RefreshIssuanceDeps, 'clock' | 'refreshTokenIdleTtl' | 'refreshTokenAbsoluteTtl'>): {
+export function firstRefreshToken(
+  deps: Pick<RefreshIssuanceDeps, 'clock' | 'refreshTokenIdleTtl' | 'refreshTokenAbsoluteTtl'>,
+  dpopJkt: string | null = null,
+): {
   token: string;
   row: FirstRefreshToken;
 } {
@@ -36,6 +47,7 @@ export function firstRefreshToken(deps: Pick<RefreshIssuanceDeps, 'clock' | 'ref
       tokenHash: hashToken(token),
       idleSeconds: deps.refreshTokenIdleTtl,
       grantExpiresAt: new Date(deps.clock.now() + deps.refreshTokenAbsoluteTtl * 1000),
+      dpopJkt,
     },
   };
 }

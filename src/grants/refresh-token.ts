@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RefreshIssuanceDeps } from './refresh-issuance.js';
 import type { UserTokenDeps } from './user-tokens.js';
-import { invalidGrant, invalidScope, invalidTarget } from '../oauth/errors.js';
+import { invalidGrant, invalidScope, invalidTarget, OAuthError } from '../oauth/errors.js';
 import { repeatable, required } from '../oauth/params.js';
 import { parseScope } from '../oauth/scopes.js';
 import { hashToken, newOpaqueToken } from '../tokens/opaque.js';
@@ -70,7 +70,7 @@ class SuccessorUsed extends Error {}
  * Anything else presenting a rotated token arrived after the rotation committed: reuse.
  */
 export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshTokenDeps> = async (
-  { client, params: p, arrival, ip },
+  { client, params: p, arrival, ip, dpopJkt },
   deps,
 ) => {
   const now = deps.clock.now();
@@ -92,7 +92,14 @@ export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshToke
     const end = deps.recentRotations.begin(tokenHash);
     let rotated = false;
     try {
-      const r = await deps.refreshTokens.rotate(tokenHash, client.clientId, new Date(now), hashToken(next), deps.refreshTokenIdleTtl);
+      const r = await deps.refreshTokens.rotate(
+        tokenHash,
+        client.clientId,
+        new Date(now),
+        hashToken(next),
+        deps.refreshTokenIdleTtl,
+        dpopJkt ?? null,
+      );
       rotated = r.rotated;
       return r;
     } finally {
@@ -110,6 +117,7 @@ export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshToke
       audiences,
       grantId: token.grantId,
       authTime: Math.floor((token.authTime ?? new Date(now)).getTime() / 1000),
+      dpopJkt,
     });
     if (refreshToken) response.refresh_token = refreshToken;
     return response;
@@ -136,6 +144,21 @@ export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshToke
     throw invalidGrant(REFUSALS[verdict.kind === 'refuse' ? verdict.reason : 'concurrent']);
   };
 
+  /**
+   * RFC 9449 §5: a token bound to a DPoP key (a public client's) is refused without a proof of
+   * that key. Nothing is revoked: whoever presents it may be a thief without the key, and the
+   * rightful client's token stays good.
+   */
+  const refuseOtherKey = (token: RefreshTokenState | undefined): void => {
+    if (!token || token.dpopJkt === null || token.dpopJkt === dpopJkt || token.clientId !== client.clientId) return;
+    throw new OAuthError(
+      'invalid_grant',
+      dpopJkt === undefined
+        ? 'the refresh token is bound to a DPoP key: send a DPoP proof signed with that key (RFC 9449 section 5)'
+        : 'the refresh token is bound to another DPoP key than the one that signed this proof',
+    );
+  };
+
   // Arrival: the token as the store has it. The common case — rotation on, nothing to narrow —
   // reads and rotates in one statement.
   let atArrival: RefreshTokenState | undefined;
@@ -143,6 +166,7 @@ export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshToke
     const r = await rotateIfLive();
     if (r.rotated) return respond(r.token, next);
     atArrival = r.atArrival;
+    refuseOtherKey(atArrival);
     // Live when the statement began, yet not rotated by it: another request's change committed
     // while it waited for the row.
     if (atArrival && atArrival.clientId === client.clientId && isLiveRefreshToken(atArrival, now)) return changedUnderUs();
@@ -150,6 +174,7 @@ export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshToke
     atArrival = await deps.refreshTokens.find(tokenHash);
   }
 
+  refuseOtherKey(atArrival);
   const verdict = judge(atArrival, false);
   switch (verdict.kind) {
     case 'refuse':
@@ -191,6 +216,7 @@ export const refreshToken: GrantHandler<z.output<typeof parameters>, RefreshToke
       resources: token.resources,
       authTime: token.authTime,
       nonce: token.nonce,
+      dpopJkt: token.dpopJkt,
     },
     token.grantExpiresAt,
   );

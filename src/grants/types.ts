@@ -17,7 +17,8 @@ import type { ArrivalMark, RecentRotations } from './recent-rotations.js';
 /** RFC 6749 §5.1 successful token response (plus the members later grants add). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer' | 'N_A';
+  /** RFC 6750 Bearer, RFC 9449 §5 DPoP (access token bound to the proof's key), RFC 8693 N_A. */
+  token_type: 'Bearer' | 'DPoP' | 'N_A';
   expires_in: number;
   scope?: string;
   refresh_token?: string;
@@ -62,6 +63,11 @@ export interface GrantRequest<P = FormParams> {
   arrival: ArrivalMark;
   /** The caller's address as the server sees it (after TRUST_PROXY), for security events. */
   ip?: string;
+  /**
+   * RFC 7638 thumbprint of the key of the request's verified DPoP proof (RFC 9449 §5): the
+   * access token issued carries it as `cnf.jkt` and is of token_type DPoP.
+   */
+  dpopJkt?: string;
 }
 
 /**

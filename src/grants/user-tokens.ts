@@ -1,6 +1,6 @@
 import type { ClientRecord } from '../domain/client.js';
 import { epochSeconds } from '../clock.js';
-import { buildAccessTokenClaims, signAccessToken } from '../tokens/access-token.js';
+import { buildAccessTokenClaims, signAccessToken, tokenTypeFor } from '../tokens/access-token.js';
 import { buildIdTokenClaims, signIdToken } from '../tokens/id-token.js';
 import { accessTokenClaimNames, claimsByName, idTokenUserClaims, idTokenWantsUser } from '../oauth/claim-release.js';
 import type { GrantDeps, TokenResponse } from './types.js';
@@ -24,6 +24,8 @@ export interface UserTokens {
   /** Seconds since the epoch of the sign-in. */
   authTime: number;
   nonce?: string | null;
+  /** RFC 9449 §5: the DPoP key the access token is bound to. */
+  dpopJkt?: string | undefined;
   /** How the person signed in (RFC 8176), when known: the code grant's ID token states it. */
   amr?: readonly string[] | null;
 }
@@ -59,13 +61,19 @@ export async function userTokenResponse(deps: UserTokenDeps, client: ClientRecor
         issuedAt: iat,
         ttl,
         grantId: t.grantId,
+        ...(t.dpopJkt ? { dpopJkt: t.dpopJkt } : {}),
         extra: { ...(user ? claimsByName(user, atClaimNames) : {}), auth_time: t.authTime },
       },
       deps.jtis.next(),
     ),
     deps.keystore.signingKey(deps.accessTokenSigningAlg),
   );
-  const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: t.scopes.join(' ') };
+  const response: TokenResponse = {
+    access_token: accessToken,
+    token_type: tokenTypeFor(t.dpopJkt),
+    expires_in: ttl,
+    scope: t.scopes.join(' '),
+  };
   if (openid) {
     response.id_token = signIdToken(
       buildIdTokenClaims({

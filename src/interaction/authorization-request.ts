@@ -6,6 +6,7 @@ import type { Resource } from '../oauth/client-metadata.js';
 import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { requestedScopes } from '../oauth/requested-scopes.js';
 import { S256_CHALLENGE } from '../tokens/pkce.js';
+import { JKT } from '../tokens/dpop-proof.js';
 import { pkceMayBeOmitted, type PkceRequirement } from '../oauth/pkce-policy.js';
 
 /** Where an error may be sent once client_id and redirect_uri are known good (RFC 9700 §4.11). */
@@ -233,6 +234,11 @@ export function validateAuthorizationRequest(
       fail('invalid_request', 'code_challenge must be the base64url SHA-256 of the code_verifier: 43 characters');
   }
 
+  // RFC 9449 §10: dpop_jkt binds the code to a DPoP key; the token request must prove it.
+  const dpopJkt = one(params, 'dpop_jkt');
+  if (dpopJkt !== undefined && !JKT.test(dpopJkt))
+    fail('invalid_request', 'dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key: 43 characters (RFC 9449 section 10)');
+
   const prompt = (one(params, 'prompt') ?? '').split(' ').filter(Boolean);
   for (const p of prompt)
     if (!PROMPTS.has(p)) fail('invalid_request', `prompt "${p}" is not supported; use none, login, consent or select_account`);
@@ -264,6 +270,7 @@ export function validateAuthorizationRequest(
   if (state !== undefined) req.state = state;
   if (nonce) req.nonce = nonce;
   if (challenge) req.codeChallenge = challenge;
+  if (dpopJkt) req.dpopJkt = dpopJkt;
   if (maxAge !== undefined) req.maxAge = maxAge;
   // ui_locales is validated (length, repetition) above but not kept: the pages have one language.
   // acr_values is kept: asking for urn:latchkey:acr:mfa requires the second factor.

@@ -226,6 +226,7 @@ export async function finishAuthorization(
       resources: request.resources,
       nonce: request.nonce ?? null,
       codeChallenge: request.codeChallenge ?? null,
+      dpopJkt: request.dpopJkt ?? null,
       authTime: new Date(authTime * 1000),
       amr: [...amr],
       expiresAt: new Date(now + ctx.config.authorizationCodeTtl * 1000),

@@ -20,6 +20,8 @@ export interface ServerSecrets {
    * be used at the token endpoint by anyone else.
    */
   readonly consoleClientSecret: string;
+  /** HMAC key of DPoP server nonces (RFC 9449 §8, tokens/dpop-nonce.ts): every process accepts every process's nonces. */
+  readonly dpopNonceKey: Buffer;
   /** AES-256-GCM key that encrypts users' TOTP secrets (RFC 6238 shared secrets) at rest. */
   readonly totpKey: Buffer;
   /** The account page's built-in client secret (src/account/account-client.ts), like the console's. */
@@ -34,6 +36,7 @@ export function deriveSecrets(secret: string): ServerSecrets {
     clientSecretKey: derive('latchkey client-secret v1'),
     csrfKey: derive('latchkey csrf v1'),
     consoleClientSecret: derive('latchkey console-client v1').toString('base64url'),
+    dpopNonceKey: derive('latchkey dpop-nonce v1'),
     totpKey: derive('latchkey totp-secret v1'),
     accountClientSecret: derive('latchkey account-client v1').toString('base64url'),
   });

@@ -90,6 +90,8 @@ export const clientMetadataSchemaFor = (grants: GrantTable) =>
         .default(''),
       audiences: z.array(uri(resourceIndicatorProblem)).max(50).default([]),
       skip_consent: z.boolean().default(false),
+      /** RFC 9449 §5.2: every token request of this client must carry a DPoP proof (its tokens are always sender-constrained). */
+      dpop_bound_access_tokens: z.boolean({ error: 'dpop_bound_access_tokens must be true or false' }).optional(),
       /** Every sign-in for this client needs the second factor (TOTP); a password-only session is asked for it (step-up). */
       require_mfa: z.boolean({ error: 'require_mfa must be true or false' }).optional(),
       // RFC 7591 §2 descriptive metadata, stored for display.

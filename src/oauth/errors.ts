@@ -3,7 +3,7 @@ import { publicErrorDescription } from './error-description.js';
 /**
  * The closed set of error codes Latchkey answers with, from the RFCs that define them:
  * RFC 6749 §4.1.2.1 and §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5, RFC 8707 §2,
- * OIDC Core §3.1.2.6, RFC 7591 §3.2.2, RFC 9101 §6.3 / RFC 9126 §2.3.
+ * OIDC Core §3.1.2.6, RFC 7591 §3.2.2, RFC 9101 §6.3 / RFC 9126 §2.3, RFC 9449 §5 and §8 (DPoP).
  */
 export const ERROR_CODES = [
   'invalid_request',
@@ -33,6 +33,8 @@ export const ERROR_CODES = [
   'expired_token',
   'invalid_client_metadata',
   'invalid_redirect_uri',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
 ] as const;
 
 export type OAuthErrorCode = (typeof ERROR_CODES)[number];

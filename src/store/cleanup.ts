@@ -20,6 +20,7 @@ const PURGES: { table: string; where: string; param?: 'auditCutoff' }[] = [
   { table: 'console_sessions', where: 'idle_until < $1' },
   { table: 'revoked_tokens', where: 'expires_at < $1' },
   { table: 'replay', where: 'expires_at < $1' },
+  { table: 'dpop_proofs', where: 'expires_at < $1' },
   // Rate-limit windows are at most a day long.
   { table: 'rate_limits', where: "window_start < $1::timestamptz - interval '1 day'" },
   { table: 'grants', where: 'expires_at < $1' },

@@ -15,6 +15,8 @@ export interface AccessTokenClaims extends JWTPayload {
   scope?: string;
   /** Grant (family) id, so a whole grant can be revoked at once (later grants). */
   gid?: string;
+  /** RFC 9449 §6.1: the DPoP key the token is bound to (RFC 7800 confirmation). */
+  cnf?: { jkt: string };
 }
 
 export interface AccessTokenInput {
@@ -26,6 +28,8 @@ export interface AccessTokenInput {
   issuedAt: number;
   ttl: number;
   grantId?: string;
+  /** RFC 9449 §6.1: thumbprint of the DPoP key the token is bound to. */
+  dpopJkt?: string;
   extra?: Record<string, unknown>;
 }
 
@@ -76,8 +80,12 @@ export function buildAccessTokenClaims(input: AccessTokenInput, jti: string = ne
   // RFC 9068 §2.2.3: scope is present when scopes were granted.
   if (input.scopes.length > 0) claims.scope = input.scopes.join(' ');
   if (input.grantId) claims.gid = input.grantId;
+  if (input.dpopJkt) claims.cnf = { jkt: input.dpopJkt };
   return claims;
 }
+
+/** RFC 9449 §5: `token_type` of an access token, DPoP when it is bound to a proof's key. */
+export const tokenTypeFor = (dpopJkt: string | undefined): 'Bearer' | 'DPoP' => (dpopJkt ? 'DPoP' : 'Bearer');
 
 /** RFC 9068 §2.1: typ "at+jwt", so an access token is never taken for an ID token. */
 export function signAccessToken(claims: AccessTokenClaims, key: SigningKey): string {

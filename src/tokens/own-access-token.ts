@@ -20,6 +20,8 @@ export const ownAccessTokenClaims = z
     scope: z.string().optional(),
     gid: z.string().optional(),
     auth_time: z.number().optional(),
+    /** RFC 9449 §6.1: the DPoP key the token is bound to. */
+    cnf: z.object({ jkt: z.string().optional() }).loose().optional(),
   })
   .loose();
 

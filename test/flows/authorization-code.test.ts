@@ -684,7 +684,8 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
     it('no token: 401 with a Bearer challenge; a bad one: invalid_token', async () => {
       const none = await fetch(`${server.url}/userinfo`);
       assert.equal(none.status, 401);
-      assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="latchkey"');
+      // Both schemes /userinfo accepts are offered (RFC 6750 §3, RFC 9449 §7.1).
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Bearer realm="latchkey", DPoP algs="[A-Za-z0-9 ]+"$/);
       const bad = await fetch(`${server.url}/userinfo`, { headers: { authorization: 'Bearer abc.def.ghi' } });
       assert.equal(bad.status, 401);
       assert.match(bad.headers.get('www-authenticate')!, /error="invalid_token"/);

@@ -18,6 +18,7 @@ const code: AuthorizationCodeState = {
   expiresAt: new Date(60_000),
   consumedAt: null,
   exchangeFailure: null,
+  dpopJkt: null,
   grantRevoked: false,
 };
 /** RFC 6749 §5.2: error_description uses %x20-21 / %x23-5B / %x5D-7E only. */

@@ -22,6 +22,7 @@ const live: RefreshTokenState = {
   successorHash: null,
   revokedAt: null,
   replacedAt: null,
+  dpopJkt: null,
   grantRevoked: false,
   grantExpiresAt: at(7200),
 };

@@ -3,7 +3,7 @@ import { epochSeconds } from '../../clock.js';
 import { invalidRequest, invalidScope, invalidTarget } from '../../oauth/errors.js';
 import { repeatable, required } from '../../oauth/params.js';
 import { resolveTarget } from '../../oauth/targets.js';
-import { buildAccessTokenClaims, signAccessToken } from '../../tokens/access-token.js';
+import { buildAccessTokenClaims, signAccessToken, tokenTypeFor } from '../../tokens/access-token.js';
 import { signJwt } from '../../tokens/sign.js';
 import { recordTrustedJwt } from '../../trust/verify-trusted.js';
 import { boundScopes, requestedScopes, requireConfidentialClient } from '../jwt-bearer.js';
@@ -44,7 +44,7 @@ export const parameters = z.object({
  * the client — ends it too. Bad, expired, revoked or unacceptable subject/actor tokens answer
  * invalid_request (§2.2.2).
  */
-export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({ client, params: p }, deps) => {
+export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({ client, params: p, dpopJkt }, deps) => {
   requireConfidentialClient(client, TOKEN_EXCHANGE);
   if (p.actor_token !== undefined && p.actor_token_type === undefined) {
     throw invalidRequest('actor_token_type is required when actor_token is sent (RFC 8693 §2.1)');
@@ -153,6 +153,8 @@ export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({
       issuedAt: iat,
       ttl,
       ...(subject.grantId ? { grantId: subject.grantId } : {}),
+      // RFC 9449 §5: only an access token is bound; an issued JWT (N_A) is not presented with proofs.
+      ...(dpopJkt && issuedType === TOKEN_TYPE.access_token ? { dpopJkt } : {}),
       extra: {
         ...userClaims,
         ...(subject.authTime !== undefined ? { auth_time: subject.authTime } : {}),
@@ -170,7 +172,7 @@ export const tokenExchange: GrantHandler<z.output<typeof parameters>> = async ({
     access_token: token,
     issued_token_type: issuedType,
     // RFC 8693 §2.2.1: N_A when the issued token is not an access token.
-    token_type: issuedType === TOKEN_TYPE.access_token ? 'Bearer' : 'N_A',
+    token_type: issuedType === TOKEN_TYPE.access_token ? tokenTypeFor(dpopJkt) : 'N_A',
     expires_in: ttl,
     ...(target.scopes.length ? { scope: target.scopes.join(' ') } : {}),
   };

@@ -15,6 +15,8 @@ export interface AuthorizationCode {
   amr: string[] | null;
   expiresAt: Date;
   consumedAt: Date | null;
+  /** RFC 9449 §10: the DPoP key (`dpop_jkt` at /authorize) the token request must prove. */
+  dpopJkt: string | null;
   /** Why the token request that consumed the code was refused; null if it was not (or not yet). */
   exchangeFailure: CodeExchangeFailure | null;
 }
@@ -32,6 +34,8 @@ export interface FirstRefreshToken {
   tokenHash: string;
   idleSeconds: number;
   grantExpiresAt: Date;
+  /** RFC 9449 §5: the DPoP key it is bound to (a public client's), or null. */
+  dpopJkt: string | null;
 }
 
 /** What `consume` redeemed: the code, and whether the first refresh token was written with it. */
@@ -41,7 +45,7 @@ export interface ConsumedCode {
 }
 
 /** Why a token request refused the code it had consumed (stored as these words). */
-export type CodeExchangeFailure = 'redirect_uri' | 'code_verifier' | 'resource';
+export type CodeExchangeFailure = 'redirect_uri' | 'code_verifier' | 'resource' | 'dpop_jkt';
 
 interface Row {
   code_hash: string;
@@ -58,6 +62,7 @@ interface Row {
   expires_at: Date;
   consumed_at: Date | null;
   exchange_failure: CodeExchangeFailure | null;
+  dpop_jkt: string | null;
 }
 
 /** The columns of Row, spelled out for the prepared statement (which must not use `*`). */
@@ -76,6 +81,7 @@ const COLUMN_NAMES = [
   'expires_at',
   'consumed_at',
   'exchange_failure',
+  'dpop_jkt',
 ] as const;
 const columnsOf = (alias: string) => COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ');
 
@@ -94,6 +100,7 @@ const toCode = (r: Row): AuthorizationCode => ({
   expiresAt: r.expires_at,
   consumedAt: r.consumed_at,
   exchangeFailure: r.exchange_failure,
+  dpopJkt: r.dpop_jkt,
 });
 
 /**
@@ -122,8 +129,8 @@ export function codesRepository(db: Queryable): CodesRepository {
     async create(c) {
       await db.query(
         `INSERT INTO authorization_codes
-           (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, amr)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+           (code_hash, grant_id, client_id, user_id, redirect_uri, scopes, resources, nonce, code_challenge, auth_time, expires_at, amr, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
         [
           c.codeHash,
           c.grantId,
@@ -137,6 +144,7 @@ export function codesRepository(db: Queryable): CodesRepository {
           c.authTime,
           c.expiresAt,
           c.amr === null ? null : JSON.stringify(c.amr),
+          c.dpopJkt,
         ],
         { name: 'codes.create' },
       );
@@ -165,14 +173,22 @@ export function codesRepository(db: Queryable): CodesRepository {
               AND (NOT code.scopes ? 'openid' OR code.scopes ? 'offline_access')
            RETURNING g.expires_at
          ), first_token AS (
-           INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
+           INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at, dpop_jkt)
            SELECT $4, code.grant_id, code.client_id, code.user_id, code.scopes, code.resources, code.auth_time, code.nonce, $3,
-                  LEAST($3::timestamptz + make_interval(secs => $5::double precision), family.expires_at)
+                  LEAST($3::timestamptz + make_interval(secs => $5::double precision), family.expires_at), $7::text
              FROM code, family
            RETURNING 1
          )
          SELECT ${columnsOf('code')}, EXISTS (SELECT 1 FROM first_token) AS refresh_token_stored FROM code`,
-        [codeHash, clientId, now, refresh?.tokenHash ?? null, refresh?.idleSeconds ?? 0, refresh?.grantExpiresAt ?? now],
+        [
+          codeHash,
+          clientId,
+          now,
+          refresh?.tokenHash ?? null,
+          refresh?.idleSeconds ?? 0,
+          refresh?.grantExpiresAt ?? now,
+          refresh?.dpopJkt ?? null,
+        ],
         { name: 'codes.consume' },
       );
       const row = r.rows[0];

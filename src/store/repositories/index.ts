@@ -5,6 +5,7 @@ import { codesRepository } from './codes.js';
 import { consentsRepository } from './consents.js';
 import { consoleSessionsRepository } from './console-sessions.js';
 import { deviceCodesRepository } from './device-codes.js';
+import { dpopProofsRepository } from './dpop-proofs.js';
 import { grantsRepository } from './grants.js';
 import { interactionsRepository } from './interactions.js';
 import { keysRepository } from './keys.js';
@@ -27,6 +28,7 @@ export function createRepositories(db: Db) {
     keys: keysRepository(db),
     revocations: revocationsRepository(db),
     replay: replayRepository(db),
+    dpopProofs: dpopProofsRepository(db),
     rateLimits: rateLimitsRepository(db),
     users: usersRepository(db),
     sessions: sessionsRepository(db),

@@ -17,6 +17,8 @@ export interface RefreshToken {
   revokedAt: Date | null;
   /** Set when a retry of its predecessor inside REFRESH_TOKEN_GRACE replaced it before it was used. */
   replacedAt: Date | null;
+  /** RFC 9449 §5: thumbprint of the DPoP key a public client's token is bound to; rotation keeps it. */
+  dpopJkt: string | null;
 }
 
 /** A refresh token with the state of its grant (the family): what the refresh policy decides from. */
@@ -62,9 +64,17 @@ export interface RefreshTokensRepository {
   find(tokenHash: string): Promise<RefreshTokenState | undefined>;
   /**
    * If the token is live and belongs to `clientId`: marks it rotated and writes its successor
-   * (same grant, scopes and resources; idle expiry `now + idleSeconds`, never past the grant's).
+   * (same grant, scopes, resources and DPoP binding; idle expiry `now + idleSeconds`, never past
+   * the grant's). A token bound to a DPoP key rotates only when `dpopJkt` is that key.
    */
-  rotate(tokenHash: string, clientId: string, now: Date, successorHash: string, idleSeconds: number): Promise<RotateResult>;
+  rotate(
+    tokenHash: string,
+    clientId: string,
+    now: Date,
+    successorHash: string,
+    idleSeconds: number,
+    dpopJkt: string | null,
+  ): Promise<RotateResult>;
   /** If the token is live: restarts its idle expiry (rotation off). False if it was not live. */
   keep(tokenHash: string, now: Date, idleSeconds: number): Promise<boolean>;
   /** Points a rotated token at a new successor, if its successor is still `expectedSuccessorHash`. */
@@ -88,6 +98,7 @@ interface Row {
   successor_hash: string | null;
   revoked_at: Date | null;
   replaced_at: Date | null;
+  dpop_jkt: string | null;
 }
 type StateRow = Row & { grant_revoked: boolean; grant_expires_at: Date };
 
@@ -107,6 +118,7 @@ const COLUMNS = [
   'successor_hash',
   'revoked_at',
   'replaced_at',
+  'dpop_jkt',
 ] as const;
 const columnsOf = (alias: string) => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
@@ -130,6 +142,7 @@ const toState = (r: StateRow): RefreshTokenState => ({
   successorHash: r.successor_hash,
   revokedAt: r.revoked_at,
   replacedAt: r.replaced_at,
+  dpopJkt: r.dpop_jkt,
   grantRevoked: r.grant_revoked,
   grantExpiresAt: r.grant_expires_at,
 });
@@ -138,8 +151,8 @@ export function refreshTokensRepository(db: Queryable): RefreshTokensRepository 
   return {
     async create(t) {
       await db.query(
-        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        `INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at, dpop_jkt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           t.tokenHash,
           t.grantId,
@@ -151,6 +164,7 @@ export function refreshTokensRepository(db: Queryable): RefreshTokensRepository 
           t.nonce,
           t.createdAt,
           t.expiresAt,
+          t.dpopJkt,
         ],
       );
     },
@@ -161,8 +175,8 @@ export function refreshTokensRepository(db: Queryable): RefreshTokensRepository 
         `WITH g AS (
            UPDATE grants SET expires_at = GREATEST(expires_at, $11) WHERE id = $2 RETURNING expires_at
          )
-         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, LEAST($9::timestamptz + make_interval(secs => $10::double precision), g.expires_at) FROM g`,
+         INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at, dpop_jkt)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, LEAST($9::timestamptz + make_interval(secs => $10::double precision), g.expires_at), $12 FROM g`,
         [
           t.tokenHash,
           t.grantId,
@@ -175,6 +189,7 @@ export function refreshTokensRepository(db: Queryable): RefreshTokensRepository 
           t.createdAt,
           idleSeconds,
           grantExpiresAt,
+          t.dpopJkt,
         ],
         { name: 'refresh_tokens.start_family' },
       );
@@ -198,7 +213,7 @@ export function refreshTokensRepository(db: Queryable): RefreshTokensRepository 
      * waited makes it match nothing, while `arrival` still shows the token live: the caller
      * learns, exactly, that the token changed after it arrived.
      */
-    async rotate(tokenHash, clientId, now, successorHash, idleSeconds) {
+    async rotate(tokenHash, clientId, now, successorHash, idleSeconds, dpopJkt) {
       const r = await db.query<StateRow & { rotated: boolean }>(
         `WITH arrival AS (
            SELECT ${columnsOf('t')}, g.revoked_at IS NOT NULL AS grant_revoked, g.expires_at AS grant_expires_at
@@ -207,18 +222,19 @@ export function refreshTokensRepository(db: Queryable): RefreshTokensRepository 
            UPDATE refresh_tokens t SET rotated_at = $3, successor_hash = $4
              FROM grants g
             WHERE t.token_hash = $1 AND t.client_id = $2 AND ${LIVE('$3')}
-           RETURNING t.grant_id, t.client_id, t.user_id, t.scopes, t.resources, t.auth_time, t.nonce, g.expires_at AS grant_expires_at
+              AND (t.dpop_jkt IS NULL OR t.dpop_jkt = $6::text)
+           RETURNING t.grant_id, t.client_id, t.user_id, t.scopes, t.resources, t.auth_time, t.nonce, t.dpop_jkt, g.expires_at AS grant_expires_at
          ), successor AS (
-           INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at)
+           INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, created_at, expires_at, dpop_jkt)
            SELECT $4, grant_id, client_id, user_id, scopes, resources, auth_time, nonce, $3,
-                  LEAST($3::timestamptz + make_interval(secs => $5::double precision), grant_expires_at)
+                  LEAST($3::timestamptz + make_interval(secs => $5::double precision), grant_expires_at), dpop_jkt
              FROM old
            RETURNING 1
          )
          SELECT ${columnsOf('arrival')}, arrival.grant_revoked, arrival.grant_expires_at,
                 EXISTS (SELECT 1 FROM successor) AS rotated
            FROM arrival`,
-        [tokenHash, clientId, now, successorHash, idleSeconds],
+        [tokenHash, clientId, now, successorHash, idleSeconds, dpopJkt],
         { name: 'refresh_tokens.rotate' },
       );
       const row = r.rows[0];
