@@ -7,6 +7,7 @@ import { matchRedirectUri } from '../oauth/redirect-uri.js';
 import { requestedScopes } from '../oauth/requested-scopes.js';
 import { S256_CHALLENGE } from '../tokens/pkce.js';
 import { JKT } from '../tokens/dpop-proof.js';
+import { ACR_VALUES_SUPPORTED } from './second-factor.js';
 import { pkceMayBeOmitted, type PkceRequirement } from '../oauth/pkce-policy.js';
 
 /** Where an error may be sent once client_id and redirect_uri are known good (RFC 9700 §4.11). */
@@ -273,8 +274,10 @@ export function validateAuthorizationRequest(
   if (dpopJkt) req.dpopJkt = dpopJkt;
   if (maxAge !== undefined) req.maxAge = maxAge;
   // ui_locales is validated (length, repetition) above but not kept: the pages have one language.
-  // acr_values is kept: asking for urn:latchkey:acr:mfa requires the second factor.
-  const acrValues = (optional('acr_values') ?? '').split(' ').filter(Boolean);
+  // acr_values: only the values Latchkey knows are kept (asking for urn:latchkey:acr:mfa requires
+  // the second factor); others are voluntary claims we cannot satisfy (OIDC Core §5.5.1.1) and are
+  // not stored with the pending sign-in.
+  const acrValues = (optional('acr_values') ?? '').split(' ').filter((v) => (ACR_VALUES_SUPPORTED as readonly string[]).includes(v));
   if (acrValues.length) req.acrValues = acrValues;
   for (const [key, name] of [
     ['idTokenHint', 'id_token_hint'],

@@ -254,7 +254,7 @@ describe('authorization code + PKCE with OpenID Connect (openid-client)', () => 
       assert.equal(e.state, a.state);
     });
 
-    it('a pending sign-in stores the hint as its verified subject, not the hint itself; ui_locales and acr_values are not kept', async () => {
+    it('a pending sign-in stores the hint as its verified subject, not the hint itself; ui_locales and unknown acr_values are not kept', async () => {
       const hint = await aliceIdToken();
       const alice = decodeJwt(hint).sub!;
       const a = await authUrl(web, { id_token_hint: hint, ui_locales: 'de fr', acr_values: 'urn:example:loa:2' });
