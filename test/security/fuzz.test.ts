@@ -281,8 +281,9 @@ function violation(s: Sent, res: RawResponse): string | undefined {
 
   if (res.status >= 400 && !head && problems.length === 0) {
     const isUserinfo401 = s.route?.path === '/userinfo' && res.status === 401;
-    if (isUserinfo401 && !/^Bearer\b/.test(res.headers['www-authenticate'] ?? ''))
-      problems.push('a 401 from /userinfo has no Bearer WWW-Authenticate challenge');
+    // RFC 6750 §3 (Bearer), or RFC 9449 §7.1 (DPoP) when the request used the DPoP scheme.
+    if (isUserinfo401 && !/^(Bearer|DPoP)\b/.test(res.headers['www-authenticate'] ?? ''))
+      problems.push('a 401 from /userinfo has no Bearer or DPoP WWW-Authenticate challenge');
     const apiProblem = isUserinfo401 && body === '' ? undefined : wellFormedApiError(json);
     const html = isHtml(res, body);
     if (kind === 'api' && apiProblem) problems.push(`API error is not well-formed: ${apiProblem}`);
